@@ -1,0 +1,76 @@
+// clbench fisher: the diagonal Fisher of a saved model on a data set (first N samples, no
+// permutation), written as safetensors under the model's tensor names: how a PyTorch user checks us.
+#include <memory>
+
+#include "framework/checkpoint.h"
+#include "framework/cli/commands.h"
+#include "framework/cli/flag_checks.h"
+#include "framework/error.h"
+#include "framework/fisher.h"
+#include "framework/idx_loader.h"
+
+namespace clb::cli {
+
+namespace {
+
+struct FisherOptions {
+  std::string model, dataset = "fashion-mnist", split = "train", estimator = "empirical", out, backend = "auto";
+  int64_t samples = 0;
+  int draws = 1, threads = 0;
+  uint64_t seed = 0;
+};
+
+void fisher(const FisherOptions& o) {
+  set_threads(o.threads);
+  check_non_negative(o.samples, "--samples");
+  check_positive(o.draws, "--draws");
+  const Mlp m = load_model(o.model);
+  auto data = std::make_shared<Dataset>(load_idx_split(resolve_dataset_dir(o.dataset), o.split));
+  if (data->dim != m.arch.input_dim())
+    fail("--model {}: the model takes {} inputs but {} has {} features per sample", o.model, m.arch.input_dim(),
+         o.dataset, data->dim);
+  if (data->num_classes > m.arch.num_outputs())
+    fail("--model {}: the model has {} outputs but {} has labels up to {}", o.model, m.arch.num_outputs(), o.dataset,
+         data->num_classes - 1);
+  if (o.samples > data->n) fail("--samples {}: {} {} has only {} samples", o.samples, o.dataset, o.split, data->n);
+  Task t;
+  t.train = t.test = data;
+  t.train_rows.resize(size_t(o.samples > 0 ? o.samples : data->n));
+  for (size_t i = 0; i < t.train_rows.size(); ++i) t.train_rows[i] = int32_t(i);
+  std::vector<Task> tasks{t};
+  FisherConfig fc;
+  fc.estimator = parse_fisher_estimator(o.estimator, "--estimator");
+  fc.draws = o.draws;
+  fc.seed = o.seed;
+  auto be = make_backend(o.backend);
+  FisherStats st;
+  auto F = compute_fisher(*be, m, tasks, sample_refs(tasks[0], Split::kTrain), fc, &st);
+  save_flat_params(o.out, m.arch, F,
+                   {{"estimator", o.estimator}, {"N", std::to_string(st.samples)}, {"split", o.split},
+                    {"dataset", o.dataset}, {"kind", "fisher"}, {"normalisation", "mean over N samples"}});
+  fmt::print("wrote {}: {} Fisher of {} ({}) on the first {} {} samples of {}, trace {:.6g}, {:.0f} samples/s\n",
+             o.out, o.estimator, o.model, m.arch.str(), st.samples, o.split, o.dataset, st.trace,
+             st.samples / std::max(st.seconds, 1e-9));
+}
+
+}  // namespace
+
+void register_fisher(CLI::App& app) {
+  auto o = std::make_shared<FisherOptions>();
+  CLI::App* c = app.add_subcommand("fisher", "Diagonal Fisher of a saved model on a data set, as safetensors");
+  c->option_defaults()->always_capture_default();
+  c->add_option("--model", o->model, "Model .safetensors (layers.{i}.weight / layers.{i}.bias)")->required();
+  c->add_option("--dataset", o->dataset, "fashion-mnist or an IDX directory");
+  c->add_option("--split", o->split, "train | test")->check(CLI::IsMember({"train", "test"}));
+  c->add_option("--samples", o->samples, "First N samples (0 = all)");
+  c->add_option("--estimator", o->estimator, "empirical | sampled | exact | batch")
+      ->check(CLI::IsMember({"empirical", "sampled", "exact", "batch"}));
+  c->add_option("--draws", o->draws, "sampled: label draws per sample");
+  c->add_option("--seed", o->seed, "sampled: seed of the label draws");
+  c->add_option("--threads", o->threads, "CPU threads (0 = every core)");
+  c->add_option("--backend", o->backend, "cpu | auto")->check(CLI::IsMember({"cpu", "auto"}));
+  c->add_option("--out", o->out, "Output .safetensors (written atomically)")->required();
+  c->callback([o] { fisher(*o); });
+}
+
+}  // namespace clb::cli

@@ -1,0 +1,250 @@
+// clbench run: trains every requested strategy on the same task sequence from the same initial
+// model, for each seed, and prints the metric table and accuracy matrices.
+#include <sys/resource.h>
+
+#include <chrono>
+#include <cmath>
+#include <filesystem>
+#include <memory>
+#include <sstream>
+
+#include "framework/atomic_file.h"
+#include "framework/checkpoint.h"
+#include "framework/cli/commands.h"
+#include "framework/cli/flag_checks.h"
+#include "framework/error.h"
+#include "framework/harness.h"
+#include "framework/report.h"
+
+namespace clb::cli {
+
+namespace {
+
+struct RunOptions {
+  std::string scenario = "permuted", scenario_il = "class", dataset = "fashion-mnist";
+  int tasks = 5;
+  std::string arch = "784-400-400-10";
+  std::string strategies = "naive,ewc";
+  float lambda = 100.0f, gamma = 1.0f;
+  std::string fisher = "empirical";
+  int64_t fisher_samples = 0;
+  int fisher_draws = 1;
+  std::string optimizer = "sgd";
+  float lr = 0.1f, momentum = 0.9f;
+  int batch = 128, epochs = 1;
+  int64_t train_per_task = 0, test_per_task = 0;
+  double rotation_step = 0;
+  uint64_t seed = 0;
+  int seeds = 1;
+  int lca_batches = 10;
+  int threads = 0;
+  std::string backend = "auto", out, save;
+};
+
+std::vector<std::string> split_list(const std::string& s) {
+  std::vector<std::string> out;
+  std::stringstream ss(s);
+  std::string part;
+  while (std::getline(ss, part, ','))
+    if (!part.empty()) out.push_back(part);
+  return out;
+}
+
+Optimizer parse_optimizer(const std::string& s) {
+  if (s == "sgd") return Optimizer::kSgd;
+  if (s == "momentum") return Optimizer::kMomentum;
+  if (s == "adam") return Optimizer::kAdam;
+  fail("--optimizer '{}': use sgd, momentum or adam", s);
+}
+
+// "model.safetensors" + "fisher" -> "model.fisher.safetensors"
+std::string sibling(const std::string& path, const std::string& tag) {
+  const std::string ext = ".safetensors";
+  std::string stem = path;
+  if (stem.size() > ext.size() && stem.compare(stem.size() - ext.size(), ext.size(), ext) == 0)
+    stem.resize(stem.size() - ext.size());
+  return stem + "." + tag + ext;
+}
+
+double peak_rss_mib() {
+  rusage u{};
+  getrusage(RUSAGE_SELF, &u);
+  return double(u.ru_maxrss) / 1024.0;  // ru_maxrss is KiB on Linux
+}
+
+void run(const RunOptions& o) {
+  const auto t_start = std::chrono::steady_clock::now();
+  auto progress = [&](const std::string& msg) {
+    const double s = std::chrono::duration<double>(std::chrono::steady_clock::now() - t_start).count();
+    fmt::print(stderr, "[{:6.1f}s] {}\n", s, msg);
+  };
+  set_threads(o.threads);
+  check_positive(o.tasks, "--tasks");
+  check_positive(o.batch, "--batch");
+  check_positive(o.epochs, "--epochs");
+  check_positive(o.seeds, "--seeds");
+  check_positive(o.fisher_draws, "--fisher-draws");
+  check_non_negative(o.lca_batches, "--lca-batches");
+  check_non_negative(o.fisher_samples, "--fisher-samples");
+  check_finite_positive(o.lr, "--lr");
+  check_finite_non_negative(o.lambda, "--lambda");
+  check_finite_non_negative(o.momentum, "--momentum");
+  if (!(o.gamma > 0.0f && o.gamma <= 1.0f)) fail("--gamma {}: online EWC's decay must lie in (0, 1]", o.gamma);
+  const MlpArch arch = MlpArch::parse(o.arch);
+  const auto names = split_list(o.strategies);
+  if (names.empty()) fail("--strategy: give at least one of naive, joint, l2, ewc, online-ewc");
+  for (const auto& n : names) make_strategy(n, {}, 1);  // validates every name before hours of work
+  auto backend = make_backend(o.backend);
+
+  TrainConfig cfg;
+  cfg.optimizer = parse_optimizer(o.optimizer);
+  cfg.lr = o.lr, cfg.momentum = o.momentum, cfg.batch = o.batch, cfg.epochs = o.epochs, cfg.lambda = o.lambda;
+  cfg.lca_batches = o.lca_batches;
+  cfg.fisher.estimator = parse_fisher_estimator(o.fisher, "--fisher");
+  cfg.fisher.samples = o.fisher_samples;
+  cfg.fisher.draws = o.fisher_draws;
+  if (cfg.fisher.estimator == FisherEstimator::kBatch) cfg.fisher.batch = o.batch;  // Avalanche's minibatch
+
+  ScenarioConfig sc;
+  sc.kind = o.scenario, sc.il = o.scenario_il, sc.tasks = o.tasks;
+  sc.train_per_task = o.train_per_task, sc.test_per_task = o.test_per_task, sc.rotation_step = o.rotation_step;
+  sc.synthetic_dim = arch.input_dim(), sc.synthetic_classes = arch.num_outputs();
+  SourceData data;
+  if (o.scenario != "synthetic") {
+    progress(fmt::format("loading {}", o.dataset));
+    data = load_source_data(o.dataset);
+    const int classes = std::max(data.train->num_classes, data.test->num_classes);
+    if (arch.input_dim() != data.train->dim)
+      fail("--arch {}: input width {} does not match the {} features of {}; start the arch with {}", o.arch,
+           arch.input_dim(), data.train->dim, o.dataset, data.train->dim);
+    if (arch.num_outputs() < classes)
+      fail("--arch {}: {} outputs cannot hold the {} classes (labels 0..{}) of {}; end the arch with {}", o.arch,
+           arch.num_outputs(), classes, classes - 1, o.dataset, classes);
+  }
+  if (!o.out.empty()) {
+    std::error_code ec;
+    std::filesystem::create_directories(o.out, ec);
+    if (ec) fail("--out {}: cannot create the directory: {}", o.out, ec.message());
+  }
+
+  std::vector<RunResult> runs;
+  ReportContext rc;
+  for (int k = 0; k < o.seeds; ++k) {
+    const uint64_t seed = o.seed + uint64_t(k);
+    sc.seed = seed;
+    const Scenario scenario = make_scenario(sc, data);
+    if (rc.task_names.empty())
+      for (const auto& t : scenario.tasks) rc.task_names.push_back(t.name);
+    const Mlp init(arch, seed);
+    progress(fmt::format("seed {}: {} scenario ({}-IL), {} tasks, {} train / {} test samples in task 1, model {} "
+                         "({} parameters), backend {}",
+                         seed, scenario.kind, scenario.il, scenario.tasks.size(), scenario.tasks[0].train_rows.size(),
+                         scenario.tasks[0].test_rows.size(), arch.str(), arch.num_params(), backend->name()));
+    for (const auto& name : names) {
+      StrategyParams sp;
+      sp.gamma = o.gamma;
+      auto strategy = make_strategy(name, sp, arch.num_params());
+      runs.push_back(run_strategy(*backend, scenario, init, *strategy, cfg, seed, progress));
+      RunResult& r = runs.back();
+      progress(fmt::format("{} seed {}: ACC {:.1f}%, train {:.0f} samples/s", name, seed, 100 * r.metrics.acc,
+                           r.train_samples_per_s()));
+      if (!o.save.empty() && k == 0) {
+        // The final model, and its Fisher on the last task's training data (what EWC would consolidate).
+        const std::string model_path = names.size() == 1 ? o.save : sibling(o.save, name);
+        const std::string fisher_path = sibling(model_path, "fisher");
+        std::map<std::string, std::string> meta{{"strategy", name}, {"seed", std::to_string(seed)},
+                                                {"scenario", scenario.kind}};
+        save_flat_params(model_path, arch, r.final_model.params, meta);
+        FisherStats fs;
+        FisherConfig fc = cfg.fisher;
+        const int last = int(scenario.tasks.size()) - 1;
+        auto F = compute_fisher(*backend, r.final_model, scenario.tasks,
+                                sample_refs(scenario.tasks[last], Split::kTrain, fc.samples), fc, &fs);
+        meta["estimator"] = to_string(fc.estimator);
+        meta["N"] = std::to_string(fs.samples);
+        meta["task"] = std::to_string(last + 1);
+        save_flat_params(fisher_path, arch, F, meta);
+        progress(fmt::format("saved {} and {}", model_path, fisher_path));
+      }
+    }
+  }
+
+  rc.lambda = o.lambda;
+  rc.estimator = o.fisher;
+  rc.fisher_samples = o.fisher_samples;
+  fmt::print("## clbench run: {} ({}-IL), {} tasks, {}, {}, lr {}, batch {}, {} epoch(s), {} seed(s)\n\n",
+             o.scenario, o.scenario == "split" ? o.scenario_il : "domain", o.tasks, arch.str(), o.optimizer, o.lr,
+             o.batch, o.epochs, o.seeds);
+  fmt::print("{}", markdown_summary(runs, rc));
+  fmt::print("{}", markdown_acc_matrices(runs, rc));
+  const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t_start).count();
+  fmt::print("\nwall time {:.1f} s, peak RSS {:.0f} MiB\n", seconds, peak_rss_mib());
+
+  if (!o.out.empty()) {
+    nlohmann::json config = {{"scenario", o.scenario},
+                             {"scenario_il", o.scenario == "split" ? o.scenario_il : "domain"},
+                             {"dataset", o.scenario == "synthetic" ? "synthetic" : o.dataset},
+                             {"tasks", o.tasks},
+                             {"arch", arch.str()},
+                             {"strategies", names},
+                             {"lambda", o.lambda},
+                             {"gamma", o.gamma},
+                             {"fisher", {{"estimator", o.fisher}, {"samples", o.fisher_samples}, {"draws", o.fisher_draws}}},
+                             {"optimizer", o.optimizer},
+                             {"lr", o.lr},
+                             {"momentum", o.momentum},
+                             {"batch", o.batch},
+                             {"epochs", o.epochs},
+                             {"train_per_task", o.train_per_task},
+                             {"test_per_task", o.test_per_task},
+                             {"seed", o.seed},
+                             {"seeds", o.seeds},
+                             {"lca_batches", o.lca_batches},
+                             {"backend", backend->name()},
+                             {"wall_seconds", seconds},
+                             {"peak_rss_mib", peak_rss_mib()}};
+    write_file_atomic((std::filesystem::path(o.out) / "results.json").string(), results_json(config, runs).dump(2));
+    write_file_atomic((std::filesystem::path(o.out) / "results.csv").string(), results_csv(runs));
+    progress(fmt::format("wrote {0}/results.json and {0}/results.csv", o.out));
+  }
+}
+
+}  // namespace
+
+void register_run(CLI::App& app) {
+  auto o = std::make_shared<RunOptions>();
+  CLI::App* c = app.add_subcommand("run", "Train strategies on a task sequence and score them (ACC, BWT, FWT, ...)");
+  c->option_defaults()->always_capture_default();
+  c->add_option("--scenario", o->scenario, "Task sequence: permuted | split | rotated | synthetic")
+      ->check(CLI::IsMember({"permuted", "split", "rotated", "synthetic"}));
+  c->add_option("--scenario-il", o->scenario_il, "split only: task (logit masking per task) | class (one head)")
+      ->check(CLI::IsMember({"task", "class"}));
+  c->add_option("--dataset", o->dataset, "fashion-mnist (Debian's dataset-fashion-mnist) or an IDX directory");
+  c->add_option("--tasks", o->tasks, "Number of tasks");
+  c->add_option("--arch", o->arch, "MLP widths, input-hidden...-output");
+  c->add_option("--strategy", o->strategies, "Comma-separated: naive, joint, l2, ewc, online-ewc");
+  c->add_option("--lambda", o->lambda, "Penalty strength (ewc, online-ewc, l2); penalty = lambda/2 sum F (theta-theta*)^2");
+  c->add_option("--gamma", o->gamma, "online-ewc: decay of the running Fisher, in (0, 1]");
+  c->add_option("--fisher", o->fisher, "Fisher estimator: empirical | sampled | exact | batch (comparison only)")
+      ->check(CLI::IsMember({"empirical", "sampled", "exact", "batch"}));
+  c->add_option("--fisher-samples", o->fisher_samples, "Samples per task for the Fisher (0 = the whole training set)");
+  c->add_option("--fisher-draws", o->fisher_draws, "sampled estimator: label draws per sample");
+  c->add_option("--optimizer", o->optimizer, "sgd | momentum | adam")->check(CLI::IsMember({"sgd", "momentum", "adam"}));
+  c->add_option("--lr", o->lr, "Learning rate");
+  c->add_option("--momentum", o->momentum, "momentum optimizer: coefficient");
+  c->add_option("--batch", o->batch, "Minibatch size");
+  c->add_option("--epochs", o->epochs, "Epochs per task");
+  c->add_option("--train-per-task", o->train_per_task, "Training samples per task, a seeded random subset (0 = all)");
+  c->add_option("--test-per-task", o->test_per_task, "Test samples per task (0 = all)");
+  c->add_option("--rotation-step", o->rotation_step, "rotated: degrees between tasks (0 = 180/tasks)");
+  c->add_option("--seed", o->seed, "First seed (data order, permutations, init)");
+  c->add_option("--seeds", o->seeds, "Seeds to run (seed, seed+1, ...): the table shows mean ± std");
+  c->add_option("--lca-batches", o->lca_batches, "LCA beta: accuracy on the current task after 0..beta minibatches");
+  c->add_option("--threads", o->threads, "CPU threads (0 = every core)");
+  c->add_option("--backend", o->backend, "cpu | auto (the best usable backend)")->check(CLI::IsMember({"cpu", "auto"}));
+  c->add_option("--out", o->out, "Directory for results.json and results.csv");
+  c->add_option("--save", o->save, "Write the final model (and FILE's .fisher.safetensors) per strategy");
+  c->callback([o] { run(*o); });
+}
+
+}  // namespace clb::cli

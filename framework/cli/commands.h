@@ -1,0 +1,14 @@
+#pragma once
+// The clbench subcommands. Each registers its flags (with defaults shown by --help) and a callback.
+#include <CLI/CLI.hpp>
+
+namespace clb::cli {
+
+void register_run(CLI::App& app);
+void register_bench(CLI::App& app);
+void register_fisher(CLI::App& app);
+
+// Applies --threads (0 = every core) to OpenBLAS and OpenMP.
+void set_threads(int threads);
+
+}  // namespace clb::cli

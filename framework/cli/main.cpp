@@ -1,0 +1,31 @@
+// clbench: continual-learning benchmarks. `clbench --help` lists the subcommands.
+#include <cstdio>
+#include <exception>
+
+#include "framework/cli/commands.h"
+#include "framework/error.h"
+
+int main(int argc, char** argv) {
+  CLI::App app{
+      "clbench: continual learning with exact per-sample Fisher, the EWC family and one definition of every "
+      "metric.\nExample: clbench run --scenario permuted --strategy naive,ewc"};
+  app.require_subcommand(1);
+  clb::cli::register_run(app);
+  clb::cli::register_bench(app);
+  clb::cli::register_fisher(app);
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::ParseError& e) {
+    return app.exit(e);
+  } catch (const clb::Error& e) {
+    std::fprintf(stderr, "clbench: error: %s\n", e.what());
+    return 1;
+  } catch (const std::bad_alloc&) {
+    std::fprintf(stderr, "clbench: error: out of memory; use smaller --train-per-task, --batch or --arch\n");
+    return 1;
+  } catch (const std::exception& e) {
+    std::fprintf(stderr, "clbench: error: %s\n", e.what());
+    return 1;
+  }
+  return 0;
+}

@@ -1,0 +1,16 @@
+#include <cblas.h>
+#include <omp.h>
+
+#include "framework/cli/commands.h"
+#include "framework/error.h"
+
+namespace clb::cli {
+
+void set_threads(int threads) {
+  if (threads < 0) fail("--threads: must be >= 0 (0 = every core), got {}", threads);
+  if (threads == 0) threads = omp_get_num_procs();
+  openblas_set_num_threads(threads);
+  omp_set_num_threads(threads);
+}
+
+}  // namespace clb::cli

@@ -1,0 +1,14 @@
+#pragma once
+// CPU reference implementations of the ops in kernels/ops.h, one file each (same basenames as the
+// CUDA kernels). Matrix products go through OpenBLAS; elementwise work is plain (OpenMP) loops.
+#include "kernels/ops.h"
+
+namespace clb::cpu {
+
+void linear_forward(const LinearForwardArgs& a);
+void softmax_xent(const SoftmaxXentArgs& a);
+void linear_backward(const LinearBackwardArgs& a);
+void fisher_diag(const FisherDiagArgs& a);
+void ewc_update(const EwcUpdateArgs& a);
+
+}  // namespace clb::cpu

@@ -1,0 +1,57 @@
+#include <cmath>
+
+#include "framework/cpu/cpu_ops.h"
+
+namespace clb::cpu {
+
+namespace {
+
+// The penalty and optimizer choices are template parameters so the loop body has no branches and
+// vectorises; 20 B/param (sgd + penalty) makes it bandwidth-bound, so two threads share it.
+template <bool kPenalty, Optimizer kOpt>
+void update_loop(const EwcUpdateArgs& a) {
+  const float bc1 = 1.0f - std::pow(a.beta1, float(a.step));
+  const float bc2 = 1.0f - std::pow(a.beta2, float(a.step));
+  float* __restrict theta = a.theta;
+  const float* __restrict grad = a.grad;
+  const float* __restrict F = a.fisher;
+  const float* __restrict anchor = a.anchor;
+  float* __restrict m = a.m;
+  float* __restrict v = a.v;
+#pragma omp parallel for simd schedule(static) if (a.n > 65536)
+  for (int64_t i = 0; i < a.n; ++i) {
+    float g = grad[i];
+    if constexpr (kPenalty) g += a.lambda * F[i] * (theta[i] - anchor[i]);
+    if constexpr (kOpt == Optimizer::kSgd) {
+      theta[i] -= a.lr * g;
+    } else if constexpr (kOpt == Optimizer::kMomentum) {
+      m[i] = a.momentum * m[i] + g;
+      theta[i] -= a.lr * m[i];
+    } else {
+      m[i] = a.beta1 * m[i] + (1.0f - a.beta1) * g;
+      v[i] = a.beta2 * v[i] + (1.0f - a.beta2) * g * g;
+      theta[i] -= a.lr * (m[i] / bc1) / (std::sqrt(v[i] / bc2) + a.eps);
+    }
+  }
+}
+
+template <bool kPenalty>
+void dispatch_optimizer(const EwcUpdateArgs& a) {
+  switch (a.opt) {
+    case Optimizer::kSgd: return update_loop<kPenalty, Optimizer::kSgd>(a);
+    case Optimizer::kMomentum: return update_loop<kPenalty, Optimizer::kMomentum>(a);
+    case Optimizer::kAdam: return update_loop<kPenalty, Optimizer::kAdam>(a);
+  }
+}
+
+}  // namespace
+
+void ewc_update(const EwcUpdateArgs& a) {
+  const bool penalty = a.fisher != nullptr && a.anchor != nullptr && a.lambda != 0.0f;
+  if (penalty)
+    dispatch_optimizer<true>(a);
+  else
+    dispatch_optimizer<false>(a);
+}
+
+}  // namespace clb::cpu

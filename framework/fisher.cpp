@@ -1,0 +1,139 @@
+#include "framework/fisher.h"
+
+#include <chrono>
+#include <cmath>
+
+#include "framework/error.h"
+#include "framework/rng.h"
+
+namespace clb {
+
+FisherEstimator parse_fisher_estimator(const std::string& text, const std::string& flag) {
+  if (text == "empirical") return FisherEstimator::kEmpirical;
+  if (text == "sampled") return FisherEstimator::kSampled;
+  if (text == "exact") return FisherEstimator::kExact;
+  if (text == "batch") return FisherEstimator::kBatch;
+  fail("{} '{}': unknown Fisher estimator; use empirical, sampled, exact or batch", flag, text);
+}
+
+const char* to_string(FisherEstimator e) {
+  switch (e) {
+    case FisherEstimator::kEmpirical: return "empirical";
+    case FisherEstimator::kSampled: return "sampled";
+    case FisherEstimator::kExact: return "exact";
+    case FisherEstimator::kBatch: return "batch";
+  }
+  return "?";
+}
+
+namespace {
+
+// Writes the K output-delta rows per sample whose squares, summed, give the estimator:
+//   empirical: p - e_y;  sampled: (p - e_{y_s}) / sqrt(K);  exact: sqrt(p_c) (p - e_c), c = 1..C.
+void output_deltas(FisherEstimator est, const float* probs, const int32_t* y, const uint8_t* mask, int B,
+                   int C, int K, Rng& rng, float* delta) {
+  for (int i = 0; i < B; ++i) {
+    const float* p = probs + int64_t(i) * C;
+    for (int k = 0; k < K; ++k) {
+      float* d = delta + (int64_t(i) * K + k) * C;
+      int label;
+      float w = 1.0f;
+      if (est == FisherEstimator::kEmpirical) {
+        label = y[i];
+      } else if (est == FisherEstimator::kExact) {
+        label = k;
+        w = std::sqrt(p[k]);
+      } else {
+        const double u = rng.uniform();
+        double cum = 0.0;
+        label = -1;
+        for (int c = 0; c < C && label < 0; ++c) {
+          cum += p[c];
+          if (u < cum) label = c;
+        }
+        if (label < 0)  // u landed in float rounding slack above the sum: take the last allowed class
+          for (int c = C - 1; c >= 0 && label < 0; --c)
+            if (mask == nullptr || mask[int64_t(i) * C + c]) label = c;
+        w = 1.0f / std::sqrt(float(K));
+      }
+      for (int c = 0; c < C; ++c) d[c] = w * p[c];
+      d[label] -= w;
+    }
+  }
+}
+
+void fisher_per_sample(Backend& be, const Mlp& m, const std::vector<Task>& tasks,
+                       const std::vector<SampleRef>& refs, const FisherConfig& cfg, float* F) {
+  const int C = m.arch.num_outputs();
+  const int K = cfg.estimator == FisherEstimator::kExact ? C
+                : cfg.estimator == FisherEstimator::kSampled ? cfg.draws
+                                                            : 1;
+  const int64_t N = int64_t(refs.size());
+  MlpWorkspace ws(m.arch, cfg.batch, K);
+  BatchBuffers buf;
+  Rng rng = Rng::derive(cfg.seed, 0xF15, uint64_t(refs.empty() ? 0 : refs[0].task));
+  const int L = m.arch.num_layers();
+  for (int64_t start = 0; start < N; start += cfg.batch) {
+    const int B = int(std::min<int64_t>(cfg.batch, N - start));
+    gather(tasks, Split::kTrain, refs.data() + start, B, C, buf);
+    Batch b = buf.batch;
+    forward(be, m, b, ws);
+    output_deltas(cfg.estimator, ws.probs.data(), b.y, b.class_mask, B, C, K, rng, ws.delta[L].data());
+    backprop_deltas(be, m, b, ws, K);
+    for (int l = 0; l < L; ++l) {
+      FisherDiagArgs a;
+      a.delta = ws.delta[l + 1].data();
+      a.X = l == 0 ? b.x : ws.act[l].data();
+      a.FW = F + m.arch.weight_offset(l);
+      a.Fb = F + m.arch.bias_offset(l);
+      a.B = B, a.n_in = m.arch.in(l), a.n_out = m.arch.out(l);
+      a.rows_per_sample = K;
+      a.scale = float(1.0 / double(N));
+      be.fisher_diag(a);
+    }
+  }
+}
+
+// Avalanche's estimate: mean over minibatches of the squared minibatch-mean gradient.
+void fisher_batch_mean(Backend& be, const Mlp& m, const std::vector<Task>& tasks,
+                       const std::vector<SampleRef>& refs, const FisherConfig& cfg, float* F) {
+  const int64_t N = int64_t(refs.size()), P = m.arch.num_params();
+  const int64_t num_batches = (N + cfg.batch - 1) / cfg.batch;
+  MlpWorkspace ws(m.arch, cfg.batch);
+  BatchBuffers buf;
+  std::vector<float> g(P);
+  for (int64_t start = 0; start < N; start += cfg.batch) {
+    const int B = int(std::min<int64_t>(cfg.batch, N - start));
+    gather(tasks, Split::kTrain, refs.data() + start, B, m.arch.num_outputs(), buf);
+    compute_gradients(be, m, buf.batch, ws, g.data());
+    const float w = float(1.0 / double(num_batches));
+    for (int64_t k = 0; k < P; ++k) F[k] += w * g[k] * g[k];
+  }
+}
+
+}  // namespace
+
+std::vector<float> compute_fisher(Backend& be, const Mlp& m, const std::vector<Task>& tasks,
+                                  const std::vector<SampleRef>& refs, const FisherConfig& cfg,
+                                  FisherStats* stats) {
+  if (refs.empty()) fail("Fisher: no samples to compute it on (is the task's training set empty?)");
+  if (cfg.batch <= 0) fail("--fisher-batch: must be positive, got {}", cfg.batch);
+  if (cfg.estimator == FisherEstimator::kSampled && cfg.draws <= 0)
+    fail("--fisher-draws: must be positive for the sampled estimator, got {}", cfg.draws);
+  const auto t0 = std::chrono::steady_clock::now();
+  std::vector<float> F(size_t(m.arch.num_params()), 0.0f);
+  if (cfg.estimator == FisherEstimator::kBatch)
+    fisher_batch_mean(be, m, tasks, refs, cfg, F.data());
+  else
+    fisher_per_sample(be, m, tasks, refs, cfg, F.data());
+  if (stats) {
+    stats->samples = int64_t(refs.size());
+    stats->seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+    double tr = 0.0;
+    for (float f : F) tr += f;
+    stats->trace = tr;
+  }
+  return F;
+}
+
+}  // namespace clb

@@ -1,0 +1,138 @@
+#include "framework/harness.h"
+
+#include <chrono>
+
+#include "framework/error.h"
+#include "framework/rng.h"
+
+namespace clb {
+
+namespace {
+
+using Clock = std::chrono::steady_clock;
+double seconds_since(Clock::time_point t0) { return std::chrono::duration<double>(Clock::now() - t0).count(); }
+
+// Adds the timing of one evaluation to the result.
+double timed_eval(Backend& be, const Mlp& m, const std::vector<Task>& tasks, int task, const TrainConfig& cfg,
+                  RunResult& r) {
+  const auto t0 = Clock::now();
+  const double a = evaluate(be, m, tasks, task, cfg.eval_batch, &r.eval_samples);
+  r.eval_seconds += seconds_since(t0);
+  return a;
+}
+
+}  // namespace
+
+double evaluate(Backend& be, const Mlp& m, const std::vector<Task>& tasks, int task, int eval_batch,
+                int64_t* samples_seen) {
+  const auto refs = sample_refs(tasks[task], Split::kTest);
+  if (refs.empty()) return 0.0;
+  MlpWorkspace ws(m.arch, eval_batch);
+  BatchBuffers buf;
+  int64_t correct = 0;
+  for (size_t start = 0; start < refs.size(); start += eval_batch) {
+    const int B = int(std::min<size_t>(eval_batch, refs.size() - start));
+    gather(tasks, Split::kTest, refs.data() + start, B, m.arch.num_outputs(), buf);
+    Batch b = buf.batch;
+    b.y = nullptr;  // inference: argmax only
+    forward(be, m, b, ws);
+    for (int i = 0; i < B; ++i) correct += ws.argmax[i] == buf.y[i];
+  }
+  if (samples_seen) *samples_seen += int64_t(refs.size());
+  return double(correct) / double(refs.size());
+}
+
+RunResult run_strategy(Backend& be, const Scenario& sc, const Mlp& init, Strategy& strategy, const TrainConfig& cfg,
+                       uint64_t seed, const ProgressFn& progress) {
+  const int T = int(sc.tasks.size());
+  const int64_t P = init.arch.num_params();
+  RunResult r;
+  r.strategy = strategy.name();
+  r.seed = seed;
+  r.acc.assign(T, std::vector<double>(T, 0.0));
+  r.lca_curves.assign(T, {});
+  Mlp model = init;
+
+  for (int j = 0; j < T; ++j) r.init_acc.push_back(timed_eval(be, model, sc.tasks, j, cfg, r));
+
+  std::vector<float> grad(P), m1, m2;
+  if (cfg.optimizer != Optimizer::kSgd) m1.resize(P);
+  if (cfg.optimizer == Optimizer::kAdam) m2.resize(P);
+  MlpWorkspace ws(model.arch, cfg.batch);
+  BatchBuffers buf;
+  FisherConfig fisher = cfg.fisher;
+
+  for (int t = 0; t < T; ++t) {
+    std::vector<SampleRef> refs;
+    for (int k = strategy.trains_on_seen_tasks() ? 0 : t; k <= t; ++k) {
+      auto more = sample_refs(sc.tasks[k], Split::kTrain);
+      refs.insert(refs.end(), more.begin(), more.end());
+    }
+    if (refs.empty()) fail("task {} has no training samples", t + 1);
+    // Each task starts with fresh optimizer state: momentum from the previous task's loss surface
+    // would carry the model away from the anchors before the penalty can act.
+    std::fill(m1.begin(), m1.end(), 0.0f);
+    std::fill(m2.begin(), m2.end(), 0.0f);
+    int64_t step = 0;
+    // LCA's Z_0 is the accuracy on task t before any of its minibatches: R[t-1][t] (b_t for t = 0).
+    r.lca_curves[t].push_back(t == 0 ? r.init_acc[0] : r.acc[t - 1][t]);
+    double loss_sum = 0;
+    int64_t loss_count = 0;
+    for (int epoch = 0; epoch < cfg.epochs; ++epoch) {
+      Rng order = Rng::derive(seed, 0x7A1, uint64_t(t), uint64_t(epoch));
+      order.shuffle(refs);
+      for (size_t start = 0; start < refs.size(); start += cfg.batch) {
+        const int B = int(std::min<size_t>(cfg.batch, refs.size() - start));
+        const auto t0 = Clock::now();
+        gather(sc.tasks, Split::kTrain, refs.data() + start, B, model.arch.num_outputs(), buf);
+        loss_sum += compute_gradients(be, model, buf.batch, ws, grad.data());
+        ++loss_count;
+        EwcUpdateArgs u;
+        u.theta = model.params.data();
+        u.grad = grad.data();
+        if (const QuadraticPenalty* pen = strategy.penalty()) {
+          u.fisher = pen->weight();
+          u.anchor = pen->anchor();
+        }
+        u.m = m1.empty() ? nullptr : m1.data();
+        u.v = m2.empty() ? nullptr : m2.data();
+        u.n = P;
+        u.opt = cfg.optimizer;
+        u.lr = cfg.lr;
+        u.lambda = cfg.lambda;
+        u.momentum = cfg.momentum;
+        u.step = ++step;
+        be.ewc_update(u);
+        r.train_seconds += seconds_since(t0);
+        r.train_samples += B;
+        if (step <= cfg.lca_batches) r.lca_curves[t].push_back(timed_eval(be, model, sc.tasks, t, cfg, r));
+      }
+      if (progress && cfg.epochs > 1)
+        progress(fmt::format("{} seed {}: task {}/{} epoch {}/{} mean loss {:.4f}", r.strategy, seed, t + 1, T,
+                             epoch + 1, cfg.epochs, loss_sum / double(loss_count)));
+    }
+    // Fewer minibatches than beta (tiny tasks): LCA's last point is the accuracy after all of them.
+    while (int(r.lca_curves[t].size()) < cfg.lca_batches + 1) r.lca_curves[t].push_back(r.lca_curves[t].back());
+
+    fisher.seed = Rng::derive(seed, 0xF15, uint64_t(t)).next();
+    FisherStats fs;
+    strategy.end_task(TaskEndContext{be, model, sc.tasks, t, fisher}, &fs);
+    r.fisher_seconds += fs.seconds;
+    r.fisher_samples += fs.samples;
+
+    for (int j = 0; j < T; ++j) r.acc[t][j] = timed_eval(be, model, sc.tasks, j, cfg, r);
+    if (progress) {
+      std::string accs;
+      for (int j = 0; j <= t; ++j) accs += fmt::format(" {:.3f}", r.acc[t][j]);
+      progress(fmt::format("{} seed {}: task {}/{} done, mean loss {:.4f}, accuracy on tasks 1..{}:{}", r.strategy,
+                           seed, t + 1, T, loss_sum / double(std::max<int64_t>(loss_count, 1)), t + 1, accs));
+    }
+  }
+  r.metrics = compute_metrics(r.acc, r.init_acc, r.lca_curves);
+  if (const QuadraticPenalty* pen = strategy.penalty()) r.penalty_trace = pen->trace();
+  r.strategy_bytes = strategy.bytes_held();
+  r.final_model = std::move(model);
+  return r;
+}
+
+}  // namespace clb

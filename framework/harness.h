@@ -1,0 +1,58 @@
+#pragma once
+// The harness: trains a model on a task sequence with one strategy and scores it: the accuracy
+// matrix after every task on every task's test set, accuracy at initialisation, learning curves
+// for LCA, throughput per phase, and the bytes the strategy holds.
+#include <cstdint>
+#include <functional>
+#include <string>
+
+#include "framework/backend.h"
+#include "framework/fisher.h"
+#include "framework/metrics.h"
+#include "framework/mlp.h"
+#include "framework/scenarios.h"
+#include "framework/strategy.h"
+
+namespace clb {
+
+struct TrainConfig {
+  Optimizer optimizer = Optimizer::kSgd;
+  float lr = 0.01f;
+  float momentum = 0.9f;  // momentum optimizer
+  int batch = 128;
+  int epochs = 1;
+  float lambda = 0.0f;  // penalty strength (ewc, online-ewc, l2)
+  FisherConfig fisher;
+  int lca_batches = 10;  // beta: LCA averages accuracy after 0..beta minibatches
+  int eval_batch = 1000;
+};
+
+struct RunResult {
+  std::string strategy;
+  uint64_t seed = 0;
+  Matrix acc;                      // acc[i][j]: accuracy on task j after training task i
+  std::vector<double> init_acc;    // b_j
+  Matrix lca_curves;               // [task][b], b = 0..beta
+  ClMetrics metrics;
+  double train_seconds = 0, fisher_seconds = 0, eval_seconds = 0;
+  int64_t train_samples = 0, fisher_samples = 0, eval_samples = 0;
+  double penalty_trace = 0;        // trace of the consolidated importance weights (0: no penalty)
+  int64_t strategy_bytes = 0;
+  Mlp final_model;
+
+  double train_samples_per_s() const { return train_seconds > 0 ? train_samples / train_seconds : 0; }
+  double fisher_samples_per_s() const { return fisher_seconds > 0 ? fisher_samples / fisher_seconds : 0; }
+  double eval_samples_per_s() const { return eval_seconds > 0 ? eval_samples / eval_seconds : 0; }
+};
+
+using ProgressFn = std::function<void(const std::string&)>;
+
+// Accuracy of m on task `task`'s test set (with its class mask).
+double evaluate(Backend& be, const Mlp& m, const std::vector<Task>& tasks, int task, int eval_batch,
+                int64_t* samples_seen = nullptr);
+
+// Shuffled training order for (seed, task, epoch): the same for every strategy of a run.
+RunResult run_strategy(Backend& be, const Scenario& scenario, const Mlp& init, Strategy& strategy,
+                       const TrainConfig& cfg, uint64_t seed, const ProgressFn& progress);
+
+}  // namespace clb

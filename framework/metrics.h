@@ -1,0 +1,28 @@
+#pragma once
+// Continual-learning metrics, with the definitions of DESIGN.md §4 (tasks indexed from 0 here):
+//   R[i][j] = test accuracy on task j after training task i;  b[j] = accuracy at initialisation.
+//   ACC = mean_j R[T-1][j]
+//   BWT = mean_{j<T-1} (R[T-1][j] - R[j][j])                  (negative = forgetting)
+//   FWT = mean_{j>0} (R[j-1][j] - b[j])
+//   forgetting = mean_{j<T-1} (max_{l<T-1} R[l][j] - R[T-1][j])  (Chaudhry et al. 2018, max form)
+//   LCA_beta = 1/(beta+1) sum_{b=0..beta} Z_b,  Z_b = mean_k (acc on task k after b minibatches of k)
+// BWT, FWT and forgetting need two tasks: with one they are NaN (null in JSON, "n/a" in tables).
+#include <vector>
+
+namespace clb {
+
+using Matrix = std::vector<std::vector<double>>;
+
+struct ClMetrics {
+  double acc = 0, bwt = 0, fwt = 0, forgetting = 0, lca = 0;
+};
+
+// lca_curves[k][b] = accuracy on task k after b minibatches of task k (b = 0..beta).
+ClMetrics compute_metrics(const Matrix& R, const std::vector<double>& b, const Matrix& lca_curves);
+
+struct MeanStd {
+  double mean = 0, std = 0;  // std: sample standard deviation (n-1); 0 for one value
+};
+MeanStd mean_std(const std::vector<double>& values);
+
+}  // namespace clb

@@ -1,0 +1,80 @@
+#include "framework/mlp_passes.h"
+
+#include "framework/error.h"
+
+namespace clb {
+
+MlpWorkspace::MlpWorkspace(const MlpArch& arch, int rows, int k) : max_rows(rows), rows_per_sample(k) {
+  const int L = arch.num_layers();
+  act.resize(L + 1);
+  delta.resize(L + 1);
+  for (int l = 0; l < L; ++l) {
+    act[l + 1].resize(size_t(rows) * arch.out(l));
+    delta[l + 1].resize(size_t(rows) * k * arch.out(l));
+  }
+  probs.resize(size_t(rows) * arch.num_outputs());
+  loss.resize(rows);
+  argmax.resize(rows);
+}
+
+void forward(Backend& be, const Mlp& m, const Batch& b, MlpWorkspace& ws) {
+  CLB_ASSERT(b.B <= ws.max_rows);
+  const int L = m.arch.num_layers();
+  for (int l = 0; l < L; ++l) {
+    LinearForwardArgs a;
+    a.x = l == 0 ? b.x : ws.act[l].data();
+    a.W = m.W(l);
+    a.b = m.b(l);
+    a.y = ws.act[l + 1].data();
+    a.B = b.B, a.n_in = m.arch.in(l), a.n_out = m.arch.out(l);
+    a.relu = l + 1 < L;
+    be.linear_forward(a);
+  }
+  SoftmaxXentArgs s;
+  s.logits = ws.act[L].data();
+  s.labels = b.y;
+  s.class_mask = b.class_mask;
+  s.probs = ws.probs.data();
+  s.delta = b.y ? ws.delta[L].data() : nullptr;
+  s.loss = b.y ? ws.loss.data() : nullptr;
+  s.argmax = ws.argmax.data();
+  s.B = b.B, s.C = m.arch.num_outputs();
+  be.softmax_xent(s);
+}
+
+void backprop_deltas(Backend& be, const Mlp& m, const Batch& b, MlpWorkspace& ws, int K) {
+  CLB_ASSERT(K <= ws.rows_per_sample);
+  for (int l = m.arch.num_layers() - 1; l >= 1; --l) {
+    LinearBackwardArgs a;
+    a.dY = ws.delta[l + 1].data();
+    a.X = ws.act[l].data();
+    a.W = m.W(l);
+    a.dX = ws.delta[l].data();
+    a.B = b.B, a.n_in = m.arch.in(l), a.n_out = m.arch.out(l);
+    a.rows_per_sample = K;
+    a.relu_mask = true;
+    be.linear_backward(a);
+  }
+}
+
+double compute_gradients(Backend& be, const Mlp& m, const Batch& b, MlpWorkspace& ws, float* grad) {
+  CLB_ASSERT(b.y != nullptr);
+  forward(be, m, b, ws);
+  backprop_deltas(be, m, b, ws, 1);
+  for (int l = 0; l < m.arch.num_layers(); ++l) {
+    LinearBackwardArgs a;
+    a.dY = ws.delta[l + 1].data();
+    a.X = l == 0 ? b.x : ws.act[l].data();
+    a.W = m.W(l);
+    a.dW = grad + m.arch.weight_offset(l);
+    a.db = grad + m.arch.bias_offset(l);
+    a.B = b.B, a.n_in = m.arch.in(l), a.n_out = m.arch.out(l);
+    a.scale = 1.0f / float(b.B);
+    be.linear_backward(a);
+  }
+  double sum = 0.0;
+  for (int i = 0; i < b.B; ++i) sum += ws.loss[i];
+  return sum / b.B;
+}
+
+}  // namespace clb

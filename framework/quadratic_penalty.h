@@ -1,0 +1,46 @@
+#pragma once
+// The EWC family's quadratic penalty in O(P) memory (DESIGN.md §3).
+//
+// Separate penalties over tasks t, sum_t (lambda/2) sum_k F_tk (theta_k - a_tk)^2, equal
+//   (lambda/2) [ sum_k S_k (theta_k - abar_k)^2 + c ],   S = sum_t F_t,  abar = (sum_t F_t a_t) / S,
+// with c a scalar that does not depend on theta. The textbook two-vector form, S o theta -
+// sum_t F_t o a_t, subtracts two large, nearly equal numbers when theta is near the anchors;
+// keeping the F-weighted mean anchor abar instead keeps the gradient S o (theta - abar) a
+// difference of parameters, as accurate as a single-task EWC. abar is updated incrementally,
+// abar += F_t (a_t - abar) / (S + F_t), in double, and c accumulates in double.
+//
+// Online EWC keeps S = gamma S + F_t and anchors at the latest parameters; L2 is F = 1.
+#include <cstdint>
+#include <vector>
+
+namespace clb {
+
+class QuadraticPenalty {
+ public:
+  explicit QuadraticPenalty(int64_t num_params = 0) : weight_(num_params, 0.0f), anchor_(num_params, 0.0f) {}
+
+  // Adds one task's separate penalty term F o (theta - anchor)^2.
+  void add_separate(const float* fisher, const float* anchor);
+  // Online EWC: S <- gamma S + F, anchor <- anchor (the previous anchors' terms are folded away).
+  void add_online(const float* fisher, const float* anchor, float gamma);
+
+  // (1/2) sum_k S_k (theta_k - abar_k)^2 + c/2, in double: multiply by lambda for the penalty.
+  double value(const float* theta) const;
+  // grad += lambda * S o (theta - abar), for tests; training fuses this into the optimizer update.
+  void add_gradient(const float* theta, float lambda, float* grad) const;
+
+  bool empty() const { return tasks_ == 0; }
+  int tasks() const { return tasks_; }
+  const float* weight() const { return weight_.data(); }  // S
+  const float* anchor() const { return anchor_.data(); }  // abar
+  int64_t num_params() const { return int64_t(weight_.size()); }
+  int64_t bytes_held() const { return int64_t(weight_.size() + anchor_.size()) * int64_t(sizeof(float)); }
+  double trace() const;
+
+ private:
+  std::vector<float> weight_, anchor_;
+  double constant_ = 0.0;
+  int tasks_ = 0;
+};
+
+}  // namespace clb

@@ -1,0 +1,25 @@
+#pragma once
+// Reports of a run: the markdown summary table (a row per strategy, mean ± std over seeds), the
+// accuracy matrices, results.json and results.csv (schema in README.md).
+#include <string>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+#include "framework/harness.h"
+
+namespace clb {
+
+struct ReportContext {
+  float lambda = 0;
+  std::string estimator;      // Fisher estimator name
+  int64_t fisher_samples = 0; // N per task (0 = all)
+  std::vector<std::string> task_names;
+};
+
+std::string markdown_summary(const std::vector<RunResult>& runs, const ReportContext& ctx);
+std::string markdown_acc_matrices(const std::vector<RunResult>& runs, const ReportContext& ctx);
+nlohmann::json results_json(const nlohmann::json& config, const std::vector<RunResult>& runs);
+std::string results_csv(const std::vector<RunResult>& runs);
+
+}  // namespace clb

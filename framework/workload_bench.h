@@ -1,0 +1,46 @@
+#pragma once
+// Whole-step workloads on random data, timed for `clbench bench` and the benchmark binaries:
+//   train       forward + backward + plain SGD update, one minibatch
+//   train-ewc   the same with the EWC penalty fused into the update (random F, anchors)
+//   fisher      diagonal Fisher of one minibatch with the chosen estimator
+#include <string>
+#include <vector>
+
+#include "framework/backend.h"
+#include "framework/fisher.h"
+#include "framework/mlp.h"
+
+namespace clb {
+
+struct WorkloadConfig {
+  std::string workload = "train";
+  MlpArch arch;
+  int batch = 128;
+  FisherEstimator estimator = FisherEstimator::kEmpirical;
+  int repeats = 7;
+  double seconds_per_repeat = 0.5;
+};
+
+struct WorkloadResult {
+  std::vector<double> samples_per_s;  // one per repeat
+  double median = 0;
+};
+
+// One step of the workload, on state set up by the constructor: call step() in a timing loop.
+class Workload {
+ public:
+  Workload(Backend& be, const WorkloadConfig& cfg);
+  ~Workload();
+  void step();
+  int samples_per_step() const { return cfg_.batch; }
+
+ private:
+  struct State;
+  Backend& be_;
+  WorkloadConfig cfg_;
+  State* s_;
+};
+
+WorkloadResult time_workload(Backend& be, const WorkloadConfig& cfg);
+
+}  // namespace clb

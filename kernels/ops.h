@@ -1,0 +1,89 @@
+#pragma once
+// The op contract shared by the CPU reference backend (framework/cpu/<op>.cpp) and the CUDA
+// kernels (kernels/<op>.cu): one plain args struct per op. Plain C++, no CUDA types, so the CPU
+// build never needs nvcc. Pointers are host memory for the CPU backend, device memory for CUDA.
+// Matrices are row-major; a batch matrix has one row per sample. Weights use PyTorch's nn.Linear
+// layout (out, in), so checkpoints load into PyTorch as they are.
+#include <cstdint>
+
+namespace clb {
+
+// y = x W^T + b, optionally followed by ReLU.  2*B*n_in*n_out FLOPs.
+struct LinearForwardArgs {
+  const float* x = nullptr;  // (B, n_in)
+  const float* W = nullptr;  // (n_out, n_in)
+  const float* b = nullptr;  // (n_out)
+  float* y = nullptr;        // (B, n_out)
+  int B = 0, n_in = 0, n_out = 0;
+  bool relu = false;
+};
+
+// Row-wise softmax cross-entropy. delta = softmax - onehot(label), per sample (NOT divided by B).
+// A class mask (task-IL logit masking) excludes masked-out classes from the softmax: their prob
+// and delta are 0. Labels may be null (inference): then loss/delta are not written.
+struct SoftmaxXentArgs {
+  const float* logits = nullptr;      // (B, C)
+  const int32_t* labels = nullptr;    // (B) or null
+  const uint8_t* class_mask = nullptr;  // (B, C), 1 = class allowed; null = all allowed
+  float* probs = nullptr;             // (B, C) or null
+  float* delta = nullptr;             // (B, C) or null
+  float* loss = nullptr;              // (B) per-sample -log p_y, or null
+  int32_t* argmax = nullptr;          // (B) or null; argmax over allowed classes
+  int B = 0, C = 0;
+};
+
+// Backward of one linear layer given dY (rows = samples, or samples x K stacked rows, see below).
+//   dW = scale * dY^T X,  db = scale * colsum(dY)        (if dW/db non-null; overwritten)
+//   dX = (dY W) * 1[X > 0]  (mask only if relu_mask)      (if dX non-null; overwritten)
+// X's rows may be shared by K consecutive rows of dY (rows_per_sample = K): the exact and sampled
+// Fisher backpropagate K output deltas per sample through the same activations.
+struct LinearBackwardArgs {
+  const float* dY = nullptr;  // (B*K, n_out)
+  const float* X = nullptr;   // (B, n_in): this layer's input activation
+  const float* W = nullptr;   // (n_out, n_in)
+  float* dW = nullptr;        // (n_out, n_in) or null; needs K == 1
+  float* db = nullptr;        // (n_out) or null; needs K == 1
+  float* dX = nullptr;        // (B*K, n_in) or null
+  int B = 0, n_in = 0, n_out = 0;
+  int rows_per_sample = 1;  // K
+  float scale = 1.0f;
+  bool relu_mask = false;  // multiply dX by 1[X > 0] (X = relu output of the layer below)
+};
+
+// Diagonal Fisher from squared operands (DESIGN.md §3), accumulated:
+//   S_i    = sum_k delta_{i,k} o delta_{i,k}            (over the K rows of sample i)
+//   F_W   += scale * S^T (X o X),  F_b += scale * colsum(S)
+// This is sum_i g_i o g_i for the per-sample gradients g_i = delta_i x_i^T, without forming g_i.
+struct FisherDiagArgs {
+  const float* delta = nullptr;  // (B*K, n_out)
+  const float* X = nullptr;      // (B, n_in)
+  float* FW = nullptr;           // (n_out, n_in), accumulated
+  float* Fb = nullptr;           // (n_out), accumulated
+  int B = 0, n_in = 0, n_out = 0;
+  int rows_per_sample = 1;
+  float scale = 1.0f;
+};
+
+enum class Optimizer : int { kSgd = 0, kMomentum = 1, kAdam = 2 };
+
+// One fused pass over the parameters: quadratic penalty gradient + optimizer step.
+//   g' = g + lambda * F o (theta - anchor)        (F, anchor null: no penalty)
+//   sgd:      theta -= lr * g'
+//   momentum: m = mu*m + g';  theta -= lr * m
+//   adam:     m = b1*m + (1-b1) g';  v = b2*v + (1-b2) g'^2;  theta -= lr * mhat / (sqrt(vhat) + eps)
+// Bytes per param: 20 (sgd with penalty), +8 momentum, +16 adam (DESIGN.md §5).
+struct EwcUpdateArgs {
+  float* theta = nullptr;         // (n)
+  const float* grad = nullptr;    // (n)
+  const float* fisher = nullptr;  // (n) or null
+  const float* anchor = nullptr;  // (n) or null
+  float* m = nullptr;             // (n) momentum / Adam first moment, or null for sgd
+  float* v = nullptr;             // (n) Adam second moment, or null
+  int64_t n = 0;
+  Optimizer opt = Optimizer::kSgd;
+  float lr = 0.01f, lambda = 0.0f;
+  float momentum = 0.9f, beta1 = 0.9f, beta2 = 0.999f, eps = 1e-8f;
+  int64_t step = 1;  // Adam bias correction, counted from 1
+};
+
+}  // namespace clb
