@@ -17,6 +17,9 @@ class Backend {
   virtual void linear_backward(const LinearBackwardArgs& a) = 0;
   virtual void fisher_diag(const FisherDiagArgs& a) = 0;
   virtual void ewc_update(const EwcUpdateArgs& a) = 0;
+  // How many host threads may call the ops at once on independent data (CPU: data parallelism
+  // across a batch, framework/data_parallel.h). A device backend keeps its parallelism inside.
+  virtual int max_host_threads() const { return 1; }
 };
 
 // "cpu" or "auto" (the best usable backend on this machine). Throws clb::Error naming --backend.

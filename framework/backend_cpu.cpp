@@ -1,3 +1,5 @@
+#include <omp.h>
+
 #include "framework/backend.h"
 #include "framework/cpu/cpu_ops.h"
 #include "framework/error.h"
@@ -14,6 +16,7 @@ class CpuBackend final : public Backend {
   void linear_backward(const LinearBackwardArgs& a) override { cpu::linear_backward(a); }
   void fisher_diag(const FisherDiagArgs& a) override { cpu::fisher_diag(a); }
   void ewc_update(const EwcUpdateArgs& a) override { cpu::ewc_update(a); }
+  int max_host_threads() const override { return omp_get_max_threads(); }
 };
 
 }  // namespace

@@ -1,8 +1,10 @@
 #include "framework/fisher.h"
 
+#include <algorithm>
 #include <chrono>
 #include <cmath>
 
+#include "framework/data_parallel.h"
 #include "framework/error.h"
 #include "framework/rng.h"
 
@@ -62,53 +64,41 @@ void output_deltas(FisherEstimator est, const float* probs, const int32_t* y, co
   }
 }
 
-void fisher_per_sample(Backend& be, const Mlp& m, const std::vector<Task>& tasks,
-                       const std::vector<SampleRef>& refs, const FisherConfig& cfg, float* F) {
-  const int C = m.arch.num_outputs();
-  const int K = cfg.estimator == FisherEstimator::kExact ? C
-                : cfg.estimator == FisherEstimator::kSampled ? cfg.draws
-                                                            : 1;
-  const int64_t N = int64_t(refs.size());
-  MlpWorkspace ws(m.arch, cfg.batch, K);
-  BatchBuffers buf;
-  Rng rng = Rng::derive(cfg.seed, 0xF15, uint64_t(refs.empty() ? 0 : refs[0].task));
-  const int L = m.arch.num_layers();
-  for (int64_t start = 0; start < N; start += cfg.batch) {
-    const int B = int(std::min<int64_t>(cfg.batch, N - start));
-    gather(tasks, Split::kTrain, refs.data() + start, B, C, buf);
-    Batch b = buf.batch;
-    forward(be, m, b, ws);
-    output_deltas(cfg.estimator, ws.probs.data(), b.y, b.class_mask, B, C, K, rng, ws.delta[L].data());
-    backprop_deltas(be, m, b, ws, K);
-    for (int l = 0; l < L; ++l) {
-      FisherDiagArgs a;
-      a.delta = ws.delta[l + 1].data();
-      a.X = l == 0 ? b.x : ws.act[l].data();
-      a.FW = F + m.arch.weight_offset(l);
-      a.Fb = F + m.arch.bias_offset(l);
-      a.B = B, a.n_in = m.arch.in(l), a.n_out = m.arch.out(l);
-      a.rows_per_sample = K;
-      a.scale = float(1.0 / double(N));
-      be.fisher_diag(a);
-    }
+// One Fisher pass over rows [start, start + B) of refs, accumulated into F.
+void fisher_rows(Backend& be, const Mlp& m, const std::vector<Task>& tasks, const std::vector<SampleRef>& refs,
+                 const FisherConfig& cfg, int64_t start, int B, int K, MlpWorkspace& ws, BatchBuffers& buf, float* F) {
+  const int C = m.arch.num_outputs(), L = m.arch.num_layers();
+  gather(tasks, Split::kTrain, refs.data() + start, B, C, buf);
+  Batch b = buf.batch;
+  forward(be, m, b, ws);
+  // Label draws come from a stream per pass (seed, pass start), so they do not depend on how
+  // the passes are spread over threads.
+  Rng rng = Rng::derive(cfg.seed, 0xF15, uint64_t(start));
+  output_deltas(cfg.estimator, ws.probs.data(), b.y, b.class_mask, B, C, K, rng, ws.delta[L].data());
+  backprop_deltas(be, m, b, ws, K);
+  for (int l = 0; l < L; ++l) {
+    FisherDiagArgs a;
+    a.delta = ws.delta[l + 1].data();
+    a.X = l == 0 ? b.x : ws.act[l].data();
+    a.FW = F + m.arch.weight_offset(l);
+    a.Fb = F + m.arch.bias_offset(l);
+    a.B = B, a.n_in = m.arch.in(l), a.n_out = m.arch.out(l);
+    a.rows_per_sample = K;
+    a.scale = float(1.0 / double(refs.size()));
+    be.fisher_diag(a);
   }
 }
 
-// Avalanche's estimate: mean over minibatches of the squared minibatch-mean gradient.
-void fisher_batch_mean(Backend& be, const Mlp& m, const std::vector<Task>& tasks,
-                       const std::vector<SampleRef>& refs, const FisherConfig& cfg, float* F) {
+// Avalanche's estimate for one minibatch: F += (mean gradient)^2 / number of minibatches.
+void fisher_batch_mean(Backend& be, const Mlp& m, const std::vector<Task>& tasks, const std::vector<SampleRef>& refs,
+                       const FisherConfig& cfg, int64_t start, int B, MlpWorkspace& ws, BatchBuffers& buf,
+                       std::vector<float>& g, float* F) {
   const int64_t N = int64_t(refs.size()), P = m.arch.num_params();
   const int64_t num_batches = (N + cfg.batch - 1) / cfg.batch;
-  MlpWorkspace ws(m.arch, cfg.batch);
-  BatchBuffers buf;
-  std::vector<float> g(P);
-  for (int64_t start = 0; start < N; start += cfg.batch) {
-    const int B = int(std::min<int64_t>(cfg.batch, N - start));
-    gather(tasks, Split::kTrain, refs.data() + start, B, m.arch.num_outputs(), buf);
-    compute_gradients(be, m, buf.batch, ws, g.data());
-    const float w = float(1.0 / double(num_batches));
-    for (int64_t k = 0; k < P; ++k) F[k] += w * g[k] * g[k];
-  }
+  gather(tasks, Split::kTrain, refs.data() + start, B, m.arch.num_outputs(), buf);
+  compute_gradients(be, m, buf.batch, ws, g.data());
+  const float w = float(1.0 / double(num_batches));
+  for (int64_t k = 0; k < P; ++k) F[k] += w * g[k] * g[k];
 }
 
 }  // namespace
@@ -121,11 +111,30 @@ std::vector<float> compute_fisher(Backend& be, const Mlp& m, const std::vector<T
   if (cfg.estimator == FisherEstimator::kSampled && cfg.draws <= 0)
     fail("--fisher-draws: must be positive for the sampled estimator, got {}", cfg.draws);
   const auto t0 = std::chrono::steady_clock::now();
-  std::vector<float> F(size_t(m.arch.num_params()), 0.0f);
-  if (cfg.estimator == FisherEstimator::kBatch)
-    fisher_batch_mean(be, m, tasks, refs, cfg, F.data());
-  else
-    fisher_per_sample(be, m, tasks, refs, cfg, F.data());
+  const int64_t N = int64_t(refs.size()), P = m.arch.num_params();
+  const int C = m.arch.num_outputs();
+  const int K = cfg.estimator == FisherEstimator::kExact ? C : cfg.estimator == FisherEstimator::kSampled ? cfg.draws : 1;
+  const int64_t passes = (N + cfg.batch - 1) / cfg.batch;
+  // Passes are dealt round-robin to threads, each summing into its own buffer; the buffers are
+  // added in thread order at the end (data_parallel.h).
+  const int S = int(std::clamp<int64_t>(passes, 1, be.max_host_threads()));
+  std::vector<std::vector<float>> parts(S, std::vector<float>(size_t(P), 0.0f));
+#pragma omp parallel for num_threads(S) schedule(static, 1)
+  for (int s = 0; s < S; ++s) {
+    MlpWorkspace ws(m.arch, cfg.batch, K);
+    BatchBuffers buf;
+    std::vector<float> g(cfg.estimator == FisherEstimator::kBatch ? size_t(P) : 0);
+    for (int64_t p = s; p < passes; p += S) {
+      const int64_t start = p * cfg.batch;
+      const int B = int(std::min<int64_t>(cfg.batch, N - start));
+      if (cfg.estimator == FisherEstimator::kBatch)
+        fisher_batch_mean(be, m, tasks, refs, cfg, start, B, ws, buf, g, parts[s].data());
+      else
+        fisher_rows(be, m, tasks, refs, cfg, start, B, K, ws, buf, parts[s].data());
+    }
+  }
+  std::vector<float> F(static_cast<size_t>(P));
+  sum_partials(parts, F.data(), P);
   if (stats) {
     stats->samples = int64_t(refs.size());
     stats->seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();

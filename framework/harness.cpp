@@ -2,6 +2,7 @@
 
 #include <chrono>
 
+#include "framework/data_parallel.h"
 #include "framework/error.h"
 #include "framework/rng.h"
 
@@ -27,19 +28,28 @@ double evaluate(Backend& be, const Mlp& m, const std::vector<Task>& tasks, int t
                 int64_t* samples_seen) {
   const auto refs = sample_refs(tasks[task], Split::kTest);
   if (refs.empty()) return 0.0;
-  MlpWorkspace ws(m.arch, eval_batch);
-  BatchBuffers buf;
+  const int64_t N = int64_t(refs.size());
+  // Small batches spread over the threads (data_parallel.h); each counts its own hits.
+  const int rows = int(std::min<int64_t>(eval_batch, (N + be.max_host_threads() - 1) / be.max_host_threads()));
+  const int64_t batches = (N + rows - 1) / rows;
+  const int S = int(std::clamp<int64_t>(batches, 1, be.max_host_threads()));
   int64_t correct = 0;
-  for (size_t start = 0; start < refs.size(); start += eval_batch) {
-    const int B = int(std::min<size_t>(eval_batch, refs.size() - start));
-    gather(tasks, Split::kTest, refs.data() + start, B, m.arch.num_outputs(), buf);
-    Batch b = buf.batch;
-    b.y = nullptr;  // inference: argmax only
-    forward(be, m, b, ws);
-    for (int i = 0; i < B; ++i) correct += ws.argmax[i] == buf.y[i];
+#pragma omp parallel for num_threads(S) schedule(static, 1) reduction(+ : correct)
+  for (int s = 0; s < S; ++s) {
+    MlpWorkspace ws(m.arch, rows);
+    BatchBuffers buf;
+    for (int64_t k = s; k < batches; k += S) {
+      const int64_t start = k * rows;
+      const int B = int(std::min<int64_t>(rows, N - start));
+      gather(tasks, Split::kTest, refs.data() + start, B, m.arch.num_outputs(), buf);
+      Batch b = buf.batch;
+      b.y = nullptr;  // inference: argmax only
+      forward(be, m, b, ws);
+      for (int i = 0; i < B; ++i) correct += ws.argmax[i] == buf.y[i];
+    }
   }
-  if (samples_seen) *samples_seen += int64_t(refs.size());
-  return double(correct) / double(refs.size());
+  if (samples_seen) *samples_seen += N;
+  return double(correct) / double(N);
 }
 
 RunResult run_strategy(Backend& be, const Scenario& sc, const Mlp& init, Strategy& strategy, const TrainConfig& cfg,
@@ -58,7 +68,7 @@ RunResult run_strategy(Backend& be, const Scenario& sc, const Mlp& init, Strateg
   std::vector<float> grad(P), m1, m2;
   if (cfg.optimizer != Optimizer::kSgd) m1.resize(P);
   if (cfg.optimizer == Optimizer::kAdam) m2.resize(P);
-  MlpWorkspace ws(model.arch, cfg.batch);
+  ParallelWorkspace pw(model.arch, cfg.batch, shards_for(be, cfg.batch));
   BatchBuffers buf;
   FisherConfig fisher = cfg.fisher;
 
@@ -85,7 +95,7 @@ RunResult run_strategy(Backend& be, const Scenario& sc, const Mlp& init, Strateg
         const int B = int(std::min<size_t>(cfg.batch, refs.size() - start));
         const auto t0 = Clock::now();
         gather(sc.tasks, Split::kTrain, refs.data() + start, B, model.arch.num_outputs(), buf);
-        loss_sum += compute_gradients(be, model, buf.batch, ws, grad.data());
+        loss_sum += compute_gradients(be, model, buf.batch, pw, grad.data());
         ++loss_count;
         EwcUpdateArgs u;
         u.theta = model.params.data();

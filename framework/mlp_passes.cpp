@@ -57,7 +57,16 @@ void backprop_deltas(Backend& be, const Mlp& m, const Batch& b, MlpWorkspace& ws
   }
 }
 
-double compute_gradients(Backend& be, const Mlp& m, const Batch& b, MlpWorkspace& ws, float* grad) {
+Batch slice(const Batch& b, int begin, int end, int input_dim, int num_outputs) {
+  Batch s;
+  s.x = b.x + int64_t(begin) * input_dim;
+  s.y = b.y ? b.y + begin : nullptr;
+  s.class_mask = b.class_mask ? b.class_mask + int64_t(begin) * num_outputs : nullptr;
+  s.B = end - begin;
+  return s;
+}
+
+double compute_gradients(Backend& be, const Mlp& m, const Batch& b, MlpWorkspace& ws, float* grad, float scale) {
   CLB_ASSERT(b.y != nullptr);
   forward(be, m, b, ws);
   backprop_deltas(be, m, b, ws, 1);
@@ -69,12 +78,12 @@ double compute_gradients(Backend& be, const Mlp& m, const Batch& b, MlpWorkspace
     a.dW = grad + m.arch.weight_offset(l);
     a.db = grad + m.arch.bias_offset(l);
     a.B = b.B, a.n_in = m.arch.in(l), a.n_out = m.arch.out(l);
-    a.scale = 1.0f / float(b.B);
+    a.scale = scale != 0 ? scale : 1.0f / float(b.B);
     be.linear_backward(a);
   }
   double sum = 0.0;
   for (int i = 0; i < b.B; ++i) sum += ws.loss[i];
-  return sum / b.B;
+  return sum;
 }
 
 }  // namespace clb

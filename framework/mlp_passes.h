@@ -32,7 +32,11 @@ void forward(Backend& be, const Mlp& m, const Batch& b, MlpWorkspace& ws);
 // Backpropagates ws.delta.back() (K rows per sample) down to every layer's delta.
 void backprop_deltas(Backend& be, const Mlp& m, const Batch& b, MlpWorkspace& ws, int rows_per_sample);
 
-// Batch-mean gradient of the mean loss into grad (num_params). Returns the mean loss.
-double compute_gradients(Backend& be, const Mlp& m, const Batch& b, MlpWorkspace& ws, float* grad);
+// grad = scale * sum_i (per-sample gradient of sample i), into grad (num_params); scale 0 means
+// 1/B (the batch-mean gradient). Returns the sum of the per-sample losses.
+double compute_gradients(Backend& be, const Mlp& m, const Batch& b, MlpWorkspace& ws, float* grad, float scale = 0);
+
+// Rows [begin, end) of a batch, as a batch.
+Batch slice(const Batch& b, int begin, int end, int input_dim, int num_outputs);
 
 }  // namespace clb

@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <chrono>
 
+#include "framework/data_parallel.h"
 #include "framework/error.h"
 #include "framework/mlp_passes.h"
 #include "framework/rng.h"
@@ -15,28 +16,29 @@ struct Workload::State {
   std::vector<Task> tasks;  // one task holding the random minibatch
   std::vector<SampleRef> refs;
   BatchBuffers buf;
-  MlpWorkspace ws;
+  ParallelWorkspace pw;
   std::vector<float> grad, fisher, anchor;
   FisherConfig fc;
-  State(const WorkloadConfig& c) : model(c.arch, 1), ws(c.arch, c.batch) {}
+  State(const WorkloadConfig& c, int shards) : model(c.arch, 1), pw(c.arch, c.batch, shards) {}
 };
 
-Workload::Workload(Backend& be, const WorkloadConfig& cfg) : be_(be), cfg_(cfg), s_(new State(cfg)) {
+Workload::Workload(Backend& be, const WorkloadConfig& cfg) : be_(be), cfg_(cfg), s_(new State(cfg, shards_for(be, cfg.batch))) {
   if (cfg.workload != "train" && cfg.workload != "train-ewc" && cfg.workload != "fisher")
     fail("--workload '{}': use train, train-ewc or fisher", cfg.workload);
   if (cfg.batch <= 0) fail("--batch {}: must be positive", cfg.batch);
   const int64_t P = cfg.arch.num_params();
   Rng rng(42);
   auto d = std::make_shared<Dataset>();
-  d->source = "random", d->n = cfg.batch, d->dim = cfg.arch.input_dim(), d->num_classes = cfg.arch.num_outputs();
+  const int rows = cfg.workload == "fisher" ? cfg.batch * kFisherPasses : cfg.batch;
+  d->source = "random", d->n = rows, d->dim = cfg.arch.input_dim(), d->num_classes = cfg.arch.num_outputs();
   d->x.resize(size_t(d->n) * d->dim);
   for (float& v : d->x) v = float(rng.uniform());
   d->y.resize(d->n);
   for (auto& y : d->y) y = int32_t(rng.below(uint64_t(d->num_classes)));
   Task t;
   t.train = t.test = d;
-  t.train_rows.resize(cfg.batch);
-  for (int i = 0; i < cfg.batch; ++i) t.train_rows[i] = i;
+  t.train_rows.resize(rows);
+  for (int i = 0; i < rows; ++i) t.train_rows[i] = i;
   s_->tasks.push_back(std::move(t));
   s_->refs = sample_refs(s_->tasks[0], Split::kTrain);
   gather(s_->tasks, Split::kTrain, s_->refs.data(), cfg.batch, cfg.arch.num_outputs(), s_->buf);
@@ -58,7 +60,7 @@ void Workload::step() {
     compute_fisher(be_, s_->model, s_->tasks, s_->refs, s_->fc);
     return;
   }
-  compute_gradients(be_, s_->model, s_->buf.batch, s_->ws, s_->grad.data());
+  compute_gradients(be_, s_->model, s_->buf.batch, s_->pw, s_->grad.data());
   EwcUpdateArgs u;
   u.theta = s_->model.params.data();
   u.grad = s_->grad.data();

@@ -81,11 +81,14 @@ TEST_P(FisherEstimators, Exact) {
 TEST_P(FisherEstimators, SampledUsesSeededDrawsFromTheModel) {
   const int N = GetParam().N, K = 3;
   const uint64_t seed = 77;
-  // The oracle replays the documented draw order: one Rng::derive(seed, 0xF15, task) stream,
-  // K uniforms per sample in sample order, inverted through the cumulative softmax.
-  Rng rng = Rng::derive(seed, 0xF15, 0);
+  // The oracle replays the documented draw order: one Rng::derive(seed, 0xF15, first row) stream
+  // per pass of `batch` rows, K uniforms per sample in sample order, inverted through the
+  // cumulative softmax.
+  const int batch = GetParam().batch;
+  Rng rng(0);
   std::vector<double> want(arch.num_params(), 0.0);
   for (int i = 0; i < N; ++i) {
+    if (i % batch == 0) rng = Rng::derive(seed, 0xF15, uint64_t(i));
     const auto p = ref_forward(model, x(i), mk()).probs;
     for (int k = 0; k < K; ++k) {
       const double u = rng.uniform();

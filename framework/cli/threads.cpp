@@ -9,7 +9,9 @@ namespace clb::cli {
 void set_threads(int threads) {
   if (threads < 0) fail("--threads: must be >= 0 (0 = every core), got {}", threads);
   if (threads == 0) threads = omp_get_num_procs();
-  openblas_set_num_threads(threads);
+  // Threads split each batch (framework/data_parallel.h); every BLAS call runs on the thread
+  // that makes it, so OpenBLAS's own pool stays at one thread.
+  openblas_set_num_threads(1);
   omp_set_num_threads(threads);
 }
 
