@@ -1,6 +1,8 @@
 #include "framework/harness.h"
 
+#include <algorithm>
 #include <chrono>
+#include <cmath>
 
 #include "framework/data_parallel.h"
 #include "framework/error.h"
@@ -20,6 +22,18 @@ double timed_eval(Backend& be, const Mlp& m, const std::vector<Task>& tasks, int
   const double a = evaluate(be, m, tasks, task, cfg.eval_batch, &r.eval_samples);
   r.eval_seconds += seconds_since(t0);
   return a;
+}
+
+[[noreturn]] void fail_diverged(const Strategy& strategy, const TrainConfig& cfg, int task, int64_t step) {
+  float max_f = 0;
+  if (const QuadraticPenalty* pen = strategy.penalty())
+    for (int64_t k = 0; k < pen->num_params(); ++k) max_f = std::max(max_f, pen->weight()[k]);
+  if (max_f > 0 && cfg.optimizer == Optimizer::kSgd)
+    fail("{}: training diverged in task {} at step {} (loss is not finite): plain SGD on the penalty is stable "
+         "only while lr x lambda x max(F) < 2, here {:g} x {:g} x {:.4g} = {:.3g}; lower --lr or --lambda",
+         strategy.name(), task + 1, step, cfg.lr, cfg.lambda, max_f, double(cfg.lr) * cfg.lambda * max_f);
+  fail("{}: training diverged in task {} at step {} (loss is not finite); lower --lr{}", strategy.name(), task + 1,
+       step, max_f > 0 ? " or --lambda" : "");
 }
 
 }  // namespace
@@ -95,7 +109,9 @@ RunResult run_strategy(Backend& be, const Scenario& sc, const Mlp& init, Strateg
         const int B = int(std::min<size_t>(cfg.batch, refs.size() - start));
         const auto t0 = Clock::now();
         gather(sc.tasks, Split::kTrain, refs.data() + start, B, model.arch.num_outputs(), buf);
-        loss_sum += compute_gradients(be, model, buf.batch, pw, grad.data());
+        const double loss = compute_gradients(be, model, buf.batch, pw, grad.data());
+        if (!std::isfinite(loss)) fail_diverged(strategy, cfg, t, step + 1);
+        loss_sum += loss;
         ++loss_count;
         EwcUpdateArgs u;
         u.theta = model.params.data();
