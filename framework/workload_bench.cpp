@@ -17,7 +17,8 @@ struct Workload::State {
   std::vector<SampleRef> refs;
   BatchBuffers buf;
   ParallelWorkspace pw;
-  std::vector<float> grad, fisher, anchor;
+  std::vector<float> grad, fisher, anchor, m1, m2;
+  int64_t step = 0;
   FisherConfig fc;
   State(const WorkloadConfig& c, int shards) : model(c.arch, 1), pw(c.arch, c.batch, shards) {}
 };
@@ -43,6 +44,8 @@ Workload::Workload(Backend& be, const WorkloadConfig& cfg) : be_(be), cfg_(cfg),
   s_->refs = sample_refs(s_->tasks[0], Split::kTrain);
   gather(s_->tasks, Split::kTrain, s_->refs.data(), cfg.batch, cfg.arch.num_outputs(), s_->buf);
   s_->grad.resize(P);
+  s_->m1.resize(P);
+  s_->m2.resize(P);
   if (cfg.workload == "train-ewc") {
     s_->fisher.resize(P);
     s_->anchor.resize(P);
@@ -66,6 +69,10 @@ void Workload::step() {
   u.grad = s_->grad.data();
   u.n = cfg_.arch.num_params();
   u.lr = 1e-4f;  // small, so repeated steps on one batch stay finite
+  u.opt = cfg_.optimizer;
+  u.m = s_->m1.data();
+  u.v = s_->m2.data();
+  u.step = ++s_->step;
   if (cfg_.workload == "train-ewc") {
     u.fisher = s_->fisher.data();
     u.anchor = s_->anchor.data();

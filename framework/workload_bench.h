@@ -18,6 +18,7 @@ struct WorkloadConfig {
   MlpArch arch;
   int batch = 128;
   FisherEstimator estimator = FisherEstimator::kEmpirical;
+  Optimizer optimizer = Optimizer::kSgd;  // train workloads
   int repeats = 7;
   double seconds_per_repeat = 0.5;
 };

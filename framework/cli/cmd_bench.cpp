@@ -10,7 +10,7 @@ namespace clb::cli {
 namespace {
 
 struct BenchOptions {
-  std::string workload = "train", arch = "784-400-400-10", estimator = "empirical", backend = "auto";
+  std::string workload = "train", optimizer = "sgd", arch = "784-400-400-10", estimator = "empirical", backend = "auto";
   int batch = 128, repeats = 7, threads = 0;
   double seconds = 0.5;
 };
@@ -24,15 +24,16 @@ void bench(const BenchOptions& o) {
   cfg.arch = MlpArch::parse(o.arch);
   cfg.batch = o.batch;
   cfg.estimator = parse_fisher_estimator(o.estimator, "--estimator");
+  cfg.optimizer = o.optimizer == "adam" ? Optimizer::kAdam : o.optimizer == "momentum" ? Optimizer::kMomentum : Optimizer::kSgd;
   cfg.repeats = o.repeats;
   cfg.seconds_per_repeat = o.seconds;
   auto be = make_backend(o.backend);
   const WorkloadResult r = time_workload(*be, cfg);
   const double lo = *std::min_element(r.samples_per_s.begin(), r.samples_per_s.end());
   const double hi = *std::max_element(r.samples_per_s.begin(), r.samples_per_s.end());
-  fmt::print("workload={} arch={} batch={} estimator={} backend={} samples_per_s={:.0f} min={:.0f} max={:.0f} "
+  fmt::print("workload={} arch={} batch={} estimator={} optimizer={} backend={} samples_per_s={:.0f} min={:.0f} max={:.0f} "
              "repeats={}\n",
-             o.workload, cfg.arch.str(), o.batch, o.workload == "fisher" ? o.estimator : "-", be->name(), r.median,
+             o.workload, cfg.arch.str(), o.batch, o.workload == "fisher" ? o.estimator : "-", o.workload == "fisher" ? "-" : o.optimizer, be->name(), r.median,
              lo, hi, o.repeats);
 }
 
@@ -48,6 +49,8 @@ void register_bench(CLI::App& app) {
   c->add_option("--batch", o->batch, "Minibatch size");
   c->add_option("--estimator", o->estimator, "fisher: empirical | sampled | exact | batch")
       ->check(CLI::IsMember({"empirical", "sampled", "exact", "batch"}));
+  c->add_option("--optimizer", o->optimizer, "train workloads: sgd | momentum | adam")
+      ->check(CLI::IsMember({"sgd", "momentum", "adam"}));
   c->add_option("--repeats", o->repeats, "Timed repeats (the median is printed)");
   c->add_option("--seconds", o->seconds, "Seconds per repeat");
   c->add_option("--threads", o->threads, "CPU threads (0 = every core)");

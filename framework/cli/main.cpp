@@ -15,8 +15,14 @@ int main(int argc, char** argv) {
   clb::cli::register_fisher(app);
   try {
     app.parse(argc, argv);
-  } catch (const CLI::ParseError& e) {
+  } catch (const CLI::CallForHelp& e) {
     return app.exit(e);
+  } catch (const CLI::CallForAllHelp& e) {
+    return app.exit(e);
+  } catch (const CLI::ParseError& e) {
+    // One line, like every other clbench error (CLI11's own message names the flag).
+    std::fprintf(stderr, "clbench: error: %s; see clbench --help or clbench SUBCOMMAND --help\n", e.what());
+    return 2;
   } catch (const clb::Error& e) {
     std::fprintf(stderr, "clbench: error: %s\n", e.what());
     return 1;

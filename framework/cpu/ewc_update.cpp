@@ -10,8 +10,10 @@ namespace {
 // vectorises; 20 B/param (sgd + penalty) makes it bandwidth-bound, so two threads share it.
 template <bool kPenalty, Optimizer kOpt>
 void update_loop(const EwcUpdateArgs& a) {
-  const float bc1 = 1.0f - std::pow(a.beta1, float(a.step));
-  const float bc2 = 1.0f - std::pow(a.beta2, float(a.step));
+  // PyTorch's Adam: theta -= (lr / bc1) * m / (sqrt(v) / sqrt(bc2) + eps), with the bias
+  // corrections hoisted so the loop has one sqrt and one division.
+  const float step_size = a.lr / (1.0f - std::pow(a.beta1, float(a.step)));
+  const float inv_sqrt_bc2 = 1.0f / std::sqrt(1.0f - std::pow(a.beta2, float(a.step)));
   float* __restrict theta = a.theta;
   const float* __restrict grad = a.grad;
   const float* __restrict F = a.fisher;
@@ -30,7 +32,7 @@ void update_loop(const EwcUpdateArgs& a) {
     } else {
       m[i] = a.beta1 * m[i] + (1.0f - a.beta1) * g;
       v[i] = a.beta2 * v[i] + (1.0f - a.beta2) * g * g;
-      theta[i] -= a.lr * (m[i] / bc1) / (std::sqrt(v[i] / bc2) + a.eps);
+      theta[i] -= step_size * m[i] / (std::sqrt(v[i]) * inv_sqrt_bc2 + a.eps);
     }
   }
 }
