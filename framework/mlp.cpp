@@ -33,7 +33,10 @@ MlpArch MlpArch::parse(const std::string& text) {
 
 std::string MlpArch::str() const {
   std::string s;
-  for (size_t i = 0; i < widths.size(); ++i) s += (i ? "-" : "") + std::to_string(widths[i]);
+  for (size_t i = 0; i < widths.size(); ++i) {
+    if (i) s += '-';
+    s += std::to_string(widths[i]);
+  }
   return s;
 }
 

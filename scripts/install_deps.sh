@@ -1,0 +1,27 @@
+#!/usr/bin/env bash
+# Installs what clbench needs on Debian 12 (bookworm): compiler, CMake, OpenBLAS, the header
+# libraries, GoogleTest / Google Benchmark and Fashion-MNIST. Safe to run again.
+set -euo pipefail
+packages=(
+  g++ cmake make
+  libopenblas-dev       # BLAS for the CPU backend (results/cpu.md: faster than Eigen here)
+  libcli11-dev          # command line
+  libfmt-dev            # formatting
+  nlohmann-json3-dev    # results.json, safetensors headers
+  zlib1g-dev            # .gz IDX files
+  libgtest-dev libbenchmark-dev
+  dataset-fashion-mnist # default data: /usr/share/datasets/fashion-mnist
+)
+missing=()
+for p in "${packages[@]}"; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+done
+if [ ${#missing[@]} -eq 0 ]; then
+  echo "install_deps: everything is installed"
+  exit 0
+fi
+sudo=""
+[ "$(id -u)" -ne 0 ] && sudo="sudo"
+echo "install_deps: installing ${missing[*]}"
+$sudo apt-get update -qq
+DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --no-install-recommends "${missing[@]}"
