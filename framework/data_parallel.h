@@ -30,6 +30,12 @@ struct ParallelWorkspace {
 // grad = batch-mean gradient of b, the batch split across pw.shards threads. Returns the mean loss.
 double compute_gradients(Backend& be, const Mlp& m, const Batch& b, ParallelWorkspace& pw, float* grad);
 
+// One training step: the batch-mean gradient as above, then, block by block of parameters, the
+// shards' partial gradients summed and the fused penalty + optimizer update (`update`, whose
+// theta/grad/fisher/anchor/m/v cover all parameters) applied while the block is still in cache:
+// the gradient is not streamed through memory a second time. Returns the mean loss.
+double train_step(Backend& be, Mlp& m, const Batch& b, ParallelWorkspace& pw, const EwcUpdateArgs& update);
+
 // dst[k] = sum of parts[s][k] over s in order, parallel over k.
 void sum_partials(std::vector<std::vector<float>>& parts, float* dst, int64_t n);
 

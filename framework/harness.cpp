@@ -109,10 +109,6 @@ RunResult run_strategy(Backend& be, const Scenario& sc, const Mlp& init, Strateg
         const int B = int(std::min<size_t>(cfg.batch, refs.size() - start));
         const auto t0 = Clock::now();
         gather(sc.tasks, Split::kTrain, refs.data() + start, B, model.arch.num_outputs(), buf);
-        const double loss = compute_gradients(be, model, buf.batch, pw, grad.data());
-        if (!std::isfinite(loss)) fail_diverged(strategy, cfg, t, step + 1);
-        loss_sum += loss;
-        ++loss_count;
         EwcUpdateArgs u;
         u.theta = model.params.data();
         u.grad = grad.data();
@@ -128,7 +124,12 @@ RunResult run_strategy(Backend& be, const Scenario& sc, const Mlp& init, Strateg
         u.lambda = cfg.lambda;
         u.momentum = cfg.momentum;
         u.step = ++step;
-        be.ewc_update(u);
+        const double loss = train_step(be, model, buf.batch, pw, u);
+        // The update already ran; a non-finite loss means the parameters were finite going in
+        // and the forward pass overflowed, or they were not: either way the run is over.
+        if (!std::isfinite(loss)) fail_diverged(strategy, cfg, t, step);
+        loss_sum += loss;
+        ++loss_count;
         r.train_seconds += seconds_since(t0);
         r.train_samples += B;
         if (step <= cfg.lca_batches) r.lca_curves[t].push_back(timed_eval(be, model, sc.tasks, t, cfg, r));

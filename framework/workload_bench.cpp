@@ -63,7 +63,6 @@ void Workload::step() {
     compute_fisher(be_, s_->model, s_->tasks, s_->refs, s_->fc);
     return;
   }
-  compute_gradients(be_, s_->model, s_->buf.batch, s_->pw, s_->grad.data());
   EwcUpdateArgs u;
   u.theta = s_->model.params.data();
   u.grad = s_->grad.data();
@@ -78,7 +77,7 @@ void Workload::step() {
     u.anchor = s_->anchor.data();
     u.lambda = 1.0f;
   }
-  be_.ewc_update(u);
+  train_step(be_, s_->model, s_->buf.batch, s_->pw, u);
 }
 
 WorkloadResult time_workload(Backend& be, const WorkloadConfig& cfg) {
