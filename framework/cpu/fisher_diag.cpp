@@ -1,8 +1,8 @@
-#include <cblas.h>
-
+#include <cstddef>
 #include <vector>
 
 #include "framework/cpu/cpu_ops.h"
+#include "framework/cpu/gemm.h"
 
 namespace clb::cpu {
 
@@ -12,8 +12,8 @@ namespace clb::cpu {
 void fisher_diag(const FisherDiagArgs& a) {
   thread_local std::vector<float> s_sq, x_sq;
   const int K = a.rows_per_sample;
-  s_sq.assign(size_t(a.B) * a.n_out, 0.0f);
-  x_sq.resize(size_t(a.B) * a.n_in);
+  s_sq.assign(std::size_t(a.B) * a.n_out, 0.0f);
+  x_sq.resize(std::size_t(a.B) * a.n_in);
   for (int i = 0; i < a.B; ++i) {
     float* s = s_sq.data() + int64_t(i) * a.n_out;
     for (int k = 0; k < K; ++k) {
@@ -23,7 +23,7 @@ void fisher_diag(const FisherDiagArgs& a) {
   }
   const int64_t nx = int64_t(a.B) * a.n_in;
   for (int64_t j = 0; j < nx; ++j) x_sq[j] = a.X[j] * a.X[j];
-  cblas_sgemm(CblasRowMajor, CblasTrans, CblasNoTrans, a.n_out, a.n_in, a.B, a.scale, s_sq.data(), a.n_out,
+  gemm(true, false, a.n_out, a.n_in, a.B, a.scale, s_sq.data(), a.n_out,
               x_sq.data(), a.n_in, 1.0f, a.FW, a.n_in);
   for (int i = 0; i < a.B; ++i) {
     const float* s = s_sq.data() + int64_t(i) * a.n_out;

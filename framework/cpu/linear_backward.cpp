@@ -1,6 +1,5 @@
-#include <cblas.h>
-
 #include "framework/cpu/cpu_ops.h"
+#include "framework/cpu/gemm.h"
 #include "framework/error.h"
 
 namespace clb::cpu {
@@ -11,7 +10,7 @@ void linear_backward(const LinearBackwardArgs& a) {
   const int R = a.B * K;
   if (a.dW || a.db) CLB_ASSERT(K == 1);
   if (a.dW)
-    cblas_sgemm(CblasRowMajor, CblasTrans, CblasNoTrans, a.n_out, a.n_in, a.B, a.scale, a.dY, a.n_out,
+    gemm(true, false, a.n_out, a.n_in, a.B, a.scale, a.dY, a.n_out,
                 a.X, a.n_in, 0.0f, a.dW, a.n_in);
   if (a.db) {
     for (int o = 0; o < a.n_out; ++o) a.db[o] = 0.0f;
@@ -22,7 +21,7 @@ void linear_backward(const LinearBackwardArgs& a) {
     for (int o = 0; o < a.n_out; ++o) a.db[o] *= a.scale;
   }
   if (a.dX) {
-    cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, R, a.n_in, a.n_out, 1.0f, a.dY, a.n_out, a.W,
+    gemm(false, false, R, a.n_in, a.n_out, 1.0f, a.dY, a.n_out, a.W,
                 a.n_in, 0.0f, a.dX, a.n_in);
     if (a.relu_mask) {
       for (int r = 0; r < R; ++r) {

@@ -1,9 +1,8 @@
-#include <cblas.h>
-
 #include <algorithm>
 #include <cstring>
 
 #include "framework/cpu/cpu_ops.h"
+#include "framework/cpu/gemm.h"
 
 namespace clb::cpu {
 
@@ -11,7 +10,7 @@ namespace clb::cpu {
 // pass, and ReLU is one pass over the (small) output.
 void linear_forward(const LinearForwardArgs& a) {
   for (int i = 0; i < a.B; ++i) std::memcpy(a.y + int64_t(i) * a.n_out, a.b, sizeof(float) * a.n_out);
-  cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, a.B, a.n_out, a.n_in, 1.0f, a.x, a.n_in, a.W,
+  gemm(false, true, a.B, a.n_out, a.n_in, 1.0f, a.x, a.n_in, a.W,
               a.n_in, 1.0f, a.y, a.n_out);
   if (a.relu) {
     const int64_t n = int64_t(a.B) * a.n_out;
