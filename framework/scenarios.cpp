@@ -56,8 +56,8 @@ std::vector<int32_t> rotation_map(int rows, int cols, double degrees) {
 }
 
 // Drifting Gaussian mixture: class c of task t is N(mu_tc, I) with mu_tc = sqrt(rho) mu_(t-1)c +
-// sqrt(1 - rho) fresh, |mu| ~ 3 (classes about 4 sigma apart): each task is learnable, and the
-// drift moves the boundaries enough that fine-tuning forgets.
+// sqrt(1 - rho) fresh, |mu| ~ 5, rho = 0.2: each task is learnable (about 85 % for the default
+// MLP) and the drift moves the boundaries enough that fine-tuning forgets (BWT about -13 points).
 std::shared_ptr<Dataset> gaussian_task(const std::vector<std::vector<float>>& means, int64_t n, Rng rng,
                                        const std::string& name) {
   auto d = std::make_shared<Dataset>();
@@ -79,7 +79,7 @@ Scenario make_synthetic(const ScenarioConfig& cfg) {
   s.input_dim = cfg.synthetic_dim, s.num_classes = cfg.synthetic_classes;
   const int64_t n_train = cfg.train_per_task > 0 ? cfg.train_per_task : 2000;
   const int64_t n_test = cfg.test_per_task > 0 ? cfg.test_per_task : 1000;
-  const double rho = 0.5, scale = 3.0 / std::sqrt(double(cfg.synthetic_dim));
+  const double rho = 0.2, scale = 5.0 / std::sqrt(double(cfg.synthetic_dim));
   Rng mean_rng = Rng::derive(cfg.seed, 0x5E7, 0);
   std::vector<std::vector<float>> means(cfg.synthetic_classes, std::vector<float>(cfg.synthetic_dim));
   for (int t = 0; t < cfg.tasks; ++t) {

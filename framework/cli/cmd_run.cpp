@@ -249,7 +249,7 @@ void register_run(CLI::App& app) {
   c->add_option("--threads", o->threads, "CPU threads (0 = every core)");
   c->add_option("--backend", o->backend, "cpu | auto (the best usable backend)")->check(CLI::IsMember({"cpu", "auto"}));
   c->add_option("--out", o->out, "Directory for results.json and results.csv");
-  c->add_option("--save", o->save, "Write the final model (and FILE's .fisher.safetensors) per strategy");
+  c->add_option("--save", o->save, "Write the final model of the first seed and its Fisher (FILE, FILE-stem.fisher.safetensors); with several strategies the name goes into the file names");
   c->callback([o] { run(*o); });
 }
 
