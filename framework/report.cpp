@@ -65,6 +65,19 @@ std::string markdown_summary(const std::vector<RunResult>& runs, const ReportCon
   return s;
 }
 
+std::string markdown_costs(const std::vector<RunResult>& runs) {
+  std::string s =
+      "\n| strategy | train s | Fisher s | eval s | eval samples/s | state held MiB |\n|---|---|---|---|---|---|\n";
+  for (const auto& [name, rs] : by_strategy(runs))
+    s += fmt::format("| {} | {:.1f} | {:.1f} | {:.1f} | {:.0f} | {:.2f} |\n", name,
+                     mean_of(rs, [](auto& r) { return r.train_seconds; }),
+                     mean_of(rs, [](auto& r) { return r.fisher_seconds; }),
+                     mean_of(rs, [](auto& r) { return r.eval_seconds; }),
+                     mean_of(rs, [](auto& r) { return r.eval_samples_per_s(); }),
+                     mean_of(rs, [](auto& r) { return double(r.strategy_bytes); }) / (1024.0 * 1024.0));
+  return s;
+}
+
 std::string markdown_acc_matrices(const std::vector<RunResult>& runs, const ReportContext& ctx) {
   std::string s;
   for (const auto& [name, rs] : by_strategy(runs)) {

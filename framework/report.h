@@ -18,6 +18,8 @@ struct ReportContext {
 };
 
 std::string markdown_summary(const std::vector<RunResult>& runs, const ReportContext& ctx);
+// Time per phase, evaluation speed and the state each strategy keeps between tasks.
+std::string markdown_costs(const std::vector<RunResult>& runs);
 std::string markdown_acc_matrices(const std::vector<RunResult>& runs, const ReportContext& ctx);
 nlohmann::json results_json(const nlohmann::json& config, const std::vector<RunResult>& runs);
 std::string results_csv(const std::vector<RunResult>& runs);

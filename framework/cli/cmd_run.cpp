@@ -182,6 +182,7 @@ void run(const RunOptions& o) {
              o.scenario, o.scenario == "split" ? o.scenario_il : "domain", o.tasks, arch.str(), o.optimizer, cfg.lr,
              o.batch, o.epochs, o.seeds);
   fmt::print("{}", markdown_summary(runs, rc));
+  fmt::print("{}", markdown_costs(runs));
   fmt::print("{}", markdown_acc_matrices(runs, rc));
   const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t_start).count();
   fmt::print("\nwall time {:.1f} s, peak RSS {:.0f} MiB\n", seconds, peak_rss_mib());
