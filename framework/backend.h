@@ -20,6 +20,8 @@ class Backend {
   // How many host threads may call the ops at once on independent data (CPU: data parallelism
   // across a batch, framework/data_parallel.h). A device backend keeps its parallelism inside.
   virtual int max_host_threads() const { return 1; }
+  // Waits until the ops issued so far are done (device backends run them asynchronously).
+  virtual void synchronize() {}
 };
 
 // "cpu" or "auto" (the best usable backend on this machine). Throws clb::Error naming --backend.

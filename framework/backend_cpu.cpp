@@ -3,6 +3,9 @@
 #include "framework/backend.h"
 #include "framework/cpu/cpu_ops.h"
 #include "framework/error.h"
+#ifdef CLB_HAVE_CUDA
+#include "framework/cuda/backend_cuda.h"
+#endif
 
 namespace clb {
 
@@ -22,9 +25,16 @@ class CpuBackend final : public Backend {
 }  // namespace
 
 std::unique_ptr<Backend> make_backend(const std::string& name) {
-  // "auto" picks the CUDA backend once it exists (its own issue); until then the CPU is the best.
+  // "auto" stays on the CPU until the harness keeps its state on the device (the CUDA backend's
+  // ops exist and are tested against the CPU twin; whole runs on the GPU are the next step).
   if (name == "cpu" || name == "auto") return std::make_unique<CpuBackend>();
+#ifdef CLB_HAVE_CUDA
+  if (name == "cuda") return cuda::make_backend();
+  fail("--backend: unknown backend '{}'; use cpu, cuda or auto", name);
+#else
+  if (name == "cuda") fail("--backend cuda: this clbench was built without CUDA (no nvcc at configure time); use --backend cpu");
   fail("--backend: unknown backend '{}'; use cpu or auto", name);
+#endif
 }
 
 }  // namespace clb

@@ -1,0 +1,122 @@
+// Fused EWC penalty + optimizer update, one pass over the parameters:
+//   g' = g + lambda F (theta - anchor);  sgd / momentum / Adam step (formulas in kernels/ops.h).
+// 20 B/param moved for sgd with the penalty (theta, g, F, anchor read; theta written), +8 with
+// momentum, +16 with Adam: bandwidth-bound, so the goal is the card's copy bandwidth.
+//   v1 grid-stride, scalar accesses
+//   v2 grid-stride, 16-byte (float4) accesses when every array is 16-byte aligned, scalar tail
+#include <algorithm>
+#include <cmath>
+#include <cstdint>
+
+#include "kernels/cuda_check.h"
+#include "kernels/cuda_ops.h"
+
+namespace clb::cuda {
+
+namespace {
+
+struct Coeffs {
+  float lr, lambda, momentum, beta1, beta2, eps, step_size, inv_sqrt_bc2;
+};
+
+template <bool kPenalty, Optimizer kOpt>
+__device__ __forceinline__ void update_one(float& theta, float g, float f, float anchor, float& m, float& v,
+                                           const Coeffs& c) {
+  if (kPenalty) g += c.lambda * f * (theta - anchor);
+  if (kOpt == Optimizer::kSgd) {
+    theta -= c.lr * g;
+  } else if (kOpt == Optimizer::kMomentum) {
+    m = c.momentum * m + g;
+    theta -= c.lr * m;
+  } else {
+    m = c.beta1 * m + (1.0f - c.beta1) * g;
+    v = c.beta2 * v + (1.0f - c.beta2) * g * g;
+    theta -= c.step_size * m / (sqrtf(v) * c.inv_sqrt_bc2 + c.eps);
+  }
+}
+
+template <bool kPenalty, Optimizer kOpt>
+__global__ void ewc_update_kernel1(EwcUpdateArgs a, Coeffs c, int64_t begin) {
+  for (int64_t i = begin + blockIdx.x * int64_t(blockDim.x) + threadIdx.x; i < a.n;
+       i += int64_t(gridDim.x) * blockDim.x) {
+    float m = kOpt == Optimizer::kSgd ? 0.0f : a.m[i], v = kOpt == Optimizer::kAdam ? a.v[i] : 0.0f;
+    update_one<kPenalty, kOpt>(a.theta[i], a.grad[i], kPenalty ? a.fisher[i] : 0.0f, kPenalty ? a.anchor[i] : 0.0f,
+                               m, v, c);
+    if (kOpt != Optimizer::kSgd) a.m[i] = m;
+    if (kOpt == Optimizer::kAdam) a.v[i] = v;
+  }
+}
+
+template <bool kPenalty, Optimizer kOpt>
+__global__ void ewc_update_kernel2(EwcUpdateArgs a, Coeffs c) {
+  const int64_t n4 = a.n / 4;
+  auto* theta = reinterpret_cast<float4*>(a.theta);
+  for (int64_t i = blockIdx.x * int64_t(blockDim.x) + threadIdx.x; i < n4; i += int64_t(gridDim.x) * blockDim.x) {
+    float4 t = theta[i];
+    const float4 g = reinterpret_cast<const float4*>(a.grad)[i];
+    float4 f = {}, an = {}, m = {}, v = {};
+    if (kPenalty) f = reinterpret_cast<const float4*>(a.fisher)[i], an = reinterpret_cast<const float4*>(a.anchor)[i];
+    if (kOpt != Optimizer::kSgd) m = reinterpret_cast<float4*>(a.m)[i];
+    if (kOpt == Optimizer::kAdam) v = reinterpret_cast<float4*>(a.v)[i];
+    update_one<kPenalty, kOpt>(t.x, g.x, f.x, an.x, m.x, v.x, c);
+    update_one<kPenalty, kOpt>(t.y, g.y, f.y, an.y, m.y, v.y, c);
+    update_one<kPenalty, kOpt>(t.z, g.z, f.z, an.z, m.z, v.z, c);
+    update_one<kPenalty, kOpt>(t.w, g.w, f.w, an.w, m.w, v.w, c);
+    theta[i] = t;
+    if (kOpt != Optimizer::kSgd) reinterpret_cast<float4*>(a.m)[i] = m;
+    if (kOpt == Optimizer::kAdam) reinterpret_cast<float4*>(a.v)[i] = v;
+  }
+}
+
+bool aligned16(const void* p) { return p == nullptr || reinterpret_cast<uintptr_t>(p) % 16 == 0; }
+
+template <bool kPenalty, Optimizer kOpt>
+void launch(const EwcUpdateArgs& a, const Coeffs& c, int variant, cudaStream_t stream) {
+  constexpr int kThreads = 256;
+  const bool vec = variant == 2 && aligned16(a.theta) && aligned16(a.grad) && aligned16(a.fisher) &&
+                   aligned16(a.anchor) && aligned16(a.m) && aligned16(a.v);
+  int64_t begin = 0;
+  if (vec && a.n >= 4) {
+    const int64_t n4 = a.n / 4;
+    const int blocks = int(std::min<int64_t>((n4 + kThreads - 1) / kThreads, 65536));
+    ewc_update_kernel2<kPenalty, kOpt><<<blocks, kThreads, 0, stream>>>(a, c);
+    begin = n4 * 4;
+  }
+  const int64_t rest = a.n - begin;
+  if (rest > 0) {
+    const int blocks = int(std::min<int64_t>((rest + kThreads - 1) / kThreads, 65536));
+    ewc_update_kernel1<kPenalty, kOpt><<<blocks, kThreads, 0, stream>>>(a, c, begin);
+  }
+}
+
+template <bool kPenalty>
+void dispatch(const EwcUpdateArgs& a, const Coeffs& c, int variant, cudaStream_t s) {
+  switch (a.opt) {
+    case Optimizer::kSgd: return launch<kPenalty, Optimizer::kSgd>(a, c, variant, s);
+    case Optimizer::kMomentum: return launch<kPenalty, Optimizer::kMomentum>(a, c, variant, s);
+    case Optimizer::kAdam: return launch<kPenalty, Optimizer::kAdam>(a, c, variant, s);
+  }
+}
+
+}  // namespace
+
+void ewc_update(const EwcUpdateArgs& a, int variant, cudaStream_t stream) {
+  if (a.n <= 0) return;
+  // Same hoisted bias corrections as the CPU twin (framework/cpu/ewc_update.cpp).
+  const Coeffs c{a.lr,
+                 a.lambda,
+                 a.momentum,
+                 a.beta1,
+                 a.beta2,
+                 a.eps,
+                 a.lr / (1.0f - std::pow(a.beta1, float(a.step))),
+                 1.0f / std::sqrt(1.0f - std::pow(a.beta2, float(a.step)))};
+  const bool penalty = a.fisher != nullptr && a.anchor != nullptr && a.lambda != 0.0f;
+  if (penalty)
+    dispatch<true>(a, c, variant, stream);
+  else
+    dispatch<false>(a, c, variant, stream);
+  CLB_CUDA_CHECK_LAST();
+}
+
+}  // namespace clb::cuda

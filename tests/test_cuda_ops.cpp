@@ -1,0 +1,189 @@
+// Every CUDA kernel variant against its CPU twin (framework/cpu/) on awkward shapes. Built only
+// with nvcc; every test skips itself where no CUDA device is usable (any error from the runtime).
+#ifdef CLB_HAVE_CUDA
+#include <gtest/gtest.h>
+
+#include <cmath>
+
+#include "framework/cpu/cpu_ops.h"
+#include "framework/cuda/backend_cuda.h"
+#include "framework/rng.h"
+
+namespace clb::cuda {
+namespace {
+
+std::vector<float> randn(size_t n, uint64_t seed, float scale = 1.0f) {
+  Rng rng(seed);
+  std::vector<float> v(n);
+  for (auto& x : v) x = scale * float(rng.normal());
+  return v;
+}
+
+// |got - want| <= rtol * |want| + atol_frac * max|want|, elementwise.
+void expect_close(const std::vector<float>& got, const std::vector<float>& want, double rtol, double atol_frac,
+                  const std::string& what) {
+  ASSERT_EQ(got.size(), want.size()) << what;
+  double scale = 0;
+  for (float w : want) scale = std::max(scale, double(std::abs(w)));
+  int bad = 0;
+  for (size_t k = 0; k < got.size(); ++k) {
+    const double tol = rtol * std::abs(want[k]) + atol_frac * scale + 1e-30;
+    if (!(std::abs(double(got[k]) - want[k]) <= tol) && bad++ < 5)
+      ADD_FAILURE() << what << "[" << k << "]: gpu " << got[k] << ", cpu " << want[k];
+  }
+  EXPECT_EQ(bad, 0) << what;
+}
+
+struct Shape {
+  int B, n_in, n_out;
+};
+const Shape kShapes[] = {{1, 1, 1}, {31, 17, 5}, {257, 31, 13}, {5, 257, 31}, {128, 784, 400}};
+
+class CudaOps : public ::testing::TestWithParam<int> {  // GEMM variant: 0 cuBLAS, 1-3 hand-written
+ protected:
+  void SetUp() override {
+    std::string why;
+    if (usable_devices(&why) == 0) GTEST_SKIP() << "no usable CUDA device: " << why;
+    Variants v;
+    v.gemm = GetParam();
+    be = make_backend(v);
+  }
+  std::unique_ptr<Backend> be;
+};
+
+// fp32 GEMMs, reductions of up to 784 terms in another order than OpenBLAS: rtol 1e-4 with a
+// floor of 1e-5 of the largest entry (STYLE.md; no TF32 anywhere).
+constexpr double kGemmRtol = 1e-4, kGemmAtol = 1e-5;
+
+TEST_P(CudaOps, LinearForward) {
+  for (const Shape& s : kShapes)
+    for (bool relu : {false, true}) {
+      const auto x = randn(size_t(s.B) * s.n_in, 1), W = randn(size_t(s.n_out) * s.n_in, 2), b = randn(s.n_out, 3);
+      std::vector<float> y(size_t(s.B) * s.n_out);
+      cpu::linear_forward({x.data(), W.data(), b.data(), y.data(), s.B, s.n_in, s.n_out, relu});
+      DeviceArray<float> dx(x), dW(W), db(b), dy(y.size());
+      be->linear_forward({dx.data(), dW.data(), db.data(), dy.data(), s.B, s.n_in, s.n_out, relu});
+      be->synchronize();
+      expect_close(dy.download(), y, kGemmRtol, kGemmAtol, "forward B=" + std::to_string(s.B));
+    }
+}
+
+TEST_P(CudaOps, LinearBackward) {
+  for (const Shape& s : kShapes)
+    for (int K : {1, 3}) {
+      auto X = randn(size_t(s.B) * s.n_in, 4);
+      for (size_t k = 0; k < X.size(); k += 3) X[k] = 0.0f;  // ReLU zeros
+      const auto W = randn(size_t(s.n_out) * s.n_in, 5), dY = randn(size_t(s.B) * K * s.n_out, 6);
+      LinearBackwardArgs a;
+      a.B = s.B, a.n_in = s.n_in, a.n_out = s.n_out, a.rows_per_sample = K, a.relu_mask = true, a.scale = 0.5f;
+      std::vector<float> dX(size_t(s.B) * K * s.n_in), dW(size_t(s.n_out) * s.n_in), db(s.n_out);
+      a.dY = dY.data(), a.X = X.data(), a.W = W.data(), a.dX = dX.data();
+      if (K == 1) a.dW = dW.data(), a.db = db.data();
+      cpu::linear_backward(a);
+      DeviceArray<float> gY(dY), gX(X), gW(W), gdX(dX.size()), gdW(dW.size()), gdb(db.size());
+      a.dY = gY.data(), a.X = gX.data(), a.W = gW.data(), a.dX = gdX.data();
+      if (K == 1) a.dW = gdW.data(), a.db = gdb.data();
+      be->linear_backward(a);
+      be->synchronize();
+      const std::string tag = " B=" + std::to_string(s.B) + " K=" + std::to_string(K);
+      expect_close(gdX.download(), dX, kGemmRtol, kGemmAtol, "dX" + tag);
+      if (K == 1) {
+        expect_close(gdW.download(), dW, kGemmRtol, kGemmAtol, "dW" + tag);
+        expect_close(gdb.download(), db, kGemmRtol, kGemmAtol, "db" + tag);
+      }
+    }
+}
+
+TEST_P(CudaOps, FisherDiag) {
+  for (const Shape& s : kShapes)
+    for (int K : {1, 10}) {
+      const auto d = randn(size_t(s.B) * K * s.n_out, 7), X = randn(size_t(s.B) * s.n_in, 8);
+      std::vector<float> FW(size_t(s.n_out) * s.n_in, 0.25f), Fb(s.n_out, 0.25f);  // accumulates
+      auto gFWinit = FW, gFbinit = Fb;
+      cpu::fisher_diag({d.data(), X.data(), FW.data(), Fb.data(), s.B, s.n_in, s.n_out, K, 0.1f});
+      DeviceArray<float> gd(d), gX(X), gFW(gFWinit), gFb(gFbinit);
+      be->fisher_diag({gd.data(), gX.data(), gFW.data(), gFb.data(), s.B, s.n_in, s.n_out, K, 0.1f});
+      be->synchronize();
+      // Sums of positive squares: rtol 1e-5 would hold; the GEMM tolerance covers both.
+      const std::string tag = " B=" + std::to_string(s.B) + " K=" + std::to_string(K);
+      expect_close(gFW.download(), FW, kGemmRtol, 0.0, "FW" + tag);
+      expect_close(gFb.download(), Fb, kGemmRtol, 0.0, "Fb" + tag);
+    }
+}
+
+INSTANTIATE_TEST_SUITE_P(Variants, CudaOps, ::testing::Values(0, 1, 2, 3));
+
+class CudaElementwise : public ::testing::TestWithParam<int> {  // update variant 1, 2
+ protected:
+  void SetUp() override {
+    std::string why;
+    if (usable_devices(&why) == 0) GTEST_SKIP() << "no usable CUDA device: " << why;
+    Variants v;
+    v.update = GetParam();
+    be = make_backend(v);
+  }
+  std::unique_ptr<Backend> be;
+};
+
+TEST_P(CudaElementwise, SoftmaxXentMasked) {
+  for (int B : {1, 31, 257})
+    for (int C : {2, 10, 33}) {
+      const auto z = randn(size_t(B) * C, 9, 3.0f);
+      std::vector<int32_t> y(B);
+      std::vector<uint8_t> mask(size_t(B) * C);
+      for (int i = 0; i < B; ++i) {
+        for (int c = 0; c < C; ++c) mask[size_t(i) * C + c] = (i % 3 == 0) || (c % 2 == i % 2);
+        y[i] = i % 2;  // allowed in every row
+      }
+      std::vector<float> p(size_t(B) * C), d(p.size()), loss(B);
+      std::vector<int32_t> am(B);
+      cpu::softmax_xent({z.data(), y.data(), mask.data(), p.data(), d.data(), loss.data(), am.data(), B, C});
+      DeviceArray<float> gz(z), gp(p.size()), gd(d.size()), gl(B);
+      DeviceArray<int32_t> gy(y), gam{size_t(B)};
+      DeviceArray<uint8_t> gm(mask);
+      be->softmax_xent({gz.data(), gy.data(), gm.data(), gp.data(), gd.data(), gl.data(), gam.data(), B, C});
+      be->synchronize();
+      // expf/logf in float against the CPU's double exp/log: atol 1e-6, rtol 1e-5.
+      expect_close(gp.download(), p, 1e-5, 1e-6, "probs");
+      expect_close(gd.download(), d, 1e-5, 1e-6, "delta");
+      expect_close(gl.download(), loss, 1e-5, 1e-6, "loss");
+      EXPECT_EQ(gam.download(), am) << "argmax B=" << B << " C=" << C;
+    }
+}
+
+TEST_P(CudaElementwise, FusedUpdate) {
+  for (int64_t n : {int64_t(1), int64_t(31), int64_t(257), int64_t(1000003)})
+    for (Optimizer opt : {Optimizer::kSgd, Optimizer::kMomentum, Optimizer::kAdam})
+      for (bool penalty : {false, true}) {
+        auto theta = randn(n, 10), grad = randn(n, 11), F = randn(n, 12), anchor = randn(n, 13);
+        for (auto& f : F) f = std::abs(f);
+        auto m = randn(n, 14), v = randn(n, 15);
+        for (auto& x : v) x = std::abs(x);
+        DeviceArray<float> gt(theta), gg(grad), gF(F), ga(anchor), gm(m), gv(v);
+        EwcUpdateArgs a;
+        a.n = n, a.opt = opt, a.lr = 0.05f, a.lambda = penalty ? 2.0f : 0.0f, a.step = 4;
+        a.theta = theta.data(), a.grad = grad.data(), a.m = m.data(), a.v = v.data();
+        if (penalty) a.fisher = F.data(), a.anchor = anchor.data();
+        cpu::ewc_update(a);
+        a.theta = gt.data(), a.grad = gg.data(), a.m = gm.data(), a.v = gv.data();
+        if (penalty) a.fisher = gF.data(), a.anchor = ga.data();
+        be->ewc_update(a);
+        be->synchronize();
+        // Elementwise float32 with the same formula: atol 1e-6, rtol 1e-6 (STYLE.md).
+        expect_close(gt.download(), theta, 1e-6, 1e-6, "theta");
+        if (opt != Optimizer::kSgd) expect_close(gm.download(), m, 1e-6, 1e-6, "m");
+        if (opt == Optimizer::kAdam) expect_close(gv.download(), v, 1e-6, 1e-6, "v");
+      }
+}
+
+INSTANTIATE_TEST_SUITE_P(Variants, CudaElementwise, ::testing::Values(1, 2));
+
+TEST(CudaBackend, MissingDeviceIsAClearError) {
+  std::string why;
+  if (usable_devices(&why) > 0) GTEST_SKIP() << "a device is present";
+  EXPECT_THROW(make_backend(), Error);  // one line naming --backend, not a crash
+}
+
+}  // namespace
+}  // namespace clb::cuda
+#endif  // CLB_HAVE_CUDA
