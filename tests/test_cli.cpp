@@ -6,6 +6,7 @@
 #include <zlib.h>
 
 #include <cstdio>
+#include <cstdlib>
 #include <filesystem>
 #include <fstream>
 #include <nlohmann/json.hpp>
@@ -35,7 +36,10 @@ class Cli : public ::testing::Test {
 
   CliResult run(const std::string& args) {
     const std::string out = (dir / "stdout.txt").string(), err = (dir / "stderr.txt").string();
-    const std::string cmd = std::string(CLB_CLBENCH_EXE) + " " + args + " >" + out + " 2>" + err + " </dev/null";
+    // CLB_CLBENCH_EXE in the environment wins: the device bundle runs these tests away from the
+    // build tree the compiled-in path points to.
+    const char* env = std::getenv("CLB_CLBENCH_EXE");
+    const std::string cmd = std::string(env ? env : CLB_CLBENCH_EXE) + " " + args + " >" + out + " 2>" + err + " </dev/null";
     const int status = std::system(cmd.c_str());
     return {WIFEXITED(status) ? WEXITSTATUS(status) : -1, slurp(out), slurp(err)};
   }
