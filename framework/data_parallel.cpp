@@ -58,19 +58,16 @@ double sharded_step(Backend& be, const Mlp& m, const Batch& b, ParallelWorkspace
     return loss / b.B;
   }
   std::vector<double> loss(S);
+  run_shards(S, [&](int s) { loss[s] = shard_gradients(be, m, b, pw, s, S, s == 0 ? grad : pw.partial[s - 1].data()); });
+  // Blocks of parameters dealt to the same threads: partials summed, update applied in cache.
   const int64_t blocks = (P + kUpdateBlock - 1) / kUpdateBlock;
-#pragma omp parallel num_threads(S)
-  {
-    const int s = omp_get_thread_num();
-    loss[s] = shard_gradients(be, m, b, pw, s, S, s == 0 ? grad : pw.partial[s - 1].data());
-#pragma omp barrier
-#pragma omp for schedule(static)
-    for (int64_t blk = 0; blk < blocks; ++blk) {
+  run_shards(S, [&](int s) {
+    for (int64_t blk = blocks * s / S; blk < blocks * (s + 1) / S; ++blk) {
       const int64_t k0 = blk * kUpdateBlock, k1 = std::min(P, k0 + kUpdateBlock);
       add_partials(pw, S, grad, k0, k1);
       if (update) be.ewc_update(block_of(*update, k0, k1));
     }
-  }
+  });
   double total = 0;
   for (double l : loss) total += l;
   return total / b.B;

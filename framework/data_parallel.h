@@ -8,6 +8,7 @@
 //
 // Results are bitwise reproducible for a given thread count; another thread count changes the
 // order of the float additions (last-bit differences).
+#include <exception>
 #include <vector>
 
 #include "framework/backend.h"
@@ -35,6 +36,24 @@ double compute_gradients(Backend& be, const Mlp& m, const Batch& b, ParallelWork
 // theta/grad/fisher/anchor/m/v cover all parameters) applied while the block is still in cache:
 // the gradient is not streamed through memory a second time. Returns the mean loss.
 double train_step(Backend& be, Mlp& m, const Batch& b, ParallelWorkspace& pw, const EwcUpdateArgs& update);
+
+// Runs fn(s) for s = 0..S-1, one OpenMP thread each. An exception from any shard is rethrown
+// here: one escaping an OpenMP region would terminate the process instead of reaching the CLI's
+// one-line error.
+template <class Fn>
+void run_shards(int S, Fn&& fn) {
+  std::exception_ptr error;
+#pragma omp parallel for num_threads(S) schedule(static, 1)
+  for (int s = 0; s < S; ++s) {
+    try {
+      fn(s);
+    } catch (...) {
+#pragma omp critical(clb_run_shards_error)
+      if (!error) error = std::current_exception();
+    }
+  }
+  if (error) std::rethrow_exception(error);
+}
 
 // dst[k] = sum of parts[s][k] over s in order, parallel over k.
 void sum_partials(std::vector<std::vector<float>>& parts, float* dst, int64_t n);

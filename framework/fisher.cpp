@@ -107,32 +107,35 @@ std::vector<float> compute_fisher(Backend& be, const Mlp& m, const std::vector<T
                                   const std::vector<SampleRef>& refs, const FisherConfig& cfg,
                                   FisherStats* stats) {
   if (refs.empty()) fail("Fisher: no samples to compute it on (is the task's training set empty?)");
-  if (cfg.batch <= 0) fail("--fisher-batch: must be positive, got {}", cfg.batch);
-  if (cfg.estimator == FisherEstimator::kSampled && cfg.draws <= 0)
-    fail("--fisher-draws: must be positive for the sampled estimator, got {}", cfg.draws);
+  CLB_ASSERT(cfg.batch > 0);
+  if (cfg.estimator == FisherEstimator::kSampled && (cfg.draws <= 0 || cfg.draws > kMaxFisherDraws))
+    fail("--fisher-draws {}: the sampled estimator takes 1 to {} label draws per sample", cfg.draws, kMaxFisherDraws);
   const auto t0 = std::chrono::steady_clock::now();
   const int64_t N = int64_t(refs.size()), P = m.arch.num_params();
   const int C = m.arch.num_outputs();
   const int K = cfg.estimator == FisherEstimator::kExact ? C : cfg.estimator == FisherEstimator::kSampled ? cfg.draws : 1;
-  const int64_t passes = (N + cfg.batch - 1) / cfg.batch;
+  // K stacked delta rows per sample: keep a pass within kMaxPassRows rows of deltas.
+  constexpr int kMaxPassRows = 1 << 16;
+  FisherConfig pass_cfg = cfg;
+  if (cfg.estimator != FisherEstimator::kBatch) pass_cfg.batch = std::max(1, std::min(cfg.batch, kMaxPassRows / K));
+  const int64_t passes = (N + pass_cfg.batch - 1) / pass_cfg.batch;
   // Passes are dealt round-robin to threads, each summing into its own buffer; the buffers are
   // added in thread order at the end (data_parallel.h).
   const int S = int(std::clamp<int64_t>(passes, 1, be.max_host_threads()));
   std::vector<std::vector<float>> parts(S, std::vector<float>(size_t(P), 0.0f));
-#pragma omp parallel for num_threads(S) schedule(static, 1)
-  for (int s = 0; s < S; ++s) {
-    MlpWorkspace ws(m.arch, cfg.batch, K);
+  run_shards(S, [&](int s) {
+    MlpWorkspace ws(m.arch, pass_cfg.batch, K);
     BatchBuffers buf;
     std::vector<float> g(cfg.estimator == FisherEstimator::kBatch ? size_t(P) : 0);
     for (int64_t p = s; p < passes; p += S) {
-      const int64_t start = p * cfg.batch;
-      const int B = int(std::min<int64_t>(cfg.batch, N - start));
+      const int64_t start = p * pass_cfg.batch;
+      const int B = int(std::min<int64_t>(pass_cfg.batch, N - start));
       if (cfg.estimator == FisherEstimator::kBatch)
-        fisher_batch_mean(be, m, tasks, refs, cfg, start, B, ws, buf, g, parts[s].data());
+        fisher_batch_mean(be, m, tasks, refs, pass_cfg, start, B, ws, buf, g, parts[s].data());
       else
-        fisher_rows(be, m, tasks, refs, cfg, start, B, K, ws, buf, parts[s].data());
+        fisher_rows(be, m, tasks, refs, pass_cfg, start, B, K, ws, buf, parts[s].data());
     }
-  }
+  });
   std::vector<float> F(static_cast<size_t>(P));
   sum_partials(parts, F.data(), P);
   if (stats) {

@@ -1,5 +1,5 @@
 #pragma once
-// Diagonal Fisher information of an Mlp on a task's training data (DESIGN.md §3): the mean over N
+// Diagonal Fisher information of an Mlp on a task's training data (README, "The math"): the mean over N
 // samples of squared per-sample gradients, computed with the squared-operand trick (no per-sample
 // loop, no per-sample gradients in memory).
 #include <cstdint>
@@ -21,6 +21,8 @@ enum class FisherEstimator {
 
 FisherEstimator parse_fisher_estimator(const std::string& text, const std::string& flag);
 const char* to_string(FisherEstimator e);
+
+constexpr int kMaxFisherDraws = 1000;  // beyond this the Monte-Carlo noise is below float32 rounding
 
 struct FisherConfig {
   FisherEstimator estimator = FisherEstimator::kEmpirical;

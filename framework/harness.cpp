@@ -47,9 +47,8 @@ double evaluate(Backend& be, const Mlp& m, const std::vector<Task>& tasks, int t
   const int rows = int(std::min<int64_t>(eval_batch, (N + be.max_host_threads() - 1) / be.max_host_threads()));
   const int64_t batches = (N + rows - 1) / rows;
   const int S = int(std::clamp<int64_t>(batches, 1, be.max_host_threads()));
-  int64_t correct = 0;
-#pragma omp parallel for num_threads(S) schedule(static, 1) reduction(+ : correct)
-  for (int s = 0; s < S; ++s) {
+  std::vector<int64_t> correct(S, 0);
+  run_shards(S, [&](int s) {
     MlpWorkspace ws(m.arch, rows);
     BatchBuffers buf;
     for (int64_t k = s; k < batches; k += S) {
@@ -59,11 +58,13 @@ double evaluate(Backend& be, const Mlp& m, const std::vector<Task>& tasks, int t
       Batch b = buf.batch;
       b.y = nullptr;  // inference: argmax only
       forward(be, m, b, ws);
-      for (int i = 0; i < B; ++i) correct += ws.argmax[i] == buf.y[i];
+      for (int i = 0; i < B; ++i) correct[s] += ws.argmax[i] == buf.y[i];
     }
-  }
+  });
   if (samples_seen) *samples_seen += N;
-  return double(correct) / double(N);
+  int64_t hits = 0;
+  for (int64_t c : correct) hits += c;
+  return double(hits) / double(N);
 }
 
 RunResult run_strategy(Backend& be, const Scenario& sc, const Mlp& init, Strategy& strategy, const TrainConfig& cfg,
@@ -82,7 +83,11 @@ RunResult run_strategy(Backend& be, const Scenario& sc, const Mlp& init, Strateg
   std::vector<float> grad(P), m1, m2;
   if (cfg.optimizer != Optimizer::kSgd) m1.resize(P);
   if (cfg.optimizer == Optimizer::kAdam) m2.resize(P);
-  ParallelWorkspace pw(model.arch, cfg.batch, shards_for(be, cfg.batch));
+  // No minibatch is larger than the largest training set (joint: all tasks together).
+  int64_t most_rows = 0;
+  for (const auto& t : sc.tasks) most_rows += int64_t(t.train_rows.size());
+  const int rows = int(std::min<int64_t>(cfg.batch, std::max<int64_t>(most_rows, 1)));
+  ParallelWorkspace pw(model.arch, rows, shards_for(be, rows));
   BatchBuffers buf;
   FisherConfig fisher = cfg.fisher;
 
@@ -141,11 +146,18 @@ RunResult run_strategy(Backend& be, const Scenario& sc, const Mlp& init, Strateg
     // Fewer minibatches than beta (tiny tasks): LCA's last point is the accuracy after all of them.
     while (int(r.lca_curves[t].size()) < cfg.lca_batches + 1) r.lca_curves[t].push_back(r.lca_curves[t].back());
 
-    fisher.seed = Rng::derive(seed, 0xF15, uint64_t(t)).next();
-    FisherStats fs;
-    strategy.end_task(TaskEndContext{be, model, sc.tasks, t, fisher}, &fs);
-    r.fisher_seconds += fs.seconds;
-    r.fisher_samples += fs.samples;
+    // The last step's update is not covered by the loss check above.
+    for (float p : model.params)
+      if (!std::isfinite(p)) fail_diverged(strategy, cfg, t, step);
+
+    // After the last task nothing trains against a new penalty term: no Fisher to compute.
+    if (t + 1 < T) {
+      fisher.seed = Rng::derive(seed, 0xF15, uint64_t(t)).next();
+      FisherStats fs;
+      strategy.end_task(TaskEndContext{be, model, sc.tasks, t, fisher}, &fs);
+      r.fisher_seconds += fs.seconds;
+      r.fisher_samples += fs.samples;
+    }
 
     for (int j = 0; j < T; ++j) r.acc[t][j] = timed_eval(be, model, sc.tasks, j, cfg, r);
     if (progress) {

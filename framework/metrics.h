@@ -1,5 +1,5 @@
 #pragma once
-// Continual-learning metrics, with the definitions of DESIGN.md §4 (tasks indexed from 0 here):
+// Continual-learning metrics, as defined in README, "Metrics" (tasks indexed from 0 here):
 //   R[i][j] = test accuracy on task j after training task i;  b[j] = accuracy at initialisation.
 //   ACC = mean_j R[T-1][j]
 //   BWT = mean_{j<T-1} (R[T-1][j] - R[j][j])                  (negative = forgetting)

@@ -28,6 +28,7 @@ MlpArch MlpArch::parse(const std::string& text) {
   }
   if (a.widths.size() < 2)
     fail("--arch '{}': need at least an input and an output width, e.g. 784-400-400-10", text);
+  if (a.widths.back() < 2) fail("--arch '{}': a classifier needs at least 2 outputs", text);
   return a;
 }
 

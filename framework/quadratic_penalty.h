@@ -1,5 +1,5 @@
 #pragma once
-// The EWC family's quadratic penalty in O(P) memory (DESIGN.md §3).
+// The EWC family's quadratic penalty in O(P) memory (README, "The math").
 //
 // Separate penalties over tasks t, sum_t (lambda/2) sum_k F_tk (theta_k - a_tk)^2, equal
 //   (lambda/2) [ sum_k S_k (theta_k - abar_k)^2 + c ],   S = sum_t F_t,  abar = (sum_t F_t a_t) / S,

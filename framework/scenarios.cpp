@@ -165,6 +165,9 @@ Scenario make_scenario(const ScenarioConfig& cfg, const SourceData& data) {
                                 "--train-per-task", t, "training");
     task.test_rows = pick_rows(std::move(test_rows), cfg.test_per_task, Rng::derive(cfg.seed, 0x5B5, 1, t),
                                "--test-per-task", t, "test");
+    if (task.train_rows.empty() || task.test_rows.empty())
+      fail("{}: task {} ({}) has no {} samples; the data set lacks its classes", data.name, t + 1, task.name,
+           task.train_rows.empty() ? "training" : "test");
     task.train = data.train;
     task.test = data.test;
     s.tasks.push_back(std::move(task));

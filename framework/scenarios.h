@@ -1,5 +1,5 @@
 #pragma once
-// Task sequences (DESIGN.md §4 scenarios):
+// Task sequences (README, "Commands"):
 //   permuted  domain-IL: task 1 is the data as is, each further task a fixed pixel permutation
 //   rotated   domain-IL: task t rotates every image by t * step degrees (nearest pixel)
 //   split     5 tasks x 2 classes; task-IL (logit masking: only the task's classes compete) or

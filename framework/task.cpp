@@ -34,10 +34,9 @@ void gather(const std::vector<Task>& tasks, Split split, const SampleRef* refs, 
     buf.y[i] = d.y[refs[i].row];
     if (masked) {
       uint8_t* m = buf.mask.data() + int64_t(i) * num_outputs;
-      if (t.class_mask.empty())
-        std::fill(m, m + num_outputs, uint8_t(1));
-      else
-        std::copy(t.class_mask.begin(), t.class_mask.end(), m);
+      // Outputs beyond the task's mask (a model wider than the data's classes) stay masked out.
+      std::fill(m, m + num_outputs, uint8_t(t.class_mask.empty() ? 1 : 0));
+      std::copy_n(t.class_mask.begin(), std::min<size_t>(t.class_mask.size(), num_outputs), m);
     }
   }
   buf.batch = Batch{buf.x.data(), buf.y.data(), masked ? buf.mask.data() : nullptr, n};

@@ -23,10 +23,17 @@ struct Workload::State {
   State(const WorkloadConfig& c, int shards) : model(c.arch, 1), pw(c.arch, c.batch, shards) {}
 };
 
-Workload::Workload(Backend& be, const WorkloadConfig& cfg) : be_(be), cfg_(cfg), s_(new State(cfg, shards_for(be, cfg.batch))) {
+namespace {
+const WorkloadConfig& checked(const WorkloadConfig& cfg) {
   if (cfg.workload != "train" && cfg.workload != "train-ewc" && cfg.workload != "fisher")
     fail("--workload '{}': use train, train-ewc or fisher", cfg.workload);
   if (cfg.batch <= 0) fail("--batch {}: must be positive", cfg.batch);
+  return cfg;
+}
+}  // namespace
+
+Workload::Workload(Backend& be, const WorkloadConfig& cfg)
+    : be_(be), cfg_(checked(cfg)), s_(new State(cfg, shards_for(be, cfg.batch))) {
   const int64_t P = cfg.arch.num_params();
   Rng rng(42);
   auto d = std::make_shared<Dataset>();

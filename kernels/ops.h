@@ -50,7 +50,7 @@ struct LinearBackwardArgs {
   bool relu_mask = false;  // multiply dX by 1[X > 0] (X = relu output of the layer below)
 };
 
-// Diagonal Fisher from squared operands (DESIGN.md §3), accumulated:
+// Diagonal Fisher from squared operands (README, "The math"), accumulated:
 //   S_i    = sum_k delta_{i,k} o delta_{i,k}            (over the K rows of sample i)
 //   F_W   += scale * S^T (X o X),  F_b += scale * colsum(S)
 // This is sum_i g_i o g_i for the per-sample gradients g_i = delta_i x_i^T, without forming g_i.
@@ -71,7 +71,7 @@ enum class Optimizer : int { kSgd = 0, kMomentum = 1, kAdam = 2 };
 //   sgd:      theta -= lr * g'
 //   momentum: m = mu*m + g';  theta -= lr * m
 //   adam:     m = b1*m + (1-b1) g';  v = b2*v + (1-b2) g'^2;  theta -= lr * mhat / (sqrt(vhat) + eps)
-// Bytes per param: 20 (sgd with penalty), +8 momentum, +16 adam (DESIGN.md §5).
+// Bytes per param: 20 (sgd with penalty), +8 momentum, +16 adam (read and written once each).
 struct EwcUpdateArgs {
   float* theta = nullptr;         // (n)
   const float* grad = nullptr;    // (n)

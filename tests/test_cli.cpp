@@ -108,6 +108,15 @@ TEST_F(Cli, BadFlagsGiveOneLineErrors) {
   expect_one_line_error("run --tasks 0 --scenario synthetic", "--tasks");
   expect_one_line_error("run --no-such-flag", "--no-such-flag");
   expect_one_line_error("bench --workload nope", "--workload");
+  expect_one_line_error("bench --batch -3", "--batch");
+  expect_one_line_error("run --strategy naive,ewc,naive --scenario synthetic", "--strategy");
+  expect_one_line_error("run --scenario synthetic --train-per-task 50 --fisher-samples 51", "--fisher-samples");
+  expect_one_line_error("run --scenario synthetic --fisher sampled --fisher-draws 100000000", "--fisher-draws");
+  expect_one_line_error("run --scenario rotated --rotation-step nan", "--rotation-step");
+  expect_one_line_error("run --scenario synthetic --threads 100000", "--threads");
+  expect_one_line_error("run --scenario synthetic --lca-batches 2147483646", "--lca-batches");
+  expect_one_line_error("run --scenario synthetic --arch 784-10-1", "--arch");
+  expect_one_line_error("run --scenario synthetic --save " + (dir / "no" / "m.safetensors").string(), "--save");
 }
 
 TEST_F(Cli, BadDataGivesOneLineErrors) {

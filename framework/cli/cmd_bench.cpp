@@ -18,13 +18,14 @@ struct BenchOptions {
 void bench(const BenchOptions& o) {
   set_threads(o.threads);
   check_positive(o.repeats, "--repeats");
-  check_finite_positive(o.seconds, "--seconds");
+  check_in_range(o.seconds, 0.001, 60.0, "--seconds");
+  check_in_range(o.batch, 1, 1 << 20, "--batch");
   WorkloadConfig cfg;
   cfg.workload = o.workload;
   cfg.arch = MlpArch::parse(o.arch);
   cfg.batch = o.batch;
   cfg.estimator = parse_fisher_estimator(o.estimator, "--estimator");
-  cfg.optimizer = o.optimizer == "adam" ? Optimizer::kAdam : o.optimizer == "momentum" ? Optimizer::kMomentum : Optimizer::kSgd;
+  cfg.optimizer = parse_optimizer(o.optimizer, "--optimizer");
   cfg.repeats = o.repeats;
   cfg.seconds_per_repeat = o.seconds;
   auto be = make_backend(o.backend);

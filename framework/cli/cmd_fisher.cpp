@@ -23,7 +23,7 @@ struct FisherOptions {
 void fisher(const FisherOptions& o) {
   set_threads(o.threads);
   check_non_negative(o.samples, "--samples");
-  check_positive(o.draws, "--draws");
+  check_in_range(o.draws, 1, kMaxFisherDraws, "--draws");
   const Mlp m = load_model(o.model);
   auto data = std::make_shared<Dataset>(load_idx_split(resolve_dataset_dir(o.dataset), o.split));
   if (data->dim != m.arch.input_dim())

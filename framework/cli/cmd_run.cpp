@@ -2,6 +2,7 @@
 // model, for each seed, and prints the metric table and accuracy matrices.
 #include <sys/resource.h>
 
+#include <algorithm>
 #include <chrono>
 #include <cmath>
 #include <filesystem>
@@ -53,12 +54,6 @@ std::vector<std::string> split_list(const std::string& s) {
   return out;
 }
 
-Optimizer parse_optimizer(const std::string& s) {
-  if (s == "sgd") return Optimizer::kSgd;
-  if (s == "momentum") return Optimizer::kMomentum;
-  if (s == "adam") return Optimizer::kAdam;
-  fail("--optimizer '{}': use sgd, momentum or adam", s);
-}
 
 float default_lr(Optimizer o) { return o == Optimizer::kAdam ? 1e-3f : o == Optimizer::kMomentum ? 0.01f : 0.05f; }
 
@@ -88,8 +83,9 @@ void run(const RunOptions& o) {
   check_positive(o.batch, "--batch");
   check_positive(o.epochs, "--epochs");
   check_positive(o.seeds, "--seeds");
-  check_positive(o.fisher_draws, "--fisher-draws");
-  check_non_negative(o.lca_batches, "--lca-batches");
+  check_in_range(o.lca_batches, 0, 100000, "--lca-batches");
+  check_in_range(o.fisher_draws, 1, kMaxFisherDraws, "--fisher-draws");
+  if (!std::isfinite(o.rotation_step)) fail("--rotation-step {}: must be a finite number of degrees", o.rotation_step);
   check_non_negative(o.fisher_samples, "--fisher-samples");
   check_finite_non_negative(o.lr, "--lr");
   check_finite_non_negative(o.lambda, "--lambda");
@@ -98,11 +94,16 @@ void run(const RunOptions& o) {
   const MlpArch arch = MlpArch::parse(o.arch);
   const auto names = split_list(o.strategies);
   if (names.empty()) fail("--strategy: give at least one of naive, joint, l2, ewc, online-ewc");
-  for (const auto& n : names) make_strategy(n, {}, 1);  // validates every name before hours of work
+  for (size_t i = 0; i < names.size(); ++i) {
+    make_strategy(names[i], {}, 1);  // validates every name before hours of work
+    if (std::find(names.begin(), names.begin() + i, names[i]) != names.begin() + i)
+      fail("--strategy {}: '{}' is listed twice; list each strategy once (use --seeds for repeats)", o.strategies,
+           names[i]);
+  }
   auto backend = make_backend(o.backend);
 
   TrainConfig cfg;
-  cfg.optimizer = parse_optimizer(o.optimizer);
+  cfg.optimizer = parse_optimizer(o.optimizer, "--optimizer");
   cfg.lr = o.lr > 0 ? o.lr : default_lr(cfg.optimizer);
   cfg.momentum = o.momentum, cfg.batch = o.batch, cfg.epochs = o.epochs, cfg.lambda = o.lambda;
   cfg.lca_batches = o.lca_batches;
@@ -127,6 +128,11 @@ void run(const RunOptions& o) {
       fail("--arch {}: {} outputs cannot hold the {} classes (labels 0..{}) of {}; end the arch with {}", o.arch,
            arch.num_outputs(), classes, classes - 1, o.dataset, classes);
   }
+  if (!o.save.empty()) {
+    const auto parent = std::filesystem::path(o.save).parent_path();
+    if (!parent.empty() && !std::filesystem::is_directory(parent))
+      fail("--save {}: directory {} does not exist; create it first", o.save, parent.string());
+  }
   if (!o.out.empty()) {
     std::error_code ec;
     std::filesystem::create_directories(o.out, ec);
@@ -139,6 +145,10 @@ void run(const RunOptions& o) {
     const uint64_t seed = o.seed + uint64_t(k);
     sc.seed = seed;
     const Scenario scenario = make_scenario(sc, data);
+    for (const auto& t : scenario.tasks)
+      if (o.fisher_samples > int64_t(t.train_rows.size()))
+        fail("--fisher-samples {}: task {} has only {} training samples; ask for at most that many (0 = all)",
+             o.fisher_samples, t.id + 1, t.train_rows.size());
     if (rc.task_names.empty())
       for (const auto& t : scenario.tasks) rc.task_names.push_back(t.name);
     const Mlp init(arch, seed);

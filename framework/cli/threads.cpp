@@ -7,8 +7,10 @@
 namespace clb::cli {
 
 void set_threads(int threads) {
-  if (threads < 0) fail("--threads: must be >= 0 (0 = every core), got {}", threads);
-  if (threads == 0) threads = omp_get_num_procs();
+  const int cores = omp_get_num_procs();
+  if (threads < 0 || threads > 4 * cores)
+    fail("--threads {}: use 0 (every core) to {} (this machine has {} cores)", threads, 4 * cores, cores);
+  if (threads == 0) threads = cores;
   // Threads split each batch (framework/data_parallel.h); every BLAS call runs on the thread
   // that makes it, so OpenBLAS's own pool stays at one thread.
   openblas_set_num_threads(1);

@@ -6,7 +6,7 @@
 
 namespace clb::cpu {
 
-// Squared-operand trick (DESIGN.md §3): one sgemm of 2*B*n_in*n_out FLOPs on squared copies of
+// Squared-operand trick (README, "The math"): one sgemm of 2*B*n_in*n_out FLOPs on squared copies of
 // the operands. BLAS cannot square while it loads, so the squares go to scratch first: B*(n_in +
 // n_out) floats, small next to the GEMM's reads of n_in*n_out.
 void fisher_diag(const FisherDiagArgs& a) {
