@@ -52,7 +52,7 @@ class CudaOps : public ::testing::TestWithParam<int> {  // GEMM variant: 0 cuBLA
 };
 
 // fp32 GEMMs, reductions of up to 784 terms in another order than OpenBLAS: rtol 1e-4 with a
-// floor of 1e-5 of the largest entry (STYLE.md; no TF32 anywhere).
+// floor of 1e-5 of the largest entry (README, "Tests"; no TF32 anywhere).
 constexpr double kGemmRtol = 1e-4, kGemmAtol = 1e-5;
 
 TEST_P(CudaOps, LinearForward) {
@@ -169,7 +169,7 @@ TEST_P(CudaElementwise, FusedUpdate) {
         if (penalty) a.fisher = gF.data(), a.anchor = ga.data();
         be->ewc_update(a);
         be->synchronize();
-        // Elementwise float32 with the same formula: atol 1e-6, rtol 1e-6 (STYLE.md).
+        // Elementwise float32 with the same formula: atol 1e-6, rtol 1e-6 (README, "Tests").
         expect_close(gt.download(), theta, 1e-6, 1e-6, "theta");
         if (opt != Optimizer::kSgd) expect_close(gm.download(), m, 1e-6, 1e-6, "m");
         if (opt == Optimizer::kAdam) expect_close(gv.download(), v, 1e-6, 1e-6, "v");

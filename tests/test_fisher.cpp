@@ -134,7 +134,11 @@ TEST_P(FisherEstimators, SampledConvergesToExact) {
 INSTANTIATE_TEST_SUITE_P(Awkward, FisherEstimators,
                          ::testing::Values(Case{"1-3-2", 1, 1, false}, Case{"31-17-5", 31, 8, false},
                                            Case{"31-17-5", 31, 31, true}, Case{"13-9-9-10", 257, 64, false},
-                                           Case{"13-9-9-10", 257, 257, true}));
+                                           Case{"13-9-9-10", 257, 257, true}),
+                         [](const auto& info) {
+                           return arch_name(info.param.arch) + "_N" + std::to_string(info.param.N) + "_pass" +
+                                  std::to_string(info.param.batch) + (info.param.masked ? "_masked" : "");
+                         });
 
 }  // namespace
 }  // namespace clb::test

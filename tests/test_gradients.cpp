@@ -65,7 +65,7 @@ TEST_P(GradientShapes, BatchGradientMatchesOracle) {
     for (size_t k = 0; k < g.size(); ++k) want[k] += g[k] / s.B;
     want_loss += ref_loss(m, buf.x.data() + int64_t(i) * arch.input_dim(), buf.y[i], mk) / s.B;
   }
-  // fp32 GEMMs with reductions of at most a few hundred terms: rtol 1e-4 (STYLE.md), plus an
+  // fp32 GEMMs with reductions of at most a few hundred terms: rtol 1e-4 (README, "Tests"), plus an
   // absolute floor of 1e-5 of the largest entry for entries that cancel to near zero.
   expect_close(grad, want, 1e-4, 1e-5, "grad");
   EXPECT_NEAR(loss, want_loss, 1e-5 * std::max(1.0, want_loss));
@@ -74,7 +74,11 @@ TEST_P(GradientShapes, BatchGradientMatchesOracle) {
 INSTANTIATE_TEST_SUITE_P(Awkward, GradientShapes,
                          ::testing::Values(Shape{"1-3-2", 1, false}, Shape{"31-17-5", 31, false},
                                            Shape{"31-17-5", 31, true}, Shape{"257-33-10", 257, false},
-                                           Shape{"257-33-10", 7, true}, Shape{"13-9-9-9-6", 257, false}));
+                                           Shape{"257-33-10", 7, true}, Shape{"13-9-9-9-6", 257, false}),
+                         [](const auto& info) {
+                           return arch_name(info.param.arch) + "_B" + std::to_string(info.param.B) +
+                                  (info.param.masked ? "_masked" : "");
+                         });
 
 }  // namespace
 }  // namespace clb::test

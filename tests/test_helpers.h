@@ -4,6 +4,7 @@
 
 #include <cmath>
 #include <memory>
+#include <string>
 #include <vector>
 
 #include "framework/mlp.h"
@@ -30,6 +31,14 @@ inline std::vector<Task> random_tasks(int n, int dim, int classes, uint64_t seed
   for (int i = 0; i < n; ++i) t.train_rows.push_back(i), t.test_rows.push_back(i);
   t.class_mask = std::move(mask);
   return {t};
+}
+
+// "784-400-10" -> "784x400x10": test names allow letters, digits and '_' only.
+inline std::string arch_name(const char* arch) {
+  std::string s(arch);
+  for (char& c : s)
+    if (c == '-') c = 'x';
+  return s;
 }
 
 // Relative closeness against a double oracle: |a - b| <= rtol * |b| + atol_frac * max|b|.

@@ -66,7 +66,8 @@ TEST_P(SeparatePenalty, EqualsExplicitSumOverTasks) {
   EXPECT_EQ(pen.bytes_held(), 2 * P * int64_t(sizeof(float)));
 }
 
-INSTANTIATE_TEST_SUITE_P(Spreads, SeparatePenalty, ::testing::Values(0.5f, 1e-4f));
+INSTANTIATE_TEST_SUITE_P(Spreads, SeparatePenalty, ::testing::Values(0.5f, 1e-4f),
+                         [](const auto& info) { return info.index == 0 ? std::string("wide") : std::string("close"); });
 
 TEST(OnlinePenalty, DecaysFisherAndAnchorsAtLatest) {
   const int P = 31;
@@ -90,6 +91,11 @@ struct UpdateCase {
 };
 
 class FusedUpdate : public ::testing::TestWithParam<UpdateCase> {};
+
+std::string update_case_name(const ::testing::TestParamInfo<UpdateCase>& info) {
+  static const char* names[] = {"sgd", "momentum", "adam"};
+  return std::string(names[int(info.param.opt)]) + (info.param.penalty ? "_penalty" : "");
+}
 
 TEST_P(FusedUpdate, MatchesFormulaInDouble) {
   const UpdateCase c = GetParam();
@@ -124,7 +130,7 @@ TEST_P(FusedUpdate, MatchesFormulaInDouble) {
       EXPECT_NEAR(v[i], vv, 1e-6 * (1 + std::abs(vv)));
       th -= 0.05 * mhat / (std::sqrt(vhat) + 1e-8);
     }
-    // Elementwise float32 arithmetic: atol 1e-6, rtol 1e-6 (STYLE.md).
+    // Elementwise float32 arithmetic: atol 1e-6, rtol 1e-6 (README, "Tests").
     EXPECT_NEAR(theta[i], th, 1e-6 + 1e-6 * std::abs(th)) << "param " << i;
   }
 }
@@ -132,7 +138,8 @@ TEST_P(FusedUpdate, MatchesFormulaInDouble) {
 INSTANTIATE_TEST_SUITE_P(Optimizers, FusedUpdate,
                          ::testing::Values(UpdateCase{Optimizer::kSgd, false}, UpdateCase{Optimizer::kSgd, true},
                                            UpdateCase{Optimizer::kMomentum, true},
-                                           UpdateCase{Optimizer::kAdam, false}, UpdateCase{Optimizer::kAdam, true}));
+                                           UpdateCase{Optimizer::kAdam, false}, UpdateCase{Optimizer::kAdam, true}),
+                         update_case_name);
 
 }  // namespace
 }  // namespace clb
