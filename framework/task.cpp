@@ -5,6 +5,15 @@
 
 namespace clb {
 
+Task whole_dataset_task(std::shared_ptr<const Dataset> data, int64_t n) {
+  Task t;
+  t.train_rows.resize(size_t(n > 0 ? std::min(n, data->n) : data->n));
+  for (size_t i = 0; i < t.train_rows.size(); ++i) t.train_rows[i] = int32_t(i);
+  t.test_rows = t.train_rows;
+  t.train = t.test = std::move(data);
+  return t;
+}
+
 std::vector<SampleRef> sample_refs(const Task& t, Split split, int64_t limit) {
   const auto& rows = split == Split::kTrain ? t.train_rows : t.test_rows;
   const int64_t n = limit > 0 ? std::min<int64_t>(limit, int64_t(rows.size())) : int64_t(rows.size());

@@ -21,6 +21,10 @@ struct Task {
   std::vector<uint8_t> class_mask;             // (num_outputs) 1 = allowed; empty = all (no masking)
 };
 
+// A task over the first n rows (0 = all) of one data set, used as both its train and its test
+// split: no transform, no mask. For `clbench fisher`, benchmarks and tests.
+Task whole_dataset_task(std::shared_ptr<const Dataset> data, int64_t n = 0);
+
 enum class Split { kTrain, kTest };
 
 // One sample: task index and row of that task's train or test data set.

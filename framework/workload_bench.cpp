@@ -43,11 +43,7 @@ Workload::Workload(Backend& be, const WorkloadConfig& cfg)
   for (float& v : d->x) v = float(rng.uniform());
   d->y.resize(d->n);
   for (auto& y : d->y) y = int32_t(rng.below(uint64_t(d->num_classes)));
-  Task t;
-  t.train = t.test = d;
-  t.train_rows.resize(rows);
-  for (int i = 0; i < rows; ++i) t.train_rows[i] = i;
-  s_->tasks.push_back(std::move(t));
+  s_->tasks.push_back(whole_dataset_task(d));
   s_->refs = sample_refs(s_->tasks[0], Split::kTrain);
   gather(s_->tasks, Split::kTrain, s_->refs.data(), cfg.batch, cfg.arch.num_outputs(), s_->buf);
   s_->grad.resize(P);

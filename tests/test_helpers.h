@@ -26,9 +26,7 @@ inline std::vector<Task> random_tasks(int n, int dim, int classes, uint64_t seed
       y = int32_t(rng.below(classes));
     } while (!mask.empty() && !mask[y]);
   }
-  Task t;
-  t.train = t.test = d;
-  for (int i = 0; i < n; ++i) t.train_rows.push_back(i), t.test_rows.push_back(i);
+  Task t = whole_dataset_task(d);
   t.class_mask = std::move(mask);
   return {t};
 }

@@ -33,11 +33,7 @@ void fisher(const FisherOptions& o) {
     fail("--model {}: the model has {} outputs but {} has labels up to {}", o.model, m.arch.num_outputs(), o.dataset,
          data->num_classes - 1);
   if (o.samples > data->n) fail("--samples {}: {} {} has only {} samples", o.samples, o.dataset, o.split, data->n);
-  Task t;
-  t.train = t.test = data;
-  t.train_rows.resize(size_t(o.samples > 0 ? o.samples : data->n));
-  for (size_t i = 0; i < t.train_rows.size(); ++i) t.train_rows[i] = int32_t(i);
-  std::vector<Task> tasks{t};
+  std::vector<Task> tasks{whole_dataset_task(data, o.samples)};
   FisherConfig fc;
   fc.estimator = parse_fisher_estimator(o.estimator, "--estimator");
   fc.draws = o.draws;
