@@ -7,22 +7,11 @@
 #include "kernels/cuda_check.h"
 #include "kernels/cuda_ops.h"
 #include "kernels/gemm_tiles.cuh"
+#include "kernels/reductions.cuh"
 
 namespace clb::cuda {
 
 namespace {
-
-// Fb[o] += scale * sum_i sum_k delta[i*K+k][o]^2, one thread per o, rows in order (deterministic).
-__global__ void fisher_bias_kernel(const float* delta, int rows, int n_out, float scale, float* Fb) {
-  const int o = blockIdx.x * blockDim.x + threadIdx.x;
-  if (o >= n_out) return;
-  float s = 0.0f;
-  for (int r = 0; r < rows; ++r) {
-    const float v = delta[int64_t(r) * n_out + o];
-    s += v * v;
-  }
-  Fb[o] += scale * s;
-}
 
 __global__ void squared_rows_kernel(const float* delta, int B, int K, int n_out, float* S) {
   const int64_t n = int64_t(B) * n_out;
@@ -42,7 +31,6 @@ __global__ void square_kernel(const float* x, int64_t n, float* out) {
     out[e] = x[e] * x[e];
 }
 
-int grid_for(int64_t n) { return int((n + 255) / 256 < 4096 ? (n + 255) / 256 : 4096); }
 
 }  // namespace
 
@@ -65,7 +53,8 @@ void fisher_diag(const FisherDiagArgs& a, int variant, cudaStream_t stream) {
     gemm::launch(variant, a.n_out, a.n_in, a.B, gemm::SumSquaredRows{a.delta, a.n_out, K},
                  gemm::Dense<false, true>{a.X, a.n_in}, gemm::Store{a.FW, a.n_in, a.scale, 1.0f}, stream);
   }
-  fisher_bias_kernel<<<(a.n_out + 127) / 128, 128, 0, stream>>>(a.delta, a.B * K, a.n_out, a.scale, a.Fb);
+  // F_b += scale * sum over all B*K delta rows of delta^2 (the K rows of a sample add up too).
+  column_sum<true>(a.delta, a.B * K, a.n_out, a.scale, /*accumulate=*/true, a.Fb, stream);
   CLB_CUDA_CHECK_LAST();
 }
 

@@ -5,20 +5,11 @@
 #include "kernels/cuda_check.h"
 #include "kernels/cuda_ops.h"
 #include "kernels/gemm_tiles.cuh"
+#include "kernels/reductions.cuh"
 
 namespace clb::cuda {
 
 namespace {
-
-// Deterministic column sums: one thread per column walks the rows in order (no atomics, so the
-// result is bitwise reproducible); consecutive threads read consecutive columns (coalesced).
-__global__ void column_sum_kernel(const float* dY, int rows, int cols, float scale, float* out) {
-  const int c = blockIdx.x * blockDim.x + threadIdx.x;
-  if (c >= cols) return;
-  float s = 0.0f;
-  for (int r = 0; r < rows; ++r) s += dY[int64_t(r) * cols + c];
-  out[c] = scale * s;
-}
 
 __global__ void relu_mask_kernel(float* dX, const float* X, int rows, int n_in, int K) {
   const int64_t n = int64_t(rows) * n_in;
@@ -43,8 +34,7 @@ void linear_backward(const LinearBackwardArgs& a, int variant, cudaStream_t stre
                                    &zero, a.dX, a.n_in));
       if (a.relu_mask) {
         const int64_t n = int64_t(R) * a.n_in;
-        relu_mask_kernel<<<int((n + 255) / 256 < 4096 ? (n + 255) / 256 : 4096), 256, 0, stream>>>(a.dX, a.X, R,
-                                                                                                  a.n_in, K);
+        relu_mask_kernel<<<grid_for(n), 256, 0, stream>>>(a.dX, a.X, R, a.n_in, K);
       }
     }
   } else {
@@ -55,7 +45,7 @@ void linear_backward(const LinearBackwardArgs& a, int variant, cudaStream_t stre
       gemm::launch(variant, R, a.n_in, a.n_out, gemm::Dense<false>{a.dY, a.n_out}, gemm::Dense<false>{a.W, a.n_in},
                    gemm::ReluMask{a.dX, a.n_in, a.relu_mask ? a.X : nullptr, K}, stream);
   }
-  if (a.db) column_sum_kernel<<<(a.n_out + 127) / 128, 128, 0, stream>>>(a.dY, a.B, a.n_out, a.scale, a.db);
+  if (a.db) column_sum<false>(a.dY, a.B, a.n_out, a.scale, /*accumulate=*/false, a.db, stream);
   CLB_CUDA_CHECK_LAST();
 }
 

@@ -4,6 +4,7 @@
 #include "kernels/cuda_check.h"
 #include "kernels/cuda_ops.h"
 #include "kernels/gemm_tiles.cuh"
+#include "kernels/reductions.cuh"
 
 namespace clb::cuda {
 
@@ -27,9 +28,7 @@ void linear_forward(const LinearForwardArgs& a, int variant, cudaStream_t stream
     const float one = 1.0f, zero = 0.0f;
     CLB_CUBLAS_CHECK(cublasSgemm(h, CUBLAS_OP_T, CUBLAS_OP_N, a.n_out, a.B, a.n_in, &one, a.W, a.n_in, a.x, a.n_in,
                                  &zero, a.y, a.n_out));
-    const int64_t n = int64_t(a.B) * a.n_out;
-    bias_relu_kernel<<<int((n + 255) / 256 < 4096 ? (n + 255) / 256 : 4096), 256, 0, stream>>>(a.y, a.b, a.B, a.n_out,
-                                                                                              a.relu);
+    bias_relu_kernel<<<grid_for(int64_t(a.B) * a.n_out), 256, 0, stream>>>(a.y, a.b, a.B, a.n_out, a.relu);
   } else {
     // A = x (B x n_in, k contiguous), B(k, n) = W[n][k]: W read transposed.
     gemm::launch(variant, a.B, a.n_out, a.n_in, gemm::Dense<false>{a.x, a.n_in}, gemm::Dense<true>{a.W, a.n_in},
