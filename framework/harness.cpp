@@ -74,6 +74,7 @@ RunResult run_strategy(Backend& be, const Scenario& sc, const Mlp& init, Strateg
   RunResult r;
   r.strategy = strategy.name();
   r.seed = seed;
+  r.lambda = cfg.lambda;
   r.acc.assign(T, std::vector<double>(T, 0.0));
   r.lca_curves.assign(T, {});
   Mlp model = init;

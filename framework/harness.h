@@ -36,6 +36,7 @@ struct RunResult {
   ClMetrics metrics;
   double train_seconds = 0, fisher_seconds = 0, eval_seconds = 0;
   int64_t train_samples = 0, fisher_samples = 0, eval_samples = 0;
+  float lambda = 0;                // the penalty strength this run trained with
   double penalty_trace = 0;        // trace of the consolidated importance weights (0: no penalty)
   int64_t strategy_bytes = 0;
   Mlp final_model;

@@ -60,7 +60,7 @@ std::string markdown_summary(const std::vector<RunResult>& runs, const ReportCon
                                 : "-",
                      has_fisher ? fmt::format("{}, N={}", ctx.estimator, n) : "-",
                      has_penalty ? fmt::format("{:.4g}", mean_of(rs, [](auto& r) { return r.penalty_trace; })) : "-",
-                     has_penalty ? fmt::format("{:g}", ctx.lambda) : "-");
+                     has_penalty ? fmt::format("{:g}", rs[0]->lambda) : "-");
   }
   return s;
 }
@@ -118,6 +118,7 @@ nlohmann::json results_json(const nlohmann::json& config, const std::vector<RunR
                          {"fisher_samples_per_s", r.fisher_samples_per_s()},
                          {"eval_samples_per_s", r.eval_samples_per_s()}};
     run["seconds"] = {{"train", r.train_seconds}, {"fisher", r.fisher_seconds}, {"eval", r.eval_seconds}};
+    run["lambda"] = r.lambda;
     run["penalty_trace"] = r.penalty_trace;
     run["strategy_bytes"] = r.strategy_bytes;
     j["runs"].push_back(run);

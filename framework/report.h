@@ -11,7 +11,6 @@
 namespace clb {
 
 struct ReportContext {
-  float lambda = 0;
   std::string estimator;      // Fisher estimator name
   int64_t fisher_samples = 0; // N per task (0 = all)
   std::vector<std::string> task_names;

@@ -109,6 +109,8 @@ TEST_F(Cli, BadFlagsGiveOneLineErrors) {
   expect_one_line_error("run --no-such-flag", "--no-such-flag");
   expect_one_line_error("bench --workload nope", "--workload");
   expect_one_line_error("bench --batch -3", "--batch");
+  expect_one_line_error("run --scenario synthetic --lambda 100,l2=0.1", "--lambda");  // l2 is not run
+  expect_one_line_error("run --scenario synthetic --lambda -1", "--lambda");
   expect_one_line_error("run --strategy naive,ewc,naive --scenario synthetic", "--strategy");
   expect_one_line_error("run --scenario synthetic --train-per-task 50 --fisher-samples 51", "--fisher-samples");
   expect_one_line_error("run --scenario synthetic --fisher sampled --fisher-draws 100000000", "--fisher-draws");
@@ -148,7 +150,7 @@ TEST_F(Cli, BadDataGivesOneLineErrors) {
 TEST_F(Cli, RunWritesResultsWithTheDocumentedSchema) {
   const std::string out = (dir / "out").string();
   const CliResult r = run("run --scenario synthetic --arch 12-16-3 --tasks 2 --strategy naive,ewc,online-ewc --seeds 2 "
-                          "--train-per-task 200 --test-per-task 100 --lca-batches 2 --out " + out);
+                          "--train-per-task 200 --test-per-task 100 --lca-batches 2 --lambda 5,online-ewc=2 --out " + out);
   ASSERT_EQ(r.code, 0) << r.err;
   EXPECT_NE(r.out.find("| ewc |"), std::string::npos) << r.out;
   EXPECT_NE(r.out.find("±"), std::string::npos) << r.out;  // two seeds: mean ± std
@@ -162,6 +164,7 @@ TEST_F(Cli, RunWritesResultsWithTheDocumentedSchema) {
     for (const char* k : {"train_samples_per_s", "fisher_samples_per_s", "eval_samples_per_s"})
       EXPECT_TRUE(run["throughput"].contains(k)) << k;
     EXPECT_EQ(run["acc_matrix"].size(), 2u);
+    EXPECT_EQ(run["lambda"].get<float>(), run["strategy"] == "online-ewc" ? 2.0f : 5.0f);
   }
   const std::string csv = slurp(dir / "out" / "results.csv");
   EXPECT_EQ(std::count(csv.begin(), csv.end(), '\n'), 7);  // header + 6 runs

@@ -6,6 +6,7 @@
 #include <chrono>
 #include <cmath>
 #include <filesystem>
+#include <map>
 #include <memory>
 #include <sstream>
 
@@ -29,7 +30,8 @@ struct RunOptions {
   // Adam at 1e-3 with lambda 100: on 5-task permuted Fashion-MNIST naive forgets (BWT about -30
   // points) and EWC keeps it (results/cpu.md). Plain SGD is stable under the penalty only while
   // lr x lambda x max(F) < 2, which a fixed default cannot promise as F grows with every task.
-  float lambda = 100.0f, gamma = 1.0f;
+  std::string lambda = "100";  // "100" or per strategy: "100,l2=0.01"
+  float gamma = 1.0f;
   std::string fisher = "empirical";
   int64_t fisher_samples = 0;
   int fisher_draws = 1;
@@ -54,6 +56,36 @@ std::vector<std::string> split_list(const std::string& s) {
   return out;
 }
 
+
+// "--lambda 100,l2=0.01": a bare number is every strategy's default, name=value overrides one.
+std::map<std::string, float> parse_lambdas(const std::string& spec, const std::vector<std::string>& names) {
+  std::map<std::string, float> out;
+  float fallback = 100.0f;
+  for (const auto& entry : split_list(spec)) {
+    const auto eq = entry.find('=');
+    const std::string name = eq == std::string::npos ? "" : entry.substr(0, eq);
+    const std::string value = eq == std::string::npos ? entry : entry.substr(eq + 1);
+    float v = 0;
+    size_t used = 0;
+    try {
+      v = std::stof(value, &used);
+    } catch (const std::exception&) {
+      used = 0;
+    }
+    if (used != value.size() || value.empty() || !std::isfinite(v) || v < 0)
+      fail("--lambda {}: '{}' is not a finite number >= 0; write e.g. 100 or 100,l2=0.01", spec, value);
+    if (name.empty()) {
+      fallback = v;
+    } else {
+      if (std::find(names.begin(), names.end(), name) == names.end())
+        fail("--lambda {}: '{}' is not one of the strategies run (--strategy)", spec, name);
+      out[name] = v;
+    }
+  }
+  for (const auto& n : names)
+    if (!out.count(n)) out[n] = fallback;
+  return out;
+}
 
 float default_lr(Optimizer o) { return o == Optimizer::kAdam ? 1e-3f : o == Optimizer::kMomentum ? 0.01f : 0.05f; }
 
@@ -88,7 +120,6 @@ void run(const RunOptions& o) {
   if (!std::isfinite(o.rotation_step)) fail("--rotation-step {}: must be a finite number of degrees", o.rotation_step);
   check_non_negative(o.fisher_samples, "--fisher-samples");
   check_finite_non_negative(o.lr, "--lr");
-  check_finite_non_negative(o.lambda, "--lambda");
   check_finite_non_negative(o.momentum, "--momentum");
   if (!(o.gamma > 0.0f && o.gamma <= 1.0f)) fail("--gamma {}: online EWC's decay must lie in (0, 1]", o.gamma);
   const MlpArch arch = MlpArch::parse(o.arch);
@@ -100,12 +131,13 @@ void run(const RunOptions& o) {
       fail("--strategy {}: '{}' is listed twice; list each strategy once (use --seeds for repeats)", o.strategies,
            names[i]);
   }
+  const std::map<std::string, float> lambdas = parse_lambdas(o.lambda, names);
   auto backend = make_backend(o.backend);
 
   TrainConfig cfg;
   cfg.optimizer = parse_optimizer(o.optimizer, "--optimizer");
   cfg.lr = o.lr > 0 ? o.lr : default_lr(cfg.optimizer);
-  cfg.momentum = o.momentum, cfg.batch = o.batch, cfg.epochs = o.epochs, cfg.lambda = o.lambda;
+  cfg.momentum = o.momentum, cfg.batch = o.batch, cfg.epochs = o.epochs;
   cfg.lca_batches = o.lca_batches;
   cfg.fisher.estimator = parse_fisher_estimator(o.fisher, "--fisher");
   cfg.fisher.samples = o.fisher_samples;
@@ -160,7 +192,9 @@ void run(const RunOptions& o) {
       StrategyParams sp;
       sp.gamma = o.gamma;
       auto strategy = make_strategy(name, sp, arch.num_params());
-      runs.push_back(run_strategy(*backend, scenario, init, *strategy, cfg, seed, progress));
+      TrainConfig strategy_cfg = cfg;
+      strategy_cfg.lambda = lambdas.at(name);
+      runs.push_back(run_strategy(*backend, scenario, init, *strategy, strategy_cfg, seed, progress));
       RunResult& r = runs.back();
       progress(fmt::format("{} seed {}: ACC {:.1f}%, train {:.0f} samples/s", name, seed, 100 * r.metrics.acc,
                            r.train_samples_per_s()));
@@ -185,7 +219,6 @@ void run(const RunOptions& o) {
     }
   }
 
-  rc.lambda = o.lambda;
   rc.estimator = o.fisher;
   rc.fisher_samples = o.fisher_samples;
   fmt::print("## clbench run: {} ({}-IL), {} tasks, {}, {}, lr {}, batch {}, {} epoch(s), {} seed(s)\n\n",
@@ -204,7 +237,7 @@ void run(const RunOptions& o) {
                              {"tasks", o.tasks},
                              {"arch", arch.str()},
                              {"strategies", names},
-                             {"lambda", o.lambda},
+                             {"lambda", lambdas},
                              {"gamma", o.gamma},
                              {"fisher", {{"estimator", o.fisher}, {"samples", o.fisher_samples}, {"draws", o.fisher_draws}}},
                              {"optimizer", o.optimizer},
@@ -240,7 +273,7 @@ void register_run(CLI::App& app) {
   c->add_option("--tasks", o->tasks, "Number of tasks");
   c->add_option("--arch", o->arch, "MLP widths, input-hidden...-output");
   c->add_option("--strategy", o->strategies, "Comma-separated: naive, joint, l2, ewc, online-ewc");
-  c->add_option("--lambda", o->lambda, "Penalty strength (ewc, online-ewc, l2); penalty = lambda/2 sum F (theta-theta*)^2");
+  c->add_option("--lambda", o->lambda, "Penalty strength; penalty = lambda/2 sum F (theta-theta*)^2. One number for all, or per strategy: 100,l2=0.01");
   c->add_option("--gamma", o->gamma, "online-ewc: decay of the running Fisher, in (0, 1]");
   c->add_option("--fisher", o->fisher, "Fisher estimator: empirical | sampled | exact | batch (comparison only)")
       ->check(CLI::IsMember({"empirical", "sampled", "exact", "batch"}));
