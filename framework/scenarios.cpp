@@ -1,8 +1,10 @@
 #include "framework/scenarios.h"
 
 #include <cmath>
+#include <filesystem>
 #include <numeric>
 
+#include "framework/csv_loader.h"
 #include "framework/error.h"
 #include "framework/idx_loader.h"
 #include "framework/rng.h"
@@ -13,6 +15,14 @@ SourceData load_source_data(const std::string& dataset) {
   const std::string dir = resolve_dataset_dir(dataset);
   SourceData d;
   d.name = dataset;
+  if (is_csv_dataset_dir(dir)) {
+    d.train = std::make_shared<Dataset>(load_csv((std::filesystem::path(dir) / "train.csv").string()));
+    d.test = std::make_shared<Dataset>(load_csv((std::filesystem::path(dir) / "test.csv").string()));
+    if (d.train->dim != d.test->dim)
+      fail("{}: train.csv has {} features per row but test.csv has {}; both need the same columns", dir,
+           d.train->dim, d.test->dim);
+    return d;
+  }
   d.train = std::make_shared<Dataset>(load_idx_split(dir, "train"));
   d.test = std::make_shared<Dataset>(load_idx_split(dir, "test"));
   if (d.train->dim != d.test->dim)

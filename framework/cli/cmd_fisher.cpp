@@ -7,7 +7,7 @@
 #include "framework/cli/flag_checks.h"
 #include "framework/error.h"
 #include "framework/fisher.h"
-#include "framework/idx_loader.h"
+#include "framework/scenarios.h"
 
 namespace clb::cli {
 
@@ -25,7 +25,8 @@ void fisher(const FisherOptions& o) {
   check_non_negative(o.samples, "--samples");
   check_in_range(o.draws, 1, kMaxFisherDraws, "--draws");
   const Mlp m = load_model(o.model);
-  auto data = std::make_shared<Dataset>(load_idx_split(resolve_dataset_dir(o.dataset), o.split));
+  const SourceData source = load_source_data(o.dataset);
+  const std::shared_ptr<const Dataset> data = o.split == "train" ? source.train : source.test;
   if (data->dim != m.arch.input_dim())
     fail("--model {}: the model takes {} inputs but {} has {} features per sample", o.model, m.arch.input_dim(),
          o.dataset, data->dim);
