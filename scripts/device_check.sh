@@ -7,7 +7,8 @@
 #                                     bare CUDA machine lacks; cuBLAS comes from its /usr/local/cuda)
 #   scripts/device_check.sh device    on the GPU machine, from the repo root with device_bundle/
 #                                     beside it: ldd check, GPU tests, compute-sanitizer memcheck and
-#                                     racecheck on the kernel tests, the GPU benchmarks; everything
+#                                     racecheck on the kernel tests, the GPU benchmarks and the PyTorch
+#                                     CUDA peer (benchmarks/peers); everything
 #                                     under $OUT (default ./device_out). About 3-6 minutes on an H100.
 #
 # With the device tool: run `bundle` here, then run(command="scripts/device_check.sh device",
@@ -81,6 +82,10 @@ device)
   "$bundle"/bench_cuda_ops --benchmark_min_time=0.2 --benchmark_out="$out/bench_cuda_ops.json" \
     --benchmark_out_format=json --benchmark_counters_tabular=true > "$out/bench_cuda_ops.txt" 2>&1 || status=1
   cat "$out/bench_cuda_ops.txt"
+  # 4. the PyTorch peer on the same card, eager CUDA (the machine's python3 holds torch with CUDA)
+  python3 benchmarks/peers/pytorch_ewc_bench.py --device cuda --json "$out/pytorch_cuda.json" \
+    > "$out/pytorch_cuda.txt" 2>&1 || status=1
+  tail -8 "$out/pytorch_cuda.txt"
   echo "device_check: done, status $status; results in $out"
   exit $status
   ;;

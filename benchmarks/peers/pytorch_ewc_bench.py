@@ -77,8 +77,8 @@ def fisher_trick(model, x, y):
     return out
 
 
-def check_fisher(model, gen):
-    x, y = make_batch(16, gen)
+def check_fisher(model, gen, on_device):
+    x, y = on_device(*make_batch(16, gen))
     ref, fast = fisher_loop(model, x, y), fisher_trick(model, x, y)
     err = max(((r - f).abs().max() / r.abs().max().clamp_min(1e-30)).item()
               for r, f in zip(ref, fast))
@@ -87,18 +87,27 @@ def check_fisher(model, gen):
     return ok
 
 
-def time_workload(fn, samples_per_call, repeats, target_s, fixed_calls=None):
+def sync(device):
+    """CUDA runs asynchronously: a timer must wait for the queued work."""
+    if device.type == "cuda":
+        torch.cuda.synchronize(device)
+
+
+def time_workload(fn, samples_per_call, repeats, target_s, device, fixed_calls=None):
     """Warm up, size a repeat to ~target_s (unless fixed_calls), return samples/s per repeat."""
     for _ in range(2):
         fn()
+    sync(device)
     if fixed_calls is None:
-        t0 = time.perf_counter(); fn(); dt = time.perf_counter() - t0
+        t0 = time.perf_counter(); fn(); sync(device); dt = time.perf_counter() - t0
         fixed_calls = max(1, int(target_s / max(dt, 1e-6)))
     rates = []
     for _ in range(repeats):
+        sync(device)
         t0 = time.perf_counter()
         for _ in range(fixed_calls):
             fn()
+        sync(device)
         rates.append(fixed_calls * samples_per_call / (time.perf_counter() - t0))
     return rates
 
@@ -126,27 +135,35 @@ def main():
     ap.add_argument("--loop-samples", type=int, default=512,
                     help="samples per repeat for the slow per-sample fisher_loop")
     ap.add_argument("--json", metavar="PATH", help="also write results as JSON")
+    ap.add_argument("--device", default="cpu", help="cpu, or cuda (eager PyTorch on the GPU)")
     args = ap.parse_args()
+    device = torch.device(args.device)
+    if device.type == "cuda" and not torch.cuda.is_available():
+        sys.exit("pytorch_ewc_bench: --device cuda, but torch sees no CUDA device")
 
     if args.threads is not None:
         torch.set_num_threads(args.threads)
     threads = torch.get_num_threads()
     torch.manual_seed(0)
     gen = torch.Generator().manual_seed(0)
-    model = make_mlp()
+    model = make_mlp().to(device)
     B = args.batch
-    print(f"torch {torch.__version__}, threads {threads}, batch {B}, arch {'-'.join(map(str, ARCH))}")
+    where = torch.cuda.get_device_name(device) if device.type == "cuda" else f"cpu, threads {threads}"
+    print(f"torch {torch.__version__}, {where}, batch {B}, arch {'-'.join(map(str, ARCH))}")
 
-    if not check_fisher(model, gen):
+    def on_device(*tensors):
+        return [t.to(device) for t in tensors]
+
+    if not check_fisher(model, gen, on_device):
         sys.exit(1)
 
-    x, y = make_batch(B, gen)
+    x, y = on_device(*make_batch(B, gen))
     # EWC state: fixed random Fisher and anchor parameters (values don't affect cost).
-    fis = [torch.rand(p.shape, generator=gen) for p in model.parameters()]
-    old = [torch.randn(p.shape, generator=gen) * 0.01 for p in model.parameters()]
+    fis = on_device(*[torch.rand(p.shape, generator=gen) for p in model.parameters()])
+    old = on_device(*[torch.randn(p.shape, generator=gen) * 0.01 for p in model.parameters()])
     opt = torch.optim.SGD(model.parameters(), lr=0.01)
     # fisher_loop repeats use a fixed sample count; a batch of that size keeps one call = one repeat.
-    xl, yl = make_batch(args.loop_samples, gen)
+    xl, yl = on_device(*make_batch(args.loop_samples, gen))
 
     workloads = {
         "train_sgd": (lambda: sgd_step(model, opt, x, y), B, None),
@@ -157,7 +174,7 @@ def main():
     results = {}
     t_all = time.perf_counter()
     for name, (fn, n, calls) in workloads.items():
-        rates = time_workload(fn, n, args.repeats, args.target_s, calls)
+        rates = time_workload(fn, n, args.repeats, args.target_s, device, calls)
         results[name] = {"samples_per_s": statistics.median(rates), "repeats": rates}
     total = time.perf_counter() - t_all
 
@@ -170,7 +187,7 @@ def main():
     if args.json:
         doc = {"machine": {"platform": platform.platform(), "machine": platform.machine(),
                            "cpu": cpu_model(), "python": platform.python_version()},
-               "torch": torch.__version__, "threads": threads, "batch": B,
+               "torch": torch.__version__, "device": where, "threads": threads, "batch": B,
                "arch": "-".join(map(str, ARCH)), "results": results}
         with open(args.json, "w") as f:
             json.dump(doc, f, indent=2)
