@@ -13,6 +13,7 @@
 #include <sstream>
 
 #include "framework/safetensors.h"
+#include "tests/scratch_dir.h"
 
 namespace fs = std::filesystem;
 
@@ -26,13 +27,8 @@ struct CliResult {
 
 class Cli : public ::testing::Test {
  protected:
-  void SetUp() override {
-    dir = fs::temp_directory_path() / ("clb_cli_" + std::to_string(::getpid()) + "_" +
-                                       ::testing::UnitTest::GetInstance()->current_test_info()->name());
-    fs::remove_all(dir);
-    fs::create_directories(dir);
-  }
-  void TearDown() override { fs::remove_all(dir); }
+  test::ScratchDir scratch_{"cli"};
+  const fs::path dir = scratch_.path();
 
   CliResult run(const std::string& args) {
     const std::string out = (dir / "stdout.txt").string(), err = (dir / "stderr.txt").string();
@@ -88,7 +84,6 @@ class Cli : public ::testing::Test {
     }
   }
 
-  fs::path dir;
 };
 
 TEST_F(Cli, HelpShowsDefaults) {

@@ -8,6 +8,7 @@
 #include "framework/csv_loader.h"
 #include "framework/error.h"
 #include "framework/scenarios.h"
+#include "tests/scratch_dir.h"
 
 namespace fs = std::filesystem;
 
@@ -16,13 +17,8 @@ namespace {
 
 class Csv : public ::testing::Test {
  protected:
-  void SetUp() override {
-    dir = fs::temp_directory_path() / ("clb_csv_" + std::to_string(::getpid()) + "_" +
-                                       ::testing::UnitTest::GetInstance()->current_test_info()->name());
-    fs::remove_all(dir);
-    fs::create_directories(dir);
-  }
-  void TearDown() override { fs::remove_all(dir); }
+  test::ScratchDir scratch_{"csv"};
+  const fs::path dir = scratch_.path();
   std::string write(const std::string& name, const std::string& text) {
     std::ofstream(dir / name) << text;
     return (dir / name).string();
@@ -38,7 +34,6 @@ class Csv : public ::testing::Test {
       EXPECT_NE(what.find(needle), std::string::npos) << what;
     }
   }
-  fs::path dir;
 };
 
 TEST_F(Csv, LoadsWithAndWithoutHeader) {

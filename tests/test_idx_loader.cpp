@@ -3,15 +3,14 @@
 #include <gtest/gtest.h>
 #include <zlib.h>
 
-#include <chrono>
 #include <cstdint>
 #include <filesystem>
 #include <fstream>
-#include <random>
 #include <string>
 #include <vector>
 
 #include "framework/error.h"
+#include "tests/scratch_dir.h"
 #include "framework/idx_loader.h"
 
 namespace fs = std::filesystem;
@@ -53,17 +52,8 @@ const Bytes kLabels = {2, 0, 4};
 
 class IdxLoader : public ::testing::Test {
  protected:
-  void SetUp() override {
-    std::random_device rd;
-    const auto t = std::chrono::steady_clock::now().time_since_epoch().count();
-    dir_ = fs::temp_directory_path() /
-           ("clb_idx_test_" + std::to_string(t) + "_" + std::to_string(rd()));
-    ASSERT_TRUE(fs::create_directories(dir_));
-  }
-  void TearDown() override {
-    std::error_code ec;
-    fs::remove_all(dir_, ec);
-  }
+  clb::test::ScratchDir scratch_{"idx"};
+  const fs::path dir_ = scratch_.path();
 
   std::string write_raw(const std::string& name, const Bytes& b) {
     const std::string p = (dir_ / name).string();
@@ -86,7 +76,6 @@ class IdxLoader : public ::testing::Test {
   }
   std::string good_labels() { return write_raw("lab.idx", idx_labels(kLabels)); }
 
-  fs::path dir_;
 };
 
 void expect_sample(const clb::Dataset& d, const std::string& source) {

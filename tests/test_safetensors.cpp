@@ -15,6 +15,7 @@
 
 #include "framework/atomic_file.h"
 #include "framework/error.h"
+#include "tests/scratch_dir.h"
 #include "framework/safetensors.h"
 
 namespace fs = std::filesystem;
@@ -23,14 +24,8 @@ namespace {
 
 class SafetensorsTest : public ::testing::Test {
  protected:
-  void SetUp() override {
-    const auto* info = ::testing::UnitTest::GetInstance()->current_test_info();
-    dir_ = fs::temp_directory_path() /
-           ("clb_st_" + std::to_string(::getpid()) + "_" + info->name());
-    fs::remove_all(dir_);
-    fs::create_directories(dir_);
-  }
-  void TearDown() override { fs::remove_all(dir_); }
+  clb::test::ScratchDir scratch_{"st"};
+  const fs::path dir_ = scratch_.path();
   std::string path(const std::string& name) const { return (dir_ / name).string(); }
 
   // Number of entries in the test directory.
@@ -40,7 +35,6 @@ class SafetensorsTest : public ::testing::Test {
     return n;
   }
 
-  fs::path dir_;
 };
 
 // 8-byte little-endian length + header JSON + data bytes.
