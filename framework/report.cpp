@@ -78,7 +78,7 @@ std::string markdown_costs(const std::vector<RunResult>& runs) {
   return s;
 }
 
-std::string markdown_acc_matrices(const std::vector<RunResult>& runs, const ReportContext& ctx) {
+std::string markdown_acc_matrices(const std::vector<RunResult>& runs) {
   std::string s;
   for (const auto& [name, rs] : by_strategy(runs)) {
     const size_t T = rs[0]->acc.size();

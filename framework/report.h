@@ -13,13 +13,12 @@ namespace clb {
 struct ReportContext {
   std::string estimator;      // Fisher estimator name
   int64_t fisher_samples = 0; // N per task (0 = all)
-  std::vector<std::string> task_names;
 };
 
 std::string markdown_summary(const std::vector<RunResult>& runs, const ReportContext& ctx);
 // Time per phase, evaluation speed and the state each strategy keeps between tasks.
 std::string markdown_costs(const std::vector<RunResult>& runs);
-std::string markdown_acc_matrices(const std::vector<RunResult>& runs, const ReportContext& ctx);
+std::string markdown_acc_matrices(const std::vector<RunResult>& runs);
 nlohmann::json results_json(const nlohmann::json& config, const std::vector<RunResult>& runs);
 std::string results_csv(const std::vector<RunResult>& runs);
 

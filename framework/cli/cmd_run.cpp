@@ -181,8 +181,6 @@ void run(const RunOptions& o) {
       if (o.fisher_samples > int64_t(t.train_rows.size()))
         fail("--fisher-samples {}: task {} has only {} training samples; ask for at most that many (0 = all)",
              o.fisher_samples, t.id + 1, t.train_rows.size());
-    if (rc.task_names.empty())
-      for (const auto& t : scenario.tasks) rc.task_names.push_back(t.name);
     const Mlp init(arch, seed);
     progress(fmt::format("seed {}: {} scenario ({}-IL), {} tasks, {} train / {} test samples in task 1, model {} "
                          "({} parameters), backend {}",
@@ -226,7 +224,7 @@ void run(const RunOptions& o) {
              o.batch, o.epochs, o.seeds);
   fmt::print("{}", markdown_summary(runs, rc));
   fmt::print("{}", markdown_costs(runs));
-  fmt::print("{}", markdown_acc_matrices(runs, rc));
+  fmt::print("{}", markdown_acc_matrices(runs));
   const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t_start).count();
   fmt::print("\nwall time {:.1f} s, peak RSS {:.0f} MiB\n", seconds, peak_rss_mib());
 
