@@ -1,40 +1,110 @@
 #include <omp.h>
 
+#include <cstdlib>
+#include <cstring>
+#include <new>
+#include <vector>
+
 #include "framework/backend.h"
 #include "framework/cpu/cpu_ops.h"
 #include "framework/error.h"
+#include <fmt/ranges.h>
 #ifdef CLB_HAVE_CUDA
 #include "framework/cuda/backend_cuda.h"
 #endif
 
 namespace clb {
 
+// ---- host-memory defaults of the Backend memory interface ------------------------------------
+
+void* Backend::allocate(std::size_t bytes) {
+  constexpr std::size_t kAlign = 256;
+  void* p = std::aligned_alloc(kAlign, (bytes + kAlign - 1) / kAlign * kAlign);
+  if (!p) throw std::bad_alloc();
+  return p;
+}
+void Backend::release(void* p) noexcept { std::free(p); }
+void Backend::copy_in(void* dst, const void* src, std::size_t bytes) { std::memcpy(dst, src, bytes); }
+void Backend::copy_out(void* dst, const void* src, std::size_t bytes) {
+  synchronize();
+  std::memcpy(dst, src, bytes);
+}
+void Backend::fill_zero(void* p, std::size_t bytes) { std::memset(p, 0, bytes); }
+
 namespace {
 
+// A recorded op sequence on the host: each op with the arguments it was issued with, replayed
+// as they were, like a CUDA graph (so the CPU tests catch arguments that must not be baked in).
+class Tape final : public Recording {
+ public:
+  std::vector<std::function<void()>> ops;
+  void replay() override {
+    for (auto& op : ops) op();
+  }
+};
+
+// Records when asked to, else runs it.
 class CpuBackend final : public Backend {
  public:
   std::string name() const override { return "cpu"; }
-  void linear_forward(const LinearForwardArgs& a) override { cpu::linear_forward(a); }
-  void softmax_xent(const SoftmaxXentArgs& a) override { cpu::softmax_xent(a); }
-  void linear_backward(const LinearBackwardArgs& a) override { cpu::linear_backward(a); }
-  void fisher_diag(const FisherDiagArgs& a) override { cpu::fisher_diag(a); }
-  void ewc_update(const EwcUpdateArgs& a) override { cpu::ewc_update(a); }
+  void linear_forward(const LinearForwardArgs& a) override { run(a, cpu::linear_forward); }
+  void softmax_xent(const SoftmaxXentArgs& a) override { run(a, cpu::softmax_xent); }
+  void linear_backward(const LinearBackwardArgs& a) override { run(a, cpu::linear_backward); }
+  void fisher_diag(const FisherDiagArgs& a) override { run(a, cpu::fisher_diag); }
+  void ewc_update(const EwcUpdateArgs& a) override { run(a, cpu::ewc_update); }
+  void gather(const GatherArgs& a) override { run(a, cpu::gather); }
+  void count_correct(const CountCorrectArgs& a) override { run(a, cpu::count_correct); }
+  void advance_step(const AdvanceStepArgs& a) override { run(a, cpu::advance_step); }
   int max_host_threads() const override { return omp_get_max_threads(); }
+
+  std::unique_ptr<Recording> record(const std::function<void()>& enqueue) override {
+    auto tape = std::make_unique<Tape>();
+    tape_ = tape.get();
+    try {
+      enqueue();
+    } catch (...) {
+      tape_ = nullptr;
+      throw;
+    }
+    tape_ = nullptr;
+    return tape;
+  }
+
+ private:
+  template <class Args>
+  void run(const Args& a, void (*op)(const Args&)) {
+    if (tape_)
+      tape_->ops.push_back([a, op] { op(a); });
+    else
+      op(a);
+  }
+  Tape* tape_ = nullptr;
 };
 
 }  // namespace
 
+const std::vector<std::string>& backend_names() {
+#ifdef CLB_HAVE_CUDA
+  static const std::vector<std::string> names = {"cpu", "cuda", "auto"};
+#else
+  static const std::vector<std::string> names = {"cpu", "auto"};
+#endif
+  return names;
+}
+
 std::unique_ptr<Backend> make_backend(const std::string& name) {
-  // "auto" stays on the CPU until the harness keeps its state on the device (the CUDA backend's
-  // ops exist and are tested against the CPU twin; whole runs on the GPU are the next step).
-  if (name == "cpu" || name == "auto") return std::make_unique<CpuBackend>();
+  if (name == "cpu") return std::make_unique<CpuBackend>();
 #ifdef CLB_HAVE_CUDA
   if (name == "cuda") return cuda::make_backend();
-  fail("--backend: unknown backend '{}'; use cpu, cuda or auto", name);
+  if (name == "auto") {
+    if (cuda::usable_devices() > 0) return cuda::make_backend();
+    return std::make_unique<CpuBackend>();
+  }
 #else
   if (name == "cuda") fail("--backend cuda: this clbench was built without CUDA (no nvcc at configure time); use --backend cpu");
-  fail("--backend: unknown backend '{}'; use cpu or auto", name);
+  if (name == "auto") return std::make_unique<CpuBackend>();
 #endif
+  fail("--backend: unknown backend '{}'; use one of: {}", name, fmt::join(backend_names(), ", "));
 }
 
 }  // namespace clb

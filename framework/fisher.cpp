@@ -28,12 +28,12 @@ const char* to_string(FisherEstimator e) {
   return "?";
 }
 
-namespace {
-
-// Writes the K output-delta rows per sample whose squares, summed, give the estimator:
-//   empirical: p - e_y;  sampled: (p - e_{y_s}) / sqrt(K);  exact: sqrt(p_c) (p - e_c), c = 1..C.
-void output_deltas(FisherEstimator est, const float* probs, const int32_t* y, const uint8_t* mask, int B,
-                   int C, int K, Rng& rng, float* delta) {
+void fisher_output_deltas(const FisherConfig& cfg, int64_t start, const float* probs, const int32_t* y,
+                          const uint8_t* mask, int B, int C, int K, float* delta) {
+  const FisherEstimator est = cfg.estimator;
+  // Label draws come from a stream per pass (seed, pass start), so they do not depend on how
+  // the passes are spread over threads.
+  Rng rng = Rng::derive(cfg.seed, 0xF15, uint64_t(start));
   for (int i = 0; i < B; ++i) {
     const float* p = probs + int64_t(i) * C;
     for (int k = 0; k < K; ++k) {
@@ -64,6 +64,39 @@ void output_deltas(FisherEstimator est, const float* probs, const int32_t* y, co
   }
 }
 
+void check_fisher_config(const FisherConfig& cfg) {
+  CLB_ASSERT(cfg.batch > 0);
+  if (cfg.estimator == FisherEstimator::kSampled && (cfg.draws <= 0 || cfg.draws > kMaxFisherDraws))
+    fail("--fisher-draws {}: the sampled estimator takes 1 to {} label draws per sample", cfg.draws, kMaxFisherDraws);
+}
+
+int fisher_rows_per_sample(const FisherConfig& cfg, int C) {
+  return cfg.estimator == FisherEstimator::kExact ? C : cfg.estimator == FisherEstimator::kSampled ? cfg.draws : 1;
+}
+
+int fisher_pass_samples(const FisherConfig& cfg, int K) {
+  constexpr int kMaxPassRows = 1 << 16;  // K stacked delta rows per sample: bound a pass's buffers
+  return cfg.estimator == FisherEstimator::kBatch ? cfg.batch : std::max(1, std::min(cfg.batch, kMaxPassRows / K));
+}
+
+void backprop_and_accumulate(Backend& be, const ModelView& m, const Batch& b, const PassBuffers& ws, int K,
+                             float scale, float* F) {
+  backprop_deltas(be, m, b, ws, K);
+  for (int l = 0; l < m.arch->num_layers(); ++l) {
+    FisherDiagArgs a;
+    a.delta = ws.delta[l + 1];
+    a.X = l == 0 ? b.x : ws.act[l];
+    a.FW = F + m.arch->weight_offset(l);
+    a.Fb = F + m.arch->bias_offset(l);
+    a.B = b.B, a.n_in = m.arch->in(l), a.n_out = m.arch->out(l);
+    a.rows_per_sample = K;
+    a.scale = scale;
+    be.fisher_diag(a);
+  }
+}
+
+namespace {
+
 // One Fisher pass over rows [start, start + B) of refs, accumulated into F.
 void fisher_rows(Backend& be, const Mlp& m, const std::vector<Task>& tasks, const std::vector<SampleRef>& refs,
                  const FisherConfig& cfg, int64_t start, int B, int K, MlpWorkspace& ws, BatchBuffers& buf, float* F) {
@@ -71,22 +104,8 @@ void fisher_rows(Backend& be, const Mlp& m, const std::vector<Task>& tasks, cons
   gather(tasks, Split::kTrain, refs.data() + start, B, C, buf);
   Batch b = buf.batch;
   forward(be, m, b, ws);
-  // Label draws come from a stream per pass (seed, pass start), so they do not depend on how
-  // the passes are spread over threads.
-  Rng rng = Rng::derive(cfg.seed, 0xF15, uint64_t(start));
-  output_deltas(cfg.estimator, ws.probs.data(), b.y, b.class_mask, B, C, K, rng, ws.delta[L].data());
-  backprop_deltas(be, m, b, ws, K);
-  for (int l = 0; l < L; ++l) {
-    FisherDiagArgs a;
-    a.delta = ws.delta[l + 1].data();
-    a.X = l == 0 ? b.x : ws.act[l].data();
-    a.FW = F + m.arch.weight_offset(l);
-    a.Fb = F + m.arch.bias_offset(l);
-    a.B = B, a.n_in = m.arch.in(l), a.n_out = m.arch.out(l);
-    a.rows_per_sample = K;
-    a.scale = float(1.0 / double(refs.size()));
-    be.fisher_diag(a);
-  }
+  fisher_output_deltas(cfg, start, ws.probs.data(), b.y, b.class_mask, B, C, K, ws.delta[L].data());
+  backprop_and_accumulate(be, view(m), b, ws.buffers(), K, float(1.0 / double(refs.size())), F);
 }
 
 // Avalanche's estimate for one minibatch: F += (mean gradient)^2 / number of minibatches.
@@ -107,17 +126,13 @@ std::vector<float> compute_fisher(Backend& be, const Mlp& m, const std::vector<T
                                   const std::vector<SampleRef>& refs, const FisherConfig& cfg,
                                   FisherStats* stats) {
   if (refs.empty()) fail("Fisher: no samples to compute it on (is the task's training set empty?)");
-  CLB_ASSERT(cfg.batch > 0);
-  if (cfg.estimator == FisherEstimator::kSampled && (cfg.draws <= 0 || cfg.draws > kMaxFisherDraws))
-    fail("--fisher-draws {}: the sampled estimator takes 1 to {} label draws per sample", cfg.draws, kMaxFisherDraws);
+  check_fisher_config(cfg);
   const auto t0 = std::chrono::steady_clock::now();
   const int64_t N = int64_t(refs.size()), P = m.arch.num_params();
   const int C = m.arch.num_outputs();
-  const int K = cfg.estimator == FisherEstimator::kExact ? C : cfg.estimator == FisherEstimator::kSampled ? cfg.draws : 1;
-  // K stacked delta rows per sample: keep a pass within kMaxPassRows rows of deltas.
-  constexpr int kMaxPassRows = 1 << 16;
+  const int K = fisher_rows_per_sample(cfg, C);
   FisherConfig pass_cfg = cfg;
-  if (cfg.estimator != FisherEstimator::kBatch) pass_cfg.batch = std::max(1, std::min(cfg.batch, kMaxPassRows / K));
+  pass_cfg.batch = fisher_pass_samples(cfg, K);
   const int64_t passes = (N + pass_cfg.batch - 1) / pass_cfg.batch;
   // Passes are dealt round-robin to threads, each summing into its own buffer; the buffers are
   // added in thread order at the end (data_parallel.h).

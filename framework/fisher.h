@@ -8,6 +8,7 @@
 
 #include "framework/backend.h"
 #include "framework/mlp.h"
+#include "framework/mlp_passes.h"
 #include "framework/task.h"
 
 namespace clb {
@@ -37,6 +38,22 @@ struct FisherStats {
   double seconds = 0.0;
   double trace = 0.0;  // sum of the diagonal, printed beside lambda
 };
+
+// Throws clb::Error (naming --fisher-draws) for a configuration no estimator can run.
+void check_fisher_config(const FisherConfig& cfg);
+// K: the delta rows each sample contributes (exact: C, sampled: draws, else 1).
+int fisher_rows_per_sample(const FisherConfig& cfg, int num_outputs);
+// Samples per pass: cfg.batch, fewer when K stacked rows would pass 65536 delta rows.
+int fisher_pass_samples(const FisherConfig& cfg, int K);
+// The K output-delta rows per sample whose squares, summed, give the estimator:
+//   empirical: p - e_y;  sampled: (p - e_{y_s}) / sqrt(K);  exact: sqrt(p_c) (p - e_c), c = 1..C.
+// Sampled draws come from Rng::derive(cfg.seed, 0xF15, start): the pass's first sample `start`.
+void fisher_output_deltas(const FisherConfig& cfg, int64_t start, const float* probs, const int32_t* y,
+                          const uint8_t* mask, int B, int C, int K, float* delta);
+// With the output deltas in ws.delta.back() (after a forward pass of b): backpropagates them and
+// adds scale * the squared-operand Fisher of every layer to F (backend memory, num_params).
+void backprop_and_accumulate(Backend& be, const ModelView& m, const Batch& b, const PassBuffers& ws, int K,
+                             float scale, float* F);
 
 // Fisher (num_params, flat like Mlp::params) over `refs` samples.
 std::vector<float> compute_fisher(Backend& be, const Mlp& m, const std::vector<Task>& tasks,

@@ -5,6 +5,7 @@
 #include <cmath>
 
 #include "framework/data_parallel.h"
+#include "framework/engine.h"
 #include "framework/error.h"
 #include "framework/rng.h"
 
@@ -15,14 +16,7 @@ namespace {
 using Clock = std::chrono::steady_clock;
 double seconds_since(Clock::time_point t0) { return std::chrono::duration<double>(Clock::now() - t0).count(); }
 
-// Adds the timing of one evaluation to the result.
-double timed_eval(Backend& be, const Mlp& m, const std::vector<Task>& tasks, int task, const TrainConfig& cfg,
-                  RunResult& r) {
-  const auto t0 = Clock::now();
-  const double a = evaluate(be, m, tasks, task, cfg.eval_batch, &r.eval_samples);
-  r.eval_seconds += seconds_since(t0);
-  return a;
-}
+constexpr int64_t kLossCheckSteps = 64;  // steps between loss checks: bounds the work after a divergence
 
 [[noreturn]] void fail_diverged(const Strategy& strategy, const TrainConfig& cfg, int task, int64_t step) {
   float max_f = 0;
@@ -70,7 +64,6 @@ double evaluate(Backend& be, const Mlp& m, const std::vector<Task>& tasks, int t
 RunResult run_strategy(Backend& be, const Scenario& sc, const Mlp& init, Strategy& strategy, const TrainConfig& cfg,
                        uint64_t seed, const ProgressFn& progress) {
   const int T = int(sc.tasks.size());
-  const int64_t P = init.arch.num_params();
   RunResult r;
   r.strategy = strategy.name();
   r.seed = seed;
@@ -78,18 +71,30 @@ RunResult run_strategy(Backend& be, const Scenario& sc, const Mlp& init, Strateg
   r.acc.assign(T, std::vector<double>(T, 0.0));
   r.lca_curves.assign(T, {});
   Mlp model = init;
+  std::vector<int> all_tasks(T);
+  for (int j = 0; j < T; ++j) all_tasks[j] = j;
 
-  for (int j = 0; j < T; ++j) r.init_acc.push_back(timed_eval(be, model, sc.tasks, j, cfg, r));
-
-  std::vector<float> grad(P), m1, m2;
-  if (cfg.optimizer != Optimizer::kSgd) m1.resize(P);
-  if (cfg.optimizer == Optimizer::kAdam) m2.resize(P);
   // No minibatch is larger than the largest training set (joint: all tasks together).
   int64_t most_rows = 0;
   for (const auto& t : sc.tasks) most_rows += int64_t(t.train_rows.size());
-  const int rows = int(std::min<int64_t>(cfg.batch, std::max<int64_t>(most_rows, 1)));
-  ParallelWorkspace pw(model.arch, rows, shards_for(be, rows));
-  BatchBuffers buf;
+  EngineConfig ec;
+  ec.optimizer = cfg.optimizer;
+  ec.lr = cfg.lr;
+  ec.momentum = cfg.momentum;
+  ec.lambda = cfg.lambda;
+  ec.batch = int(std::min<int64_t>(cfg.batch, std::max<int64_t>(most_rows, 1)));
+  ec.eval_batch = cfg.eval_batch;
+  ec.record_steps = cfg.record_steps;
+  auto engine = make_engine(be, sc.tasks, init, ec, cfg.engine);
+
+  auto timed_eval = [&](const std::vector<int>& tasks) {
+    const auto t0 = Clock::now();
+    auto acc = engine->evaluate(tasks, &r.eval_samples);
+    const double s = seconds_since(t0);
+    r.eval_seconds += s;
+    return std::make_pair(acc, s);
+  };
+  r.init_acc = timed_eval(all_tasks).first;
   FisherConfig fisher = cfg.fisher;
 
   for (int t = 0; t < T; ++t) {
@@ -101,53 +106,49 @@ RunResult run_strategy(Backend& be, const Scenario& sc, const Mlp& init, Strateg
     if (refs.empty()) fail("task {} has no training samples", t + 1);
     // Each task starts with fresh optimizer state: momentum from the previous task's loss surface
     // would carry the model away from the anchors before the penalty can act.
-    std::fill(m1.begin(), m1.end(), 0.0f);
-    std::fill(m2.begin(), m2.end(), 0.0f);
-    int64_t step = 0;
+    engine->begin_task();
+    int64_t step = 0, checked = 0;
     // LCA's Z_0 is the accuracy on task t before any of its minibatches: R[t-1][t] (b_t for t = 0).
     r.lca_curves[t].push_back(t == 0 ? r.init_acc[0] : r.acc[t - 1][t]);
     double loss_sum = 0;
-    int64_t loss_count = 0;
+    // Losses are read back in groups (a device engine runs ahead of the host); a non-finite one
+    // ends the run naming its step.
+    auto check_losses = [&] {
+      for (double loss : engine->take_losses()) {
+        ++checked;
+        if (!std::isfinite(loss)) fail_diverged(strategy, cfg, t, checked);
+        loss_sum += loss;
+      }
+    };
     for (int epoch = 0; epoch < cfg.epochs; ++epoch) {
       Rng order = Rng::derive(seed, 0x7A1, uint64_t(t), uint64_t(epoch));
       order.shuffle(refs);
-      for (size_t start = 0; start < refs.size(); start += cfg.batch) {
-        const int B = int(std::min<size_t>(cfg.batch, refs.size() - start));
-        const auto t0 = Clock::now();
-        gather(sc.tasks, Split::kTrain, refs.data() + start, B, model.arch.num_outputs(), buf);
-        EwcUpdateArgs u;
-        u.theta = model.params.data();
-        u.grad = grad.data();
-        if (const QuadraticPenalty* pen = strategy.penalty()) {
-          u.fisher = pen->weight();
-          u.anchor = pen->anchor();
-        }
-        u.m = m1.empty() ? nullptr : m1.data();
-        u.v = m2.empty() ? nullptr : m2.data();
-        u.n = P;
-        u.opt = cfg.optimizer;
-        u.lr = cfg.lr;
-        u.lambda = cfg.lambda;
-        u.momentum = cfg.momentum;
-        u.step = ++step;
-        const double loss = train_step(be, model, buf.batch, pw, u);
-        // The update already ran; a non-finite loss means the parameters were finite going in
-        // and the forward pass overflowed, or they were not: either way the run is over.
-        if (!std::isfinite(loss)) fail_diverged(strategy, cfg, t, step);
-        loss_sum += loss;
-        ++loss_count;
-        r.train_seconds += seconds_since(t0);
+      const auto t0 = Clock::now();
+      double lca_seconds = 0;
+      engine->set_order(refs);
+      for (size_t start = 0; start < refs.size(); start += ec.batch) {
+        const int B = int(std::min<size_t>(ec.batch, refs.size() - start));
+        engine->train_next(B);
+        ++step;
         r.train_samples += B;
-        if (step <= cfg.lca_batches) r.lca_curves[t].push_back(timed_eval(be, model, sc.tasks, t, cfg, r));
+        if (step <= cfg.lca_batches) {
+          auto [acc, s] = timed_eval({t});
+          r.lca_curves[t].push_back(acc[0]);
+          lca_seconds += s;
+        }
+        if (step % kLossCheckSteps == 0) check_losses();
       }
+      check_losses();
+      r.train_seconds += seconds_since(t0) - lca_seconds;
       if (progress && cfg.epochs > 1)
         progress(fmt::format("{} seed {}: task {}/{} epoch {}/{} mean loss {:.4f}", r.strategy, seed, t + 1, T,
-                             epoch + 1, cfg.epochs, loss_sum / double(loss_count)));
+                             epoch + 1, cfg.epochs, loss_sum / double(std::max<int64_t>(checked, 1))));
     }
     // Fewer minibatches than beta (tiny tasks): LCA's last point is the accuracy after all of them.
     while (int(r.lca_curves[t].size()) < cfg.lca_batches + 1) r.lca_curves[t].push_back(r.lca_curves[t].back());
 
     // The last step's update is not covered by the loss check above.
+    engine->read_params(model.params);
     for (float p : model.params)
       if (!std::isfinite(p)) fail_diverged(strategy, cfg, t, step);
 
@@ -155,17 +156,19 @@ RunResult run_strategy(Backend& be, const Scenario& sc, const Mlp& init, Strateg
     if (t + 1 < T) {
       fisher.seed = Rng::derive(seed, 0xF15, uint64_t(t)).next();
       FisherStats fs;
-      strategy.end_task(TaskEndContext{be, model, sc.tasks, t, fisher}, &fs);
+      strategy.end_task(TaskEndContext{*engine, model, sc.tasks, t, fisher}, &fs);
+      engine->set_penalty(strategy.penalty());
       r.fisher_seconds += fs.seconds;
       r.fisher_samples += fs.samples;
     }
 
-    for (int j = 0; j < T; ++j) r.acc[t][j] = timed_eval(be, model, sc.tasks, j, cfg, r);
+    const auto acc = timed_eval(all_tasks).first;
+    for (int j = 0; j < T; ++j) r.acc[t][j] = acc[j];
     if (progress) {
       std::string accs;
       for (int j = 0; j <= t; ++j) accs += fmt::format(" {:.3f}", r.acc[t][j]);
       progress(fmt::format("{} seed {}: task {}/{} done, mean loss {:.4f}, accuracy on tasks 1..{}:{}", r.strategy,
-                           seed, t + 1, T, loss_sum / double(std::max<int64_t>(loss_count, 1)), t + 1, accs));
+                           seed, t + 1, T, loss_sum / double(std::max<int64_t>(checked, 1)), t + 1, accs));
     }
   }
   r.metrics = compute_metrics(r.acc, r.init_acc, r.lca_curves);

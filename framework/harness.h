@@ -7,6 +7,7 @@
 #include <string>
 
 #include "framework/backend.h"
+#include "framework/engine.h"
 #include "framework/fisher.h"
 #include "framework/metrics.h"
 #include "framework/mlp.h"
@@ -25,6 +26,8 @@ struct TrainConfig {
   FisherConfig fisher;
   int lca_batches = 10;  // beta: LCA averages accuracy after 0..beta minibatches
   int eval_batch = 1000;
+  EngineKind engine = EngineKind::kAuto;  // framework/engine.h
+  bool record_steps = true;               // resident engine: replay a recorded step (CUDA graph)
 };
 
 struct RunResult {
@@ -48,7 +51,7 @@ struct RunResult {
 
 using ProgressFn = std::function<void(const std::string&)>;
 
-// Accuracy of m on task `task`'s test set (with its class mask).
+// Accuracy of m on task `task`'s test set (with its class mask), on host memory.
 double evaluate(Backend& be, const Mlp& m, const std::vector<Task>& tasks, int task, int eval_batch,
                 int64_t* samples_seen = nullptr);
 

@@ -37,7 +37,7 @@ class Quadratic final : public Strategy {
       return;
     }
     auto refs = sample_refs(ctx.tasks[ctx.task], Split::kTrain, ctx.fisher.samples);
-    std::vector<float> F = compute_fisher(ctx.backend, ctx.model, ctx.tasks, refs, ctx.fisher, stats);
+    std::vector<float> F = ctx.engine.fisher(refs, ctx.fisher, stats);
     if (kind_ == Kind::kEwc)
       penalty_.add_separate(F.data(), anchor);
     else

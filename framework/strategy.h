@@ -6,7 +6,7 @@
 #include <string>
 #include <vector>
 
-#include "framework/backend.h"
+#include "framework/engine.h"
 #include "framework/fisher.h"
 #include "framework/mlp.h"
 #include "framework/quadratic_penalty.h"
@@ -15,8 +15,8 @@
 namespace clb {
 
 struct TaskEndContext {
-  Backend& backend;
-  const Mlp& model;
+  Engine& engine;              // computes the Fisher where the run's state lives
+  const Mlp& model;            // the parameters at the end of the task (host copy)
   const std::vector<Task>& tasks;
   int task;                    // index of the task that just ended
   const FisherConfig& fisher;  // estimator, samples, seed

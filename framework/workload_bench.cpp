@@ -3,7 +3,7 @@
 #include <algorithm>
 #include <chrono>
 
-#include "framework/data_parallel.h"
+#include "framework/engine.h"
 #include "framework/error.h"
 #include "framework/mlp_passes.h"
 #include "framework/rng.h"
@@ -13,14 +13,13 @@ namespace clb {
 
 struct Workload::State {
   Mlp model;
-  std::vector<Task> tasks;  // one task holding the random minibatch
-  std::vector<SampleRef> refs;
-  BatchBuffers buf;
-  ParallelWorkspace pw;
-  std::vector<float> grad, fisher, anchor, m1, m2;
-  int64_t step = 0;
+  std::vector<Task> tasks;  // one task holding the random samples
+  std::vector<SampleRef> refs, order;
+  QuadraticPenalty penalty;
   FisherConfig fc;
-  State(const WorkloadConfig& c, int shards) : model(c.arch, 1), pw(c.arch, c.batch, shards) {}
+  std::unique_ptr<Engine> engine;
+  int64_t steps_left = 0;  // steps before the order has to be set again
+  explicit State(const WorkloadConfig& c) : model(c.arch, 1) {}
 };
 
 namespace {
@@ -30,10 +29,10 @@ const WorkloadConfig& checked(const WorkloadConfig& cfg) {
   if (cfg.batch <= 0) fail("--batch {}: must be positive", cfg.batch);
   return cfg;
 }
+constexpr int kOrderRepeats = 256;  // training steps per order: the same minibatch again and again
 }  // namespace
 
-Workload::Workload(Backend& be, const WorkloadConfig& cfg)
-    : be_(be), cfg_(checked(cfg)), s_(new State(cfg, shards_for(be, cfg.batch))) {
+Workload::Workload(Backend& be, const WorkloadConfig& cfg) : be_(be), cfg_(checked(cfg)), s_(new State(cfg)) {
   const int64_t P = cfg.arch.num_params();
   Rng rng(42);
   auto d = std::make_shared<Dataset>();
@@ -45,15 +44,21 @@ Workload::Workload(Backend& be, const WorkloadConfig& cfg)
   for (auto& y : d->y) y = int32_t(rng.below(uint64_t(d->num_classes)));
   s_->tasks.push_back(whole_dataset_task(d));
   s_->refs = sample_refs(s_->tasks[0], Split::kTrain);
-  gather(s_->tasks, Split::kTrain, s_->refs.data(), cfg.batch, cfg.arch.num_outputs(), s_->buf);
-  s_->grad.resize(P);
-  s_->m1.resize(P);
-  s_->m2.resize(P);
+  for (int r = 0; r < kOrderRepeats; ++r) s_->order.insert(s_->order.end(), s_->refs.begin(), s_->refs.end());
+  EngineConfig ec;
+  ec.optimizer = cfg.optimizer;
+  ec.lr = 1e-4f;  // small, so repeated steps on one batch stay finite
+  ec.batch = cfg.batch;
+  ec.lambda = cfg.workload == "train-ewc" ? 1.0f : 0.0f;
+  s_->engine = make_engine(be, s_->tasks, s_->model, ec);
+  s_->engine->begin_task();
   if (cfg.workload == "train-ewc") {
-    s_->fisher.resize(P);
-    s_->anchor.resize(P);
-    for (auto& f : s_->fisher) f = float(rng.uniform());
-    for (int64_t k = 0; k < P; ++k) s_->anchor[k] = s_->model.params[k] + 0.01f * float(rng.uniform());
+    std::vector<float> F(P), anchor(P);
+    for (auto& f : F) f = float(rng.uniform());
+    for (int64_t k = 0; k < P; ++k) anchor[k] = s_->model.params[k] + 0.01f * float(rng.uniform());
+    s_->penalty = QuadraticPenalty(P);
+    s_->penalty.add_separate(F.data(), anchor.data());
+    s_->engine->set_penalty(&s_->penalty);
   }
   s_->fc.estimator = cfg.estimator;
   s_->fc.batch = cfg.batch;
@@ -63,30 +68,24 @@ Workload::~Workload() { delete s_; }
 
 void Workload::step() {
   if (cfg_.workload == "fisher") {
-    compute_fisher(be_, s_->model, s_->tasks, s_->refs, s_->fc);
+    s_->engine->fisher(s_->refs, s_->fc, nullptr);
     return;
   }
-  EwcUpdateArgs u;
-  u.theta = s_->model.params.data();
-  u.grad = s_->grad.data();
-  u.n = cfg_.arch.num_params();
-  u.lr = 1e-4f;  // small, so repeated steps on one batch stay finite
-  u.opt = cfg_.optimizer;
-  u.m = s_->m1.data();
-  u.v = s_->m2.data();
-  u.step = ++s_->step;
-  if (cfg_.workload == "train-ewc") {
-    u.fisher = s_->fisher.data();
-    u.anchor = s_->anchor.data();
-    u.lambda = 1.0f;
+  if (s_->steps_left == 0) {
+    s_->engine->set_order(s_->order);
+    s_->steps_left = kOrderRepeats;
   }
-  train_step(be_, s_->model, s_->buf.batch, s_->pw, u);
+  s_->engine->train_next(cfg_.batch);
+  --s_->steps_left;
 }
+
+void Workload::finish() { s_->engine->take_losses(); }
 
 WorkloadResult time_workload(Backend& be, const WorkloadConfig& cfg) {
   using Clock = std::chrono::steady_clock;
   Workload w(be, cfg);
-  for (int i = 0; i < 3; ++i) w.step();  // warm-up: first-touch pages, BLAS thread start
+  for (int i = 0; i < 3; ++i) w.step();  // warm-up: first-touch pages, BLAS thread start, recording
+  w.finish();
   WorkloadResult r;
   for (int rep = 0; rep < cfg.repeats; ++rep) {
     const auto t0 = Clock::now();
@@ -97,6 +96,8 @@ WorkloadResult time_workload(Backend& be, const WorkloadConfig& cfg) {
       ++steps;
       elapsed = std::chrono::duration<double>(Clock::now() - t0).count();
     } while (elapsed < cfg.seconds_per_repeat);
+    w.finish();  // a device runs behind the host: time until its work is done
+    elapsed = std::chrono::duration<double>(Clock::now() - t0).count();
     r.samples_per_s.push_back(double(steps) * w.samples_per_step() / elapsed);
   }
   std::vector<double> sorted = r.samples_per_s;

@@ -28,12 +28,14 @@ struct WorkloadResult {
   double median = 0;
 };
 
-// One step of the workload, on state set up by the constructor: call step() in a timing loop.
+// One step of the workload, on state set up by the constructor (an Engine, framework/engine.h):
+// call step() in a timing loop, then finish().
 class Workload {
  public:
   Workload(Backend& be, const WorkloadConfig& cfg);
   ~Workload();
   void step();
+  void finish();  // waits until the steps issued so far are done
   static constexpr int kFisherPasses = 16;
   int samples_per_step() const { return cfg_.workload == "fisher" ? cfg_.batch * kFisherPasses : cfg_.batch; }
 

@@ -1,7 +1,8 @@
 #pragma once
 // The op contract shared by the CPU reference backend (framework/cpu/<op>.cpp) and the CUDA
 // kernels (kernels/<op>.cu): one plain args struct per op. Plain C++, no CUDA types, so the CPU
-// build never needs nvcc. Pointers are host memory for the CPU backend, device memory for CUDA.
+// build never needs nvcc. Pointers are backend memory (framework/backend.h): host memory for the
+// CPU backend, device memory for CUDA.
 // Matrices are row-major; a batch matrix has one row per sample. Weights use PyTorch's nn.Linear
 // layout (out, in), so checkpoints load into PyTorch as they are.
 #include <cstdint>
@@ -84,6 +85,52 @@ struct EwcUpdateArgs {
   float lr = 0.01f, lambda = 0.0f;
   float momentum = 0.9f, beta1 = 0.9f, beta2 = 0.999f, eps = 1e-8f;
   int64_t step = 1;  // Adam bias correction, counted from 1
+  // If set (backend memory), the step is *steps_done + 1 and `step` is ignored: a recorded
+  // training step (a CUDA graph) replays with fixed arguments while the count advances.
+  const int64_t* steps_done = nullptr;
+};
+
+// Builds a minibatch from data resident in backend memory: every data set's features stacked
+// into one table, each sample named by a table row and a task (whose pixel map and class mask
+// apply). x[i][j] = map[j] < 0 ? 0 : table[row_i][map[j]] with the sample's task's map.
+struct GatherArgs {
+  const float* table = nullptr;          // (rows, dim)
+  const int32_t* labels = nullptr;       // (rows)
+  const int32_t* rows = nullptr;         // (>= offset + B) table row of each sample
+  const int32_t* tasks = nullptr;        // (>= offset + B) task of each sample
+  const int32_t* pixel_maps = nullptr;   // (T, dim) or null (identity for every task)
+  const uint8_t* class_masks = nullptr;  // (T, C) or null (all classes allowed)
+  // If set (backend memory), samples start at rows[*offset], tasks[*offset]; else at 0.
+  const int64_t* offset = nullptr;
+  float* x = nullptr;     // (B, dim)
+  int32_t* y = nullptr;   // (B)
+  uint8_t* mask = nullptr;  // (B, C); written only when class_masks is set
+  int B = 0, dim = 0, C = 0;
+};
+
+// hits[group_i] += (argmax_i == label_i): correct predictions per test set, integer counts.
+struct CountCorrectArgs {
+  const int32_t* argmax = nullptr;  // (B)
+  const int32_t* labels = nullptr;  // (B)
+  const int32_t* groups = nullptr;  // (B) test set of each row, or null (all in group 0)
+  int64_t* hits = nullptr;          // (number of groups), accumulated
+  int B = 0;
+};
+
+// Counters of a training loop kept in backend memory, so a recorded step replays unchanged.
+struct StepCounters {
+  int64_t steps_done = 0;  // optimizer steps in this task (Adam's bias correction)
+  int64_t offset = 0;      // first sample of the next minibatch in the epoch's order
+  int64_t logged = 0;      // entries of the loss log written
+};
+
+// Ends a training step: loss_log[logged] = mean of loss[0, B) (summed in row order, in double),
+// then logged += 1, offset += B, steps_done += 1.
+struct AdvanceStepArgs {
+  StepCounters* counters = nullptr;
+  const float* loss = nullptr;  // (B) per-sample losses of the step
+  double* loss_log = nullptr;   // (capacity); the caller reads and resets it before it fills
+  int B = 0;
 };
 
 }  // namespace clb

@@ -55,7 +55,8 @@ void register_bench(CLI::App& app) {
   c->add_option("--repeats", o->repeats, "Timed repeats (the median is printed)");
   c->add_option("--seconds", o->seconds, "Seconds per repeat");
   c->add_option("--threads", o->threads, "CPU threads (0 = every core)");
-  c->add_option("--backend", o->backend, "cpu | auto")->check(CLI::IsMember({"cpu", "auto"}));
+  c->add_option("--backend", o->backend, "cpu | cuda | auto (CUDA when a GPU is usable, else cpu)")
+      ->check(CLI::IsMember(backend_names()));
   c->callback([o] { bench(*o); });
 }
 

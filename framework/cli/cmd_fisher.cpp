@@ -7,6 +7,7 @@
 #include "framework/cli/flag_checks.h"
 #include "framework/error.h"
 #include "framework/fisher.h"
+#include "framework/engine.h"
 #include "framework/scenarios.h"
 
 namespace clb::cli {
@@ -41,7 +42,7 @@ void fisher(const FisherOptions& o) {
   fc.seed = o.seed;
   auto be = make_backend(o.backend);
   FisherStats st;
-  auto F = compute_fisher(*be, m, tasks, sample_refs(tasks[0], Split::kTrain), fc, &st);
+  auto F = fisher_on(*be, tasks, m, sample_refs(tasks[0], Split::kTrain), fc, &st);
   save_flat_params(o.out, m.arch, F,
                    {{"estimator", o.estimator}, {"N", std::to_string(st.samples)}, {"split", o.split},
                     {"dataset", o.dataset}, {"kind", "fisher"}, {"normalisation", "mean over N samples"}});
@@ -65,7 +66,8 @@ void register_fisher(CLI::App& app) {
   c->add_option("--draws", o->draws, "sampled: label draws per sample");
   c->add_option("--seed", o->seed, "sampled: seed of the label draws");
   c->add_option("--threads", o->threads, "CPU threads (0 = every core)");
-  c->add_option("--backend", o->backend, "cpu | auto")->check(CLI::IsMember({"cpu", "auto"}));
+  c->add_option("--backend", o->backend, "cpu | cuda | auto (CUDA when a GPU is usable, else cpu)")
+      ->check(CLI::IsMember(backend_names()));
   c->add_option("--out", o->out, "Output .safetensors (written atomically)")->required();
   c->callback([o] { fisher(*o); });
 }

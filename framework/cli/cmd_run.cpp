@@ -206,8 +206,8 @@ void run(const RunOptions& o) {
         FisherStats fs;
         FisherConfig fc = cfg.fisher;
         const int last = int(scenario.tasks.size()) - 1;
-        auto F = compute_fisher(*backend, r.final_model, scenario.tasks,
-                                sample_refs(scenario.tasks[last], Split::kTrain, fc.samples), fc, &fs);
+        auto F = fisher_on(*backend, scenario.tasks, r.final_model,
+                           sample_refs(scenario.tasks[last], Split::kTrain, fc.samples), fc, &fs);
         meta["estimator"] = to_string(fc.estimator);
         meta["N"] = std::to_string(fs.samples);
         meta["task"] = std::to_string(last + 1);
@@ -289,7 +289,8 @@ void register_run(CLI::App& app) {
   c->add_option("--seeds", o->seeds, "Seeds to run (seed, seed+1, ...): the table shows mean ± std");
   c->add_option("--lca-batches", o->lca_batches, "LCA beta: accuracy on the current task after 0..beta minibatches");
   c->add_option("--threads", o->threads, "CPU threads (0 = every core)");
-  c->add_option("--backend", o->backend, "cpu | auto (the best usable backend)")->check(CLI::IsMember({"cpu", "auto"}));
+  c->add_option("--backend", o->backend, "cpu | cuda | auto (CUDA when a GPU is usable, else cpu)")
+      ->check(CLI::IsMember(backend_names()));
   c->add_option("--out", o->out, "Directory for results.json and results.csv");
   c->add_option("--save", o->save, "Write the final model of the first seed and its Fisher (FILE, FILE-stem.fisher.safetensors); with several strategies the name goes into the file names");
   c->callback([o] { run(*o); });

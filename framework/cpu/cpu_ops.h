@@ -10,5 +10,8 @@ void softmax_xent(const SoftmaxXentArgs& a);
 void linear_backward(const LinearBackwardArgs& a);
 void fisher_diag(const FisherDiagArgs& a);
 void ewc_update(const EwcUpdateArgs& a);
+void gather(const GatherArgs& a);
+void count_correct(const CountCorrectArgs& a);
+void advance_step(const AdvanceStepArgs& a);
 
 }  // namespace clb::cpu

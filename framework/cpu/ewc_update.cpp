@@ -12,8 +12,9 @@ template <bool kPenalty, Optimizer kOpt>
 void update_loop(const EwcUpdateArgs& a) {
   // PyTorch's Adam: theta -= (lr / bc1) * m / (sqrt(v) / sqrt(bc2) + eps), with the bias
   // corrections hoisted so the loop has one sqrt and one division.
-  const float step_size = a.lr / (1.0f - std::pow(a.beta1, float(a.step)));
-  const float inv_sqrt_bc2 = 1.0f / std::sqrt(1.0f - std::pow(a.beta2, float(a.step)));
+  const float step = float(a.steps_done ? *a.steps_done + 1 : a.step);
+  const float step_size = a.lr / (1.0f - std::pow(a.beta1, step));
+  const float inv_sqrt_bc2 = 1.0f / std::sqrt(1.0f - std::pow(a.beta2, step));
   float* __restrict theta = a.theta;
   const float* __restrict grad = a.grad;
   const float* __restrict F = a.fisher;

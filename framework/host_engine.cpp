@@ -1,0 +1,90 @@
+// The host engine: the harness's passes on host memory with the CPU's data parallelism.
+#include <algorithm>
+#include <utility>
+
+#include "framework/data_parallel.h"
+#include "framework/engine.h"
+#include "framework/error.h"
+#include "framework/harness.h"
+
+namespace clb {
+
+namespace {
+
+class HostEngine final : public Engine {
+ public:
+  HostEngine(Backend& be, const std::vector<Task>& tasks, const Mlp& init, const EngineConfig& cfg)
+      : be_(be), tasks_(tasks), cfg_(cfg), model_(init), grad_(size_t(init.arch.num_params())),
+        pw_(init.arch, cfg.batch, shards_for(be, cfg.batch)) {
+    const int64_t P = init.arch.num_params();
+    if (cfg.optimizer != Optimizer::kSgd) m1_.resize(P);
+    if (cfg.optimizer == Optimizer::kAdam) m2_.resize(P);
+  }
+  std::string name() const override { return "host"; }
+
+  void begin_task() override {
+    std::fill(m1_.begin(), m1_.end(), 0.0f);
+    std::fill(m2_.begin(), m2_.end(), 0.0f);
+    step_ = 0;
+  }
+  void set_penalty(const QuadraticPenalty* p) override {
+    penalty_ = p ? *p : QuadraticPenalty();
+    has_penalty_ = p != nullptr;
+  }
+  void set_order(const std::vector<SampleRef>& refs) override {
+    order_ = refs;
+    next_ = 0;
+  }
+  void train_next(int B) override {
+    CLB_ASSERT(B > 0 && B <= cfg_.batch && next_ + B <= order_.size());
+    gather(tasks_, Split::kTrain, order_.data() + next_, B, model_.arch.num_outputs(), buf_);
+    next_ += B;
+    EwcUpdateArgs u;
+    u.theta = model_.params.data();
+    u.grad = grad_.data();
+    if (has_penalty_) u.fisher = penalty_.weight(), u.anchor = penalty_.anchor();
+    u.m = m1_.empty() ? nullptr : m1_.data();
+    u.v = m2_.empty() ? nullptr : m2_.data();
+    u.n = model_.arch.num_params();
+    u.opt = cfg_.optimizer;
+    u.lr = cfg_.lr;
+    u.lambda = cfg_.lambda;
+    u.momentum = cfg_.momentum;
+    u.step = ++step_;
+    losses_.push_back(train_step(be_, model_, buf_.batch, pw_, u));
+  }
+  std::vector<double> take_losses() override { return std::exchange(losses_, {}); }
+  std::vector<double> evaluate(const std::vector<int>& tasks, int64_t* samples) override {
+    std::vector<double> acc;
+    for (int t : tasks) acc.push_back(clb::evaluate(be_, model_, tasks_, t, cfg_.eval_batch, samples));
+    return acc;
+  }
+  void read_params(std::vector<float>& params) override { params = model_.params; }
+  std::vector<float> fisher(const std::vector<SampleRef>& refs, const FisherConfig& cfg, FisherStats* stats) override {
+    return compute_fisher(be_, model_, tasks_, refs, cfg, stats);
+  }
+
+ private:
+  Backend& be_;
+  const std::vector<Task>& tasks_;
+  EngineConfig cfg_;
+  Mlp model_;
+  std::vector<float> grad_, m1_, m2_;
+  ParallelWorkspace pw_;
+  BatchBuffers buf_;
+  QuadraticPenalty penalty_;
+  bool has_penalty_ = false;
+  std::vector<SampleRef> order_;
+  size_t next_ = 0;
+  int64_t step_ = 0;
+  std::vector<double> losses_;
+};
+
+}  // namespace
+
+std::unique_ptr<Engine> make_host_engine(Backend& be, const std::vector<Task>& tasks, const Mlp& init,
+                                         const EngineConfig& cfg) {
+  return std::make_unique<HostEngine>(be, tasks, init, cfg);
+}
+
+}  // namespace clb

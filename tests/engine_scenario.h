@@ -1,0 +1,34 @@
+#pragma once
+// A small task sequence that exercises everything the engines must agree on: tasks on their own
+// data sets, a pixel map with a blanked pixel on one task, class masks on two tasks (one task
+// without), and a training-set size that leaves a short last minibatch.
+#include <numeric>
+
+#include "framework/scenarios.h"
+#include "tests/test_helpers.h"
+
+namespace clb::test {
+
+inline Scenario mixed_scenario(int train_n = 150, int test_n = 70) {
+  constexpr int kDim = 24, kClasses = 6;
+  const std::vector<std::vector<uint8_t>> masks = {{}, {1, 1, 1, 0, 0, 0}, {0, 0, 0, 1, 1, 1}};
+  Scenario s;
+  s.kind = "mixed", s.il = "task", s.input_dim = kDim, s.num_classes = kClasses;
+  for (int t = 0; t < 3; ++t) {
+    Task task = random_tasks(train_n, kDim, kClasses, 100 + t, masks[t])[0];
+    const Task test = random_tasks(test_n, kDim, kClasses, 200 + t, masks[t])[0];
+    task.test = test.train;
+    task.test_rows = test.train_rows;
+    task.id = t;
+    task.name = "task" + std::to_string(t + 1);
+    if (t == 1) {  // reversed pixels, the first one blanked
+      task.pixel_map.resize(kDim);
+      for (int j = 0; j < kDim; ++j) task.pixel_map[j] = kDim - 1 - j;
+      task.pixel_map[0] = -1;
+    }
+    s.tasks.push_back(task);
+  }
+  return s;
+}
+
+}  // namespace clb::test
