@@ -14,6 +14,7 @@
 //   softmax_xent     1 one warp per row: loss, delta, probs and argmax in one pass
 //   ewc_update       1 grid-stride, one element per thread-iteration
 //                    2 grid-stride with 16-byte loads/stores where all arrays are 16-byte aligned
+//   gather, count_correct, advance_step: one variant each (the resident engine's bookkeeping)
 #include <cuda_runtime_api.h>
 
 #include "kernels/ops.h"
@@ -28,6 +29,9 @@ void linear_backward(const LinearBackwardArgs& a, int variant, cudaStream_t stre
 void fisher_diag(const FisherDiagArgs& a, int variant, cudaStream_t stream);
 void softmax_xent(const SoftmaxXentArgs& a, int variant, cudaStream_t stream);
 void ewc_update(const EwcUpdateArgs& a, int variant, cudaStream_t stream);
+void gather(const GatherArgs& a, cudaStream_t stream);
+void count_correct(const CountCorrectArgs& a, cudaStream_t stream);
+void advance_step(const AdvanceStepArgs& a, cudaStream_t stream);
 
 // The cuBLAS handle the variant-0 GEMMs use (created on first use, bound to `stream`).
 void* cublas_handle(cudaStream_t stream);

@@ -19,6 +19,18 @@ struct Coeffs {
   float lr, lambda, momentum, beta1, beta2, eps, step_size, inv_sqrt_bc2;
 };
 
+// Adam's bias corrections for `step` (the same hoisting as the CPU twin).
+__host__ __device__ inline void set_bias_corrections(Coeffs& c, float step) {
+  c.step_size = c.lr / (1.0f - powf(c.beta1, step));
+  c.inv_sqrt_bc2 = 1.0f / sqrtf(1.0f - powf(c.beta2, step));
+}
+
+// The step from the device counter when the args name one (a replayed CUDA graph).
+__device__ __forceinline__ Coeffs coeffs_for(const EwcUpdateArgs& a, Coeffs c) {
+  if (a.steps_done) set_bias_corrections(c, float(*a.steps_done + 1));
+  return c;
+}
+
 template <bool kPenalty, Optimizer kOpt>
 __device__ __forceinline__ void update_one(float& theta, float g, float f, float anchor, float& m, float& v,
                                            const Coeffs& c) {
@@ -36,7 +48,8 @@ __device__ __forceinline__ void update_one(float& theta, float g, float f, float
 }
 
 template <bool kPenalty, Optimizer kOpt>
-__global__ void ewc_update_kernel1(EwcUpdateArgs a, Coeffs c, int64_t begin) {
+__global__ void ewc_update_kernel1(EwcUpdateArgs a, Coeffs c0, int64_t begin) {
+  const Coeffs c = coeffs_for(a, c0);
   for (int64_t i = begin + blockIdx.x * int64_t(blockDim.x) + threadIdx.x; i < a.n;
        i += int64_t(gridDim.x) * blockDim.x) {
     float m = kOpt == Optimizer::kSgd ? 0.0f : a.m[i], v = kOpt == Optimizer::kAdam ? a.v[i] : 0.0f;
@@ -48,7 +61,8 @@ __global__ void ewc_update_kernel1(EwcUpdateArgs a, Coeffs c, int64_t begin) {
 }
 
 template <bool kPenalty, Optimizer kOpt>
-__global__ void ewc_update_kernel2(EwcUpdateArgs a, Coeffs c) {
+__global__ void ewc_update_kernel2(EwcUpdateArgs a, Coeffs c0) {
+  const Coeffs c = coeffs_for(a, c0);
   const int64_t n4 = a.n / 4;
   auto* theta = reinterpret_cast<float4*>(a.theta);
   for (int64_t i = blockIdx.x * int64_t(blockDim.x) + threadIdx.x; i < n4; i += int64_t(gridDim.x) * blockDim.x) {
@@ -103,14 +117,8 @@ void dispatch(const EwcUpdateArgs& a, const Coeffs& c, int variant, cudaStream_t
 void ewc_update(const EwcUpdateArgs& a, int variant, cudaStream_t stream) {
   if (a.n <= 0) return;
   // Same hoisted bias corrections as the CPU twin (framework/cpu/ewc_update.cpp).
-  const Coeffs c{a.lr,
-                 a.lambda,
-                 a.momentum,
-                 a.beta1,
-                 a.beta2,
-                 a.eps,
-                 a.lr / (1.0f - std::pow(a.beta1, float(a.step))),
-                 1.0f / std::sqrt(1.0f - std::pow(a.beta2, float(a.step)))};
+  Coeffs c{a.lr, a.lambda, a.momentum, a.beta1, a.beta2, a.eps, 0.0f, 0.0f};
+  set_bias_corrections(c, float(a.step));  // replaced in the kernel when a.steps_done is set
   const bool penalty = a.fisher != nullptr && a.anchor != nullptr && a.lambda != 0.0f;
   if (penalty)
     dispatch<true>(a, c, variant, stream);

@@ -124,7 +124,8 @@ struct StepCounters {
   int64_t logged = 0;      // entries of the loss log written
 };
 
-// Ends a training step: loss_log[logged] = mean of loss[0, B) (summed in row order, in double),
+// Ends a training step: loss_log[logged] = mean of loss[0, B) (summed in double; the CPU twin in
+// row order, the CUDA kernel as a tree),
 // then logged += 1, offset += B, steps_done += 1.
 struct AdvanceStepArgs {
   StepCounters* counters = nullptr;

@@ -176,7 +176,107 @@ TEST_P(CudaElementwise, FusedUpdate) {
       }
 }
 
+// A replayed CUDA graph reads Adam's step from the device counter: same result as the value.
+TEST_P(CudaElementwise, FusedUpdateReadsTheStepCounter) {
+  const int64_t n = 1031;
+  auto theta = randn(n, 20), grad = randn(n, 21), m = randn(n, 22), v = randn(n, 23);
+  for (auto& x : v) x = std::abs(x);
+  DeviceArray<float> gt(theta), gg(grad), gm(m), gv(v);
+  DeviceArray<int64_t> done(std::vector<int64_t>{6});
+  EwcUpdateArgs a;
+  a.n = n, a.opt = Optimizer::kAdam, a.lr = 0.01f, a.step = 7;
+  a.theta = theta.data(), a.grad = grad.data(), a.m = m.data(), a.v = v.data();
+  cpu::ewc_update(a);
+  a.theta = gt.data(), a.grad = gg.data(), a.m = gm.data(), a.v = gv.data(), a.step = 1000, a.steps_done = done.data();
+  be->ewc_update(a);
+  be->synchronize();
+  expect_close(gt.download(), theta, 1e-6, 1e-6, "theta");
+  expect_close(gv.download(), v, 1e-6, 1e-6, "v");
+}
+
 INSTANTIATE_TEST_SUITE_P(Variants, CudaElementwise, ::testing::Values(1, 2));
+
+// The resident engine's bookkeeping kernels (one variant each) against their CPU twins. Pure data
+// movement and integer counts: exact equality. The loss mean: a double tree sum, rtol 1e-12.
+class CudaResidentOps : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    std::string why;
+    if (usable_devices(&why) == 0) GTEST_SKIP() << "no usable CUDA device: " << why;
+    be = make_backend();
+  }
+  std::unique_ptr<Backend> be;
+};
+
+TEST_F(CudaResidentOps, Gather) {
+  const int T = 3, C = 7, rows_total = 300;
+  for (int dim : {1, 31, 785})
+    for (int B : {1, 31, 257})
+      for (bool maps : {false, true}) {
+        Rng rng{uint64_t(dim * 1000 + B)};
+        const auto table = randn(size_t(rows_total) * dim, 30);
+        std::vector<int32_t> labels(rows_total), rows(B + 5), tasks(B + 5), pixel_maps(size_t(T) * dim);
+        for (auto& l : labels) l = int32_t(rng.below(C));
+        for (auto& r : rows) r = int32_t(rng.below(rows_total));
+        for (auto& t : tasks) t = int32_t(rng.below(T));
+        for (auto& p : pixel_maps) p = int32_t(rng.below(uint64_t(dim) + 1)) - 1;  // -1: a blank pixel
+        std::vector<uint8_t> class_masks(size_t(T) * C);
+        for (auto& c : class_masks) c = uint8_t(rng.below(2));
+        const int64_t offset = 5;
+        std::vector<float> x(size_t(B) * dim);
+        std::vector<int32_t> y(B);
+        std::vector<uint8_t> mask(size_t(B) * C);
+        GatherArgs a;
+        a.table = table.data(), a.labels = labels.data(), a.rows = rows.data(), a.tasks = tasks.data();
+        a.pixel_maps = maps ? pixel_maps.data() : nullptr, a.class_masks = class_masks.data(), a.offset = &offset;
+        a.x = x.data(), a.y = y.data(), a.mask = mask.data(), a.B = B, a.dim = dim, a.C = C;
+        cpu::gather(a);
+        DeviceArray<float> gtable(table), gx(x.size());
+        DeviceArray<int32_t> glabels(labels), grows(rows), gtasks(tasks), gmaps(pixel_maps), gy{size_t(B)};
+        DeviceArray<uint8_t> gcm(class_masks), gmask(mask.size());
+        DeviceArray<int64_t> goff(std::vector<int64_t>{offset});
+        a.table = gtable.data(), a.labels = glabels.data(), a.rows = grows.data(), a.tasks = gtasks.data();
+        a.pixel_maps = maps ? gmaps.data() : nullptr, a.class_masks = gcm.data(), a.offset = goff.data();
+        a.x = gx.data(), a.y = gy.data(), a.mask = gmask.data();
+        be->gather(a);
+        be->synchronize();
+        EXPECT_EQ(gx.download(), x) << "dim " << dim << " B " << B;
+        EXPECT_EQ(gy.download(), y);
+        EXPECT_EQ(gmask.download(), mask);
+      }
+}
+
+TEST_F(CudaResidentOps, CountCorrectAndAdvanceStep) {
+  for (int B : {1, 31, 257, 1000}) {
+    Rng rng{uint64_t(B)};
+    std::vector<int32_t> argmax(B), labels(B), groups(B);
+    for (int i = 0; i < B; ++i)
+      argmax[i] = int32_t(rng.below(3)), labels[i] = int32_t(rng.below(3)), groups[i] = int32_t(rng.below(4));
+    std::vector<int64_t> hits = {1, 2, 3, 4};
+    DeviceArray<int32_t> ga(argmax), gl(labels), gg(groups);
+    DeviceArray<int64_t> gh(hits);
+    cpu::count_correct({argmax.data(), labels.data(), groups.data(), hits.data(), B});
+    be->count_correct({ga.data(), gl.data(), gg.data(), gh.data(), B});
+    be->synchronize();
+    EXPECT_EQ(gh.download(), hits) << "B " << B;
+
+    auto loss = randn(B, 31, 2.0f);
+    for (auto& l : loss) l = std::abs(l);
+    StepCounters c{3, 100, 1};
+    std::vector<double> log(4, 0.0);
+    DeviceArray<float> gloss(loss);
+    DeviceArray<StepCounters> gc(std::vector<StepCounters>{c});
+    DeviceArray<double> glog(log);
+    cpu::advance_step({&c, loss.data(), log.data(), B});
+    be->advance_step({gc.data(), gloss.data(), glog.data(), B});
+    be->synchronize();
+    const StepCounters got = gc.download()[0];
+    EXPECT_EQ(got.steps_done, c.steps_done);
+    EXPECT_EQ(got.offset, c.offset);
+    EXPECT_EQ(got.logged, c.logged);
+    EXPECT_NEAR(glog.download()[1], log[1], 1e-12 * log[1]);
+  }
+}
 
 TEST(CudaBackend, MissingDeviceIsAClearError) {
   std::string why;

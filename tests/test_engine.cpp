@@ -79,6 +79,33 @@ TEST(ResidentEngine, RecordedStepsReplayLikeIssuedOnes) {
                   run(EngineKind::kResident, "ewc", Optimizer::kAdam, false));
 }
 
+// The CUDA test's premise (tests/test_cuda_engine.cpp), checked here: last-bit differences (two
+// host threads against the resident engine's single stream) keep three permuted tasks' accuracy
+// matrices within 0.5 points, and the run learns.
+TEST(ResidentEngine, LastBitDifferencesStayWithinHalfAPointOverThreeTasks) {
+  auto be = make_backend("cpu");
+  const Scenario s = test::permuted_generated(3);
+  const Mlp init(MlpArch::parse("196-100-100-10"), 4);
+  for (const char* name : {"naive", "ewc"}) {
+    TrainConfig cfg;
+    cfg.optimizer = Optimizer::kAdam;
+    cfg.lr = 1e-3f;
+    cfg.batch = 128;
+    cfg.epochs = 3;
+    cfg.lambda = 10.0f;
+    cfg.lca_batches = 3;
+    RunResult r[2];
+    for (int k = 0; k < 2; ++k) {
+      cfg.engine = k == 0 ? EngineKind::kHost : EngineKind::kResident;
+      auto st = make_strategy(name, {}, init.arch.num_params());
+      r[k] = run_strategy(*be, s, init, *st, cfg, 4, nullptr);
+    }
+    for (int i = 0; i < 3; ++i)
+      for (int j = 0; j < 3; ++j) EXPECT_NEAR(r[1].acc[i][j], r[0].acc[i][j], 0.005) << name;
+    EXPECT_GT(r[1].acc[2][2], 0.5) << name;
+  }
+}
+
 struct Engines {
   std::unique_ptr<Backend> be = make_backend("cpu");
   Scenario s = test::mixed_scenario();
