@@ -63,7 +63,7 @@ class Backend {
 // naming --backend.
 std::unique_ptr<Backend> make_backend(const std::string& name);
 
-// The --backend values this build accepts ("cpu", "auto", and "cuda" when built with nvcc).
+// The --backend values: cpu, cuda, auto (make_backend explains a cuda this build or machine lacks).
 const std::vector<std::string>& backend_names();
 
 }  // namespace clb

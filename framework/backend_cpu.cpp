@@ -84,11 +84,8 @@ class CpuBackend final : public Backend {
 }  // namespace
 
 const std::vector<std::string>& backend_names() {
-#ifdef CLB_HAVE_CUDA
+  // "cuda" even without nvcc: make_backend then says why it is not there.
   static const std::vector<std::string> names = {"cpu", "cuda", "auto"};
-#else
-  static const std::vector<std::string> names = {"cpu", "auto"};
-#endif
   return names;
 }
 

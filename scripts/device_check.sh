@@ -7,7 +7,8 @@
 #                                     bare CUDA machine lacks; cuBLAS comes from its /usr/local/cuda)
 #   scripts/device_check.sh device    on the GPU machine, from the repo root with device_bundle/
 #                                     beside it: ldd check, GPU tests, compute-sanitizer memcheck and
-#                                     racecheck on the kernel tests, the GPU benchmarks and the PyTorch
+#                                     racecheck on the kernel tests, the GPU benchmarks, clbench bench
+#                                     and clbench run on --backend cuda and cpu, and the PyTorch
 #                                     CUDA peer (benchmarks/peers); everything
 #                                     under $OUT (default ./device_out). About 3-6 minutes on an H100.
 #
@@ -82,7 +83,23 @@ device)
   "$bundle"/bench_cuda_ops --benchmark_min_time=0.2 --benchmark_out="$out/bench_cuda_ops.json" \
     --benchmark_out_format=json --benchmark_counters_tabular=true > "$out/bench_cuda_ops.txt" 2>&1 || status=1
   cat "$out/bench_cuda_ops.txt"
-  # 4. the PyTorch peer on the same card, eager CUDA (the machine's python3 holds torch with CUDA)
+  # 4. whole steps and whole runs through the resident engine (clbench bench / run --backend cuda),
+  #    the CPU backend of the same machine beside them; the run uses generated data (no Debian
+  #    data sets there)
+  for backend in cuda cpu; do
+    for w in "train --optimizer sgd" "train-ewc --optimizer sgd" "train-ewc --optimizer adam" "fisher --estimator exact" \
+             "fisher --estimator empirical"; do
+      # shellcheck disable=SC2086
+      "$bundle"/clbench bench --backend "$backend" --workload $w --repeats 5 --seconds 0.3 || status=1
+    done
+  done > "$out/clbench_bench.txt" 2>&1
+  cat "$out/clbench_bench.txt"
+  for backend in cuda cpu; do
+    "$bundle"/clbench run --backend "$backend" --scenario synthetic --tasks 5 --strategy naive,ewc,online-ewc \
+      --train-per-task 10000 --test-per-task 2000 --out "$out/run_$backend" > "$out/run_$backend.txt" 2>&1 || status=1
+    tail -25 "$out/run_$backend.txt"
+  done
+  # 5. the PyTorch peer on the same card, eager CUDA (the machine's python3 holds torch with CUDA)
   python3 benchmarks/peers/pytorch_ewc_bench.py --device cuda --json "$out/pytorch_cuda.json" \
     > "$out/pytorch_cuda.txt" 2>&1 || status=1
   tail -8 "$out/pytorch_cuda.txt"

@@ -12,6 +12,9 @@
 #include <nlohmann/json.hpp>
 #include <sstream>
 
+#ifdef CLB_HAVE_CUDA
+#include "framework/cuda/backend_cuda.h"
+#endif
 #include "framework/safetensors.h"
 #include "tests/scratch_dir.h"
 
@@ -114,6 +117,15 @@ TEST_F(Cli, BadFlagsGiveOneLineErrors) {
   expect_one_line_error("run --scenario synthetic --lca-batches 2147483646", "--lca-batches");
   expect_one_line_error("run --scenario synthetic --arch 784-10-1", "--arch");
   expect_one_line_error("run --scenario synthetic --save " + (dir / "no" / "m.safetensors").string(), "--save");
+}
+
+TEST_F(Cli, CudaWithoutAUsableGpuIsAOneLineError) {
+#ifdef CLB_HAVE_CUDA
+  if (cuda::usable_devices() > 0) GTEST_SKIP() << "a GPU is usable here";
+#endif
+  expect_one_line_error("run --scenario synthetic --backend cuda", "--backend cuda");
+  expect_one_line_error("bench --backend cuda", "--backend cuda");
+  expect_one_line_error("run --scenario synthetic --backend tpu", "--backend");
 }
 
 TEST_F(Cli, BadDataGivesOneLineErrors) {
