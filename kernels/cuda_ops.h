@@ -6,9 +6,10 @@
 //                    1 naive: one thread per output
 //                    2 shared-memory tiles 32x32, one output per thread
 //                    3 register-blocked: 64x64 tiles, 4x4 outputs per thread
+//                    4 variant 3 with 16-byte global and shared-memory accesses
 //   linear_backward  same numbering for its GEMMs (dX with the ReLU mask fused into the epilogue,
 //                    dW with the scale); db: one thread per column, rows summed in order (no atomics)
-//   fisher_diag      1, 2, 3 as above with the squares (and the sum over the K stacked rows of a
+//   fisher_diag      1, 2, 3, 4 as above with the squares (and the sum over the K stacked rows of a
 //                    sample) fused into the operand loads: no squared copies in memory;
 //                    0 = cuBLAS on explicitly squared copies (the yard-stick)
 //   softmax_xent     1 one warp per row: loss, delta, probs and argmax in one pass

@@ -39,7 +39,7 @@ struct Shape {
 };
 const Shape kShapes[] = {{1, 1, 1}, {31, 17, 5}, {257, 31, 13}, {5, 257, 31}, {128, 784, 400}};
 
-class CudaOps : public ::testing::TestWithParam<int> {  // GEMM variant: 0 cuBLAS, 1-3 hand-written
+class CudaOps : public ::testing::TestWithParam<int> {  // GEMM variant: 0 cuBLAS, 1-4 hand-written
  protected:
   void SetUp() override {
     std::string why;
@@ -111,7 +111,7 @@ TEST_P(CudaOps, FisherDiag) {
     }
 }
 
-INSTANTIATE_TEST_SUITE_P(Variants, CudaOps, ::testing::Values(0, 1, 2, 3));
+INSTANTIATE_TEST_SUITE_P(Variants, CudaOps, ::testing::Values(0, 1, 2, 3, 4));
 
 class CudaElementwise : public ::testing::TestWithParam<int> {  // update variant 1, 2
  protected:

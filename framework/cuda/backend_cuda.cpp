@@ -72,6 +72,7 @@ class CudaBackend final : public Backend {
     }
     return std::make_unique<CudaGraph>(graph, exec, stream_);
   }
+  cudaStream_t stream() const { return stream_; }
   void gather(const GatherArgs& a) override { cuda::gather(a, stream_); }
   void count_correct(const CountCorrectArgs& a) override { cuda::count_correct(a, stream_); }
   void advance_step(const AdvanceStepArgs& a) override { cuda::advance_step(a, stream_); }
@@ -89,6 +90,12 @@ class CudaBackend final : public Backend {
 };
 
 }  // namespace
+
+cudaStream_t stream_of(Backend& be) {
+  auto* cuda = dynamic_cast<CudaBackend*>(&be);
+  CLB_ASSERT(cuda != nullptr);
+  return cuda->stream();
+}
 
 int usable_devices(std::string* why) {
   int n = 0;

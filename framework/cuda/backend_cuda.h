@@ -33,7 +33,11 @@ int usable_devices(std::string* why = nullptr);
 // A CUDA backend on device 0, or a clb::Error naming --backend when none is usable.
 std::unique_ptr<Backend> make_backend(const Variants& v = {});
 
-// Device memory that frees itself (destructors never throw).
+// The stream a CUDA backend issues its ops on (for timing with events); `be` must be one.
+cudaStream_t stream_of(Backend& be);
+
+// Device memory that frees itself (destructors never throw), for tests and benchmarks; the engines
+// use BackendArray (framework/backend_array.h).
 template <typename T>
 class DeviceArray {
  public:
@@ -58,11 +62,18 @@ class DeviceArray {
   std::size_t size() const { return n_; }
   void upload(const std::vector<T>& host) {
     CLB_ASSERT(host.size() <= n_);
-    if (!host.empty()) CLB_CUDA_CHECK(cudaMemcpy(p_, host.data(), host.size() * sizeof(T), cudaMemcpyHostToDevice));
+    if (host.empty()) return;
+    CLB_CUDA_CHECK(cudaMemcpy(p_, host.data(), host.size() * sizeof(T), cudaMemcpyHostToDevice));
+    // cudaMemcpy runs on the legacy stream and may return before a pageable upload lands; the
+    // backend's ops run on a non-blocking stream that would not wait for it.
+    CLB_CUDA_CHECK(cudaDeviceSynchronize());
   }
   std::vector<T> download() const {
     std::vector<T> host(n_);
-    if (n_) CLB_CUDA_CHECK(cudaMemcpy(host.data(), p_, n_ * sizeof(T), cudaMemcpyDeviceToHost));
+    if (n_) {
+      CLB_CUDA_CHECK(cudaDeviceSynchronize());  // every stream's work on the array is done
+      CLB_CUDA_CHECK(cudaMemcpy(host.data(), p_, n_ * sizeof(T), cudaMemcpyDeviceToHost));
+    }
     return host;
   }
 
