@@ -39,17 +39,10 @@ class HostEngine final : public Engine {
     CLB_ASSERT(B > 0 && B <= cfg_.batch && next_ + B <= order_.size());
     gather(tasks_, Split::kTrain, order_.data() + next_, B, model_.arch.num_outputs(), buf_);
     next_ += B;
-    EwcUpdateArgs u;
-    u.theta = model_.params.data();
-    u.grad = grad_.data();
-    if (has_penalty_) u.fisher = penalty_.weight(), u.anchor = penalty_.anchor();
-    u.m = m1_.empty() ? nullptr : m1_.data();
-    u.v = m2_.empty() ? nullptr : m2_.data();
-    u.n = model_.arch.num_params();
-    u.opt = cfg_.optimizer;
-    u.lr = cfg_.lr;
-    u.lambda = cfg_.lambda;
-    u.momentum = cfg_.momentum;
+    EwcUpdateArgs u = update_args(cfg_, model_.arch.num_params(), model_.params.data(), grad_.data(),
+                                  has_penalty_ ? penalty_.weight() : nullptr,
+                                  has_penalty_ ? penalty_.anchor() : nullptr, m1_.empty() ? nullptr : m1_.data(),
+                                  m2_.empty() ? nullptr : m2_.data());
     u.step = ++step_;
     losses_.push_back(train_step(be_, model_, buf_.batch, pw_, u));
   }

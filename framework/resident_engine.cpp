@@ -285,17 +285,9 @@ class ResidentEngine final : public Engine {
     be_.gather(gather_args(order_.rows.data(), order_.tasks.data(), &c->offset, B, *train_batch_));
     const Batch b = train_batch_->batch(B);
     gradients(be_, view(), b, train_pass_->view, grad_.data(), 1.0f / float(B));
-    EwcUpdateArgs u;
-    u.theta = params_.data();
-    u.grad = grad_.data();
-    if (has_penalty_) u.fisher = weight_.data(), u.anchor = anchor_.data();
-    u.m = m1_.empty() ? nullptr : m1_.data();
-    u.v = m2_.empty() ? nullptr : m2_.data();
-    u.n = P_;
-    u.opt = cfg_.optimizer;
-    u.lr = cfg_.lr;
-    u.lambda = cfg_.lambda;
-    u.momentum = cfg_.momentum;
+    EwcUpdateArgs u = update_args(cfg_, P_, params_.data(), grad_.data(), has_penalty_ ? weight_.data() : nullptr,
+                                  has_penalty_ ? anchor_.data() : nullptr, m1_.empty() ? nullptr : m1_.data(),
+                                  m2_.empty() ? nullptr : m2_.data());
     u.steps_done = &c->steps_done;
     be_.ewc_update(u);
     AdvanceStepArgs a;

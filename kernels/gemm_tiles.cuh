@@ -140,6 +140,16 @@ __global__ void __launch_bounds__(1024) gemm_kernel2(int M, int N, int K, A a, B
   if (m < M && n < N) epi(m, n, acc);
 }
 
+// A thread's TM x TN outputs from (m, n) through the epilogue, clipped at the matrix edge.
+template <int TM, int TN, class Epi>
+__device__ __forceinline__ void store_tile(const float (&acc)[TM][TN], int m, int n, int M, int N, const Epi& epi) {
+#pragma unroll
+  for (int i = 0; i < TM; ++i)
+#pragma unroll
+    for (int j = 0; j < TN; ++j)
+      if (m + i < M && n + j < N) epi(m + i, n + j, acc[i][j]);
+}
+
 template <class A, class B, class Epi>
 __global__ void __launch_bounds__(256) gemm_kernel3(int M, int N, int K, A a, B b, Epi epi) {
   constexpr int BM = 64, BN = 64, BK = 16, TM = 4, TN = 4, THREADS = 256;
@@ -179,13 +189,7 @@ __global__ void __launch_bounds__(256) gemm_kernel3(int M, int N, int K, A a, B 
     }
     __syncthreads();
   }
-#pragma unroll
-  for (int i = 0; i < TM; ++i)
-#pragma unroll
-    for (int j = 0; j < TN; ++j) {
-      const int m = m0 + tm + i, n = n0 + tn + j;
-      if (m < M && n < N) epi(m, n, acc[i][j]);
-    }
+  store_tile(acc, m0 + tm, n0 + tn, M, N, epi);
 }
 
 // v4's tile loaders: 256 threads, one group of 4 elements each along the operand's contiguous
@@ -243,13 +247,7 @@ __global__ void __launch_bounds__(256) gemm_kernel4(int M, int N, int K, A a, B 
     }
     __syncthreads();
   }
-#pragma unroll
-  for (int i = 0; i < TM; ++i)
-#pragma unroll
-    for (int j = 0; j < TN; ++j) {
-      const int m = m0 + tm + i, n = n0 + tn + j;
-      if (m < M && n < N) epi(m, n, acc[i][j]);
-    }
+  store_tile(acc, m0 + tm, n0 + tn, M, N, epi);
 }
 
 // Launches hand-written variant 1, 2, 3 or 4 on stream.

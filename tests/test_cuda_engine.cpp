@@ -30,19 +30,8 @@ class CudaEngine : public ::testing::Test {
 };
 
 TEST_F(CudaEngine, ThreeTaskPermutedRunMatchesTheCpu) {
-  const Scenario s = test::permuted_generated(3);
-  const Mlp init(MlpArch::parse("196-100-100-10"), 4);
   for (const char* name : {"naive", "ewc"}) {
-    TrainConfig cfg;
-    cfg.optimizer = Optimizer::kAdam;
-    cfg.lr = 1e-3f;
-    cfg.batch = 128;
-    cfg.epochs = 3;
-    cfg.lambda = 10.0f;
-    cfg.lca_batches = 3;
-    auto a = make_strategy(name, {}, init.arch.num_params()), b = make_strategy(name, {}, init.arch.num_params());
-    const RunResult on_cpu = run_strategy(*cpu, s, init, *a, cfg, 4, nullptr);
-    const RunResult on_gpu = run_strategy(*gpu, s, init, *b, cfg, 4, nullptr);
+    const RunResult on_cpu = test::permuted_run(*cpu, name), on_gpu = test::permuted_run(*gpu, name);
     for (int i = 0; i < 3; ++i)
       for (int j = 0; j < 3; ++j)
         EXPECT_NEAR(on_gpu.acc[i][j], on_cpu.acc[i][j], 0.005) << name << " after task " << i + 1 << " on " << j + 1;
