@@ -88,7 +88,14 @@ struct EwcUpdateArgs {
   // If set (backend memory), the step is *steps_done + 1 and `step` is ignored: a recorded
   // training step (a CUDA graph) replays with fixed arguments while the count advances.
   const int64_t* steps_done = nullptr;
+  // If set (backend memory) and there is a penalty: receives the penalty before the step,
+  // (1/2) sum F o (theta - anchor)^2 in double (times lambda: the loss term), reduced in the same
+  // pass. The CUDA kernels need penalty_scratch, kPenaltyPartials doubles of backend memory, for
+  // their fixed-order (deterministic) two-stage sum.
+  double* penalty_value = nullptr;
+  double* penalty_scratch = nullptr;
 };
+constexpr int kPenaltyPartials = 1024;
 
 // Builds a minibatch from data resident in backend memory: every data set's features stacked
 // into one table, each sample named by a table row and a task (whose pixel map and class mask

@@ -194,6 +194,28 @@ TEST_P(CudaElementwise, FusedUpdateReadsTheStepCounter) {
   expect_close(gv.download(), v, 1e-6, 1e-6, "v");
 }
 
+// The penalty value reduced in the update's pass against the CPU twin's: double sums in another
+// order, rtol 1e-12; theta as without the request.
+TEST_P(CudaElementwise, FusedUpdatePenaltyValue) {
+  for (int64_t n : {int64_t(1), int64_t(31), int64_t(257), int64_t(1000003)}) {
+    auto theta = randn(n, 24), grad = randn(n, 25), F = randn(n, 26), anchor = randn(n, 27);
+    for (auto& f : F) f = std::abs(f);
+    DeviceArray<float> gt(theta), gg(grad), gF(F), ga(anchor);
+    DeviceArray<double> value(1), scratch(kPenaltyPartials);
+    EwcUpdateArgs a;
+    a.n = n, a.lr = 0.05f, a.lambda = 2.0f;
+    double want = 0.0;
+    a.theta = theta.data(), a.grad = grad.data(), a.fisher = F.data(), a.anchor = anchor.data(), a.penalty_value = &want;
+    cpu::ewc_update(a);
+    a.theta = gt.data(), a.grad = gg.data(), a.fisher = gF.data(), a.anchor = ga.data();
+    a.penalty_value = value.data(), a.penalty_scratch = scratch.data();
+    be->ewc_update(a);
+    be->synchronize();
+    EXPECT_NEAR(value.download()[0], want, 1e-12 * want) << "n " << n;
+    expect_close(gt.download(), theta, 1e-6, 1e-6, "theta");
+  }
+}
+
 INSTANTIATE_TEST_SUITE_P(Variants, CudaElementwise, ::testing::Values(1, 2));
 
 // The resident engine's bookkeeping kernels (one variant each) against their CPU twins. Pure data
