@@ -140,6 +140,15 @@ __global__ void __launch_bounds__(1024) gemm_kernel2(int M, int N, int K, A a, B
   if (m < M && n < N) epi(m, n, acc);
 }
 
+// acc += ar br^T: one k-step of a thread's register tile.
+template <int TM, int TN>
+__device__ __forceinline__ void outer_product_add(float (&acc)[TM][TN], const float (&ar)[TM], const float (&br)[TN]) {
+#pragma unroll
+  for (int i = 0; i < TM; ++i)
+#pragma unroll
+    for (int j = 0; j < TN; ++j) acc[i][j] += ar[i] * br[j];
+}
+
 // A thread's TM x TN outputs from (m, n) through the epilogue, clipped at the matrix edge.
 template <int TM, int TN, class Epi>
 __device__ __forceinline__ void store_tile(const float (&acc)[TM][TN], int m, int n, int M, int N, const Epi& epi) {
@@ -182,10 +191,7 @@ __global__ void __launch_bounds__(256) gemm_kernel3(int M, int N, int K, A a, B 
       for (int i = 0; i < TM; ++i) ar[i] = As[kk][tm + i];
 #pragma unroll
       for (int j = 0; j < TN; ++j) br[j] = Bs[kk][tn + j];
-#pragma unroll
-      for (int i = 0; i < TM; ++i)
-#pragma unroll
-        for (int j = 0; j < TN; ++j) acc[i][j] += ar[i] * br[j];
+      outer_product_add(acc, ar, br);
     }
     __syncthreads();
   }
@@ -240,10 +246,7 @@ __global__ void __launch_bounds__(256) gemm_kernel4(int M, int N, int K, A a, B 
       const float4 a4 = *reinterpret_cast<const float4*>(&As[kk][tm]);
       const float4 b4 = *reinterpret_cast<const float4*>(&Bs[kk][tn]);
       const float ar[TM] = {a4.x, a4.y, a4.z, a4.w}, br[TN] = {b4.x, b4.y, b4.z, b4.w};
-#pragma unroll
-      for (int i = 0; i < TM; ++i)
-#pragma unroll
-        for (int j = 0; j < TN; ++j) acc[i][j] += ar[i] * br[j];
+      outer_product_add(acc, ar, br);
     }
     __syncthreads();
   }
