@@ -5,10 +5,11 @@
 #include <new>
 #include <vector>
 
+#include <fmt/ranges.h>
+
 #include "framework/backend.h"
 #include "framework/cpu/cpu_ops.h"
 #include "framework/error.h"
-#include <fmt/ranges.h>
 #ifdef CLB_HAVE_CUDA
 #include "framework/cuda/backend_cuda.h"
 #endif

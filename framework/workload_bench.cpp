@@ -5,7 +5,6 @@
 
 #include "framework/engine.h"
 #include "framework/error.h"
-#include "framework/mlp_passes.h"
 #include "framework/rng.h"
 #include "framework/task.h"
 
