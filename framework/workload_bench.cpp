@@ -26,6 +26,7 @@ const WorkloadConfig& checked(const WorkloadConfig& cfg) {
   if (cfg.workload != "train" && cfg.workload != "train-ewc" && cfg.workload != "fisher")
     fail("--workload '{}': use train, train-ewc or fisher", cfg.workload);
   if (cfg.batch <= 0) fail("--batch {}: must be positive", cfg.batch);
+  if (cfg.fisher_passes <= 0) fail("fisher passes {}: must be positive", cfg.fisher_passes);
   return cfg;
 }
 constexpr int kOrderRepeats = 256;  // training steps per order: the same minibatch again and again
@@ -35,7 +36,7 @@ Workload::Workload(Backend& be, const WorkloadConfig& cfg) : be_(be), cfg_(check
   const int64_t P = cfg.arch.num_params();
   Rng rng(42);
   auto d = std::make_shared<Dataset>();
-  const int rows = cfg.workload == "fisher" ? cfg.batch * kFisherPasses : cfg.batch;
+  const int rows = cfg.workload == "fisher" ? cfg.batch * cfg.fisher_passes : cfg.batch;
   d->source = "random", d->n = rows, d->dim = cfg.arch.input_dim(), d->num_classes = cfg.arch.num_outputs();
   d->x.resize(size_t(d->n) * d->dim);
   for (float& v : d->x) v = float(rng.uniform());

@@ -2,7 +2,7 @@
 // Whole-step workloads on random data, timed for `clbench bench` and the benchmark binaries:
 //   train       forward + backward + plain SGD update, one minibatch
 //   train-ewc   the same with the EWC penalty fused into the update (random F, anchors)
-//   fisher      diagonal Fisher over kFisherPasses minibatches (passes of `batch` rows), the
+//   fisher      diagonal Fisher over `fisher_passes` minibatches (passes of `batch` rows), the
 //               way a task's Fisher is computed: per-call setup is amortised as in real use
 #include <string>
 #include <vector>
@@ -19,6 +19,7 @@ struct WorkloadConfig {
   int batch = 128;
   FisherEstimator estimator = FisherEstimator::kEmpirical;
   Optimizer optimizer = Optimizer::kSgd;  // train workloads
+  int fisher_passes = 16;  // fisher: minibatches per call
   int repeats = 7;
   double seconds_per_repeat = 0.5;
 };
@@ -36,8 +37,7 @@ class Workload {
   ~Workload();
   void step();
   void finish();  // waits until the steps issued so far are done
-  static constexpr int kFisherPasses = 16;
-  int samples_per_step() const { return cfg_.workload == "fisher" ? cfg_.batch * kFisherPasses : cfg_.batch; }
+  int samples_per_step() const { return cfg_.workload == "fisher" ? cfg_.batch * cfg_.fisher_passes : cfg_.batch; }
 
  private:
   struct State;

@@ -25,10 +25,10 @@ bundle)
     -DCMAKE_BUILD_RPATH='$ORIGIN;/usr/local/cuda/lib64' -DCMAKE_EXE_LINKER_FLAGS='-Wl,--enable-new-dtags'
   grep -q "CLB_HAVE_CUDA" build-device/CMakeFiles/clb_cuda.dir/flags.make 2>/dev/null ||
     { echo "device_check: nvcc was not found, so there is nothing to run on a GPU" >&2; exit 1; }
-  cmake --build build-device -j"$(nproc)" --target clbench clb_tests bench_cuda_ops
+  cmake --build build-device -j"$(nproc)" --target clbench clb_tests bench_ops
   rm -rf "$bundle" && mkdir -p "$bundle"
-  cp build-device/clbench build-device/clb_tests build-device/bench_cuda_ops "$bundle/"
-  strip --strip-unneeded "$bundle"/clbench "$bundle"/clb_tests "$bundle"/bench_cuda_ops
+  cp build-device/clbench build-device/clb_tests build-device/bench_ops "$bundle/"
+  strip --strip-unneeded "$bundle"/clbench "$bundle"/clb_tests "$bundle"/bench_ops
   # Every shared library the binaries load, except the C runtime itself and what the CUDA machine
   # provides (driver, cuBLAS): those must come from there.
   for bin in "$bundle"/*; do ldd "$bin"; done | awk '/=> \// {print $1, $3}' | sort -u |
@@ -56,7 +56,7 @@ device)
     nvidia-smi --query-gpu=name,memory.total,driver_version,clocks.max.sm --format=csv || true
   } > "$out/device.txt" 2>&1
   status=0
-  for bin in "$bundle"/clbench "$bundle"/clb_tests "$bundle"/bench_cuda_ops; do
+  for bin in "$bundle"/clbench "$bundle"/clb_tests "$bundle"/bench_ops; do
     if ldd "$bin" | grep -q "not found"; then
       echo "device_check: $bin is missing libraries:" >&2
       ldd "$bin" | grep "not found" >&2
@@ -80,9 +80,9 @@ device)
     status=1
   fi
   # 3. GPU benchmarks (each checked against cuBLAS before it is timed)
-  "$bundle"/bench_cuda_ops --benchmark_min_time=0.2 --benchmark_out="$out/bench_cuda_ops.json" \
-    --benchmark_out_format=json --benchmark_counters_tabular=true > "$out/bench_cuda_ops.txt" 2>&1 || status=1
-  cat "$out/bench_cuda_ops.txt"
+  "$bundle"/bench_ops --benchmark_min_time=0.2 --benchmark_out="$out/bench_ops.json" \
+    --benchmark_out_format=json --benchmark_counters_tabular=true > "$out/bench_ops.txt" 2>&1 || status=1
+  cat "$out/bench_ops.txt"
   # 4. whole steps and whole runs through the resident engine (clbench bench / run --backend cuda),
   #    the CPU backend of the same machine beside them; the run uses generated data (no Debian
   #    data sets there)

@@ -1,0 +1,375 @@
+// Every Backend op on every backend and kernel variant, at the shapes users meet (issue 4):
+//   BM_<op>/backend:<cpu|cuda>/v:<variant>/<shape>
+// Net ops (linear_forward, linear_backward, fisher_diag) run every layer of a net at batch B;
+// the update runs over P parameters; the bookkeeping ops (gather, softmax_xent, count_correct,
+// advance_step) over a batch. Counters: GFLOP/s, GB/s, samples/s, the measured ceiling of the
+// bound (compute: sgemm; memory: copy) and % of it (benchmarks/common/bench_common.h).
+//
+// CPU rows run on one thread (how the CPU engine calls the ops: one shard per thread) and are the
+// reference; every CUDA variant is first checked against the CPU's result on the same inputs and
+// skipped with an error on a mismatch, so a wrong kernel never gets a number. GPU rows are timed
+// cold (L2 flushed before each call) with CUDA events; CPU rows warm.
+//
+//   bench_ops [--quick] [--benchmark_filter=REGEX] [--benchmark_out=F.json --benchmark_out_format=json]
+#include <cblas.h>
+#include <omp.h>
+
+#include <cmath>
+
+#include <fmt/format.h>
+
+#include "benchmarks/common/bench_common.h"
+#include "framework/backend_array.h"
+#include "framework/mlp.h"
+
+namespace clb::bench {
+namespace {
+
+// Deterministic, cheap operands in [-1, 1) (100M-element updates need no better randomness: the
+// ops' cost does not depend on the values, and the check compares two backends on the same ones).
+std::vector<float> values(size_t n, int salt) {
+  std::vector<float> v(n);
+  for (size_t i = 0; i < n; ++i) v[i] = float(std::fmod(double(i) * 0.6180339887 + salt * 0.1234, 1.0)) * 2 - 1;
+  return v;
+}
+
+// One op at one shape on one backend: inputs uploaded at construction, the op issued by issue(),
+// its outputs read back by result() for the check against the CPU.
+class OpCase {
+ public:
+  virtual ~OpCase() = default;
+  virtual void issue() = 0;
+  virtual std::vector<double> result() = 0;
+};
+
+template <typename T>
+void append(std::vector<double>& out, const BackendArray<T>& a) {
+  for (T v : a.download()) out.push_back(double(v));
+}
+
+enum class NetOp { kForward, kBackward, kFisher };
+
+// Every layer of a net at batch B; each layer gets its own inputs (their values do not chain).
+class NetCase final : public OpCase {
+ public:
+  NetCase(Backend& be, NetOp op, const MlpArch& arch, int B) : be_(be), op_(op), arch_(arch), B_(B) {
+    for (int l = 0; l < arch.num_layers(); ++l) {
+      const size_t in = arch.in(l), out = arch.out(l);
+      Layer L;
+      L.x = BackendArray<float>(be, values(B * in, 1 + l));
+      L.W = BackendArray<float>(be, values(out * in, 11 + l));
+      L.b = BackendArray<float>(be, values(out, 21 + l));
+      L.y = BackendArray<float>(be, B * out);
+      L.dY = BackendArray<float>(be, values(B * out, 31 + l));
+      L.dW = BackendArray<float>(be, out * in);
+      L.db = BackendArray<float>(be, out);
+      L.dW.zero(), L.db.zero();  // fisher_diag accumulates into them
+      if (l > 0) L.dX = BackendArray<float>(be, B * in);
+      layers_.push_back(std::move(L));
+    }
+  }
+  void issue() override {
+    for (int l = 0; l < arch_.num_layers(); ++l) {
+      Layer& L = layers_[l];
+      const int in = arch_.in(l), out = arch_.out(l);
+      const bool hidden = l + 1 < arch_.num_layers();
+      if (op_ == NetOp::kForward) {
+        be_.linear_forward({L.x.data(), L.W.data(), L.b.data(), L.y.data(), B_, in, out, hidden});
+      } else if (op_ == NetOp::kBackward) {
+        LinearBackwardArgs a;
+        a.dY = L.dY.data(), a.X = L.x.data(), a.W = L.W.data(), a.dW = L.dW.data(), a.db = L.db.data();
+        a.dX = l > 0 ? L.dX.data() : nullptr;  // no input gradient below the first layer
+        a.B = B_, a.n_in = in, a.n_out = out, a.scale = 1.0f / B_, a.relu_mask = l > 0;
+        be_.linear_backward(a);
+      } else {
+        be_.fisher_diag({L.dY.data(), L.x.data(), L.dW.data(), L.db.data(), B_, in, out, 1, 1.0f / B_});
+      }
+    }
+  }
+  std::vector<double> result() override {
+    std::vector<double> r;
+    for (auto& L : layers_) {
+      if (op_ == NetOp::kForward) {
+        append(r, L.y);
+      } else {
+        append(r, L.dW), append(r, L.db);
+        if (op_ == NetOp::kBackward && !L.dX.empty()) append(r, L.dX);
+      }
+    }
+    return r;
+  }
+  // 2*B*n_in*n_out per GEMM: forward 1, backward dW + dX (none for the first layer), Fisher 1.
+  static Work work(NetOp op, const MlpArch& arch, int B) {
+    Work w;
+    w.samples = B;
+    for (int l = 0; l < arch.num_layers(); ++l) {
+      const double gemm = 2.0 * B * arch.in(l) * arch.out(l);
+      const double in = arch.in(l), out = arch.out(l);
+      if (op == NetOp::kForward) w.flops += gemm, w.bytes += 4 * (B * in + in * out + out + B * out);
+      if (op == NetOp::kBackward)
+        w.flops += gemm * (l > 0 ? 2 : 1), w.bytes += 4 * (B * out + B * in + 2 * in * out + out + (l > 0 ? 2 * B * in : 0));
+      if (op == NetOp::kFisher) w.flops += gemm, w.bytes += 4 * (B * out + B * in + 2 * (in * out + out));
+    }
+    return w;
+  }
+
+ private:
+  struct Layer {
+    BackendArray<float> x, W, b, y, dY, dW, db, dX;
+  };
+  Backend& be_;
+  NetOp op_;
+  MlpArch arch_;
+  int B_;
+  std::vector<Layer> layers_;
+};
+
+// The fused penalty + optimizer update over P parameters; lr small so repeated calls stay finite.
+class UpdateCase final : public OpCase {
+ public:
+  UpdateCase(Backend& be, Optimizer opt, int64_t P) : be_(be) {
+    theta_ = BackendArray<float>(be, values(P, 1));
+    grad_ = BackendArray<float>(be, values(P, 2));
+    F_ = BackendArray<float>(be, values(P, 3));
+    anchor_ = BackendArray<float>(be, values(P, 4));
+    if (opt != Optimizer::kSgd) m_ = BackendArray<float>(be, values(P, 5));
+    if (opt == Optimizer::kAdam) v_ = BackendArray<float>(be, std::vector<float>(P, 0.01f));
+    a_.theta = theta_.data(), a_.grad = grad_.data(), a_.fisher = F_.data(), a_.anchor = anchor_.data();
+    a_.m = m_.data(), a_.v = v_.data(), a_.n = P, a_.opt = opt, a_.lr = 1e-6f, a_.lambda = 1.0f, a_.step = 3;
+  }
+  void issue() override { be_.ewc_update(a_); }
+  std::vector<double> result() override {
+    std::vector<double> r;
+    append(r, theta_);
+    return r;
+  }
+  // theta, g, F, anchor read, theta written: 20 B/param; momentum +8, Adam +16 (kernels/ops.h).
+  static Work work(Optimizer opt, int64_t P) {
+    Work w;
+    w.compute_bound = false;
+    w.bytes = double(P) * (20 + (opt == Optimizer::kMomentum ? 8 : 0) + (opt == Optimizer::kAdam ? 16 : 0));
+    return w;
+  }
+
+ private:
+  Backend& be_;
+  BackendArray<float> theta_, grad_, F_, anchor_, m_, v_;
+  EwcUpdateArgs a_;
+};
+
+constexpr int kDim = 784, kClasses = 10, kTasks = 3, kTableRows = 4096;
+
+// A minibatch of B rows gathered from a resident table through a task's pixel map and class mask.
+class GatherCase final : public OpCase {
+ public:
+  GatherCase(Backend& be, int B) : be_(be) {
+    std::vector<int32_t> labels(kTableRows), rows(B), tasks(B), maps(size_t(kTasks) * kDim);
+    std::vector<uint8_t> masks(size_t(kTasks) * kClasses);
+    for (int r = 0; r < kTableRows; ++r) labels[r] = r % kClasses;
+    for (int i = 0; i < B; ++i) rows[i] = int32_t((i * 2654435761u) % kTableRows), tasks[i] = i % kTasks;
+    for (int t = 0; t < kTasks; ++t)
+      for (int j = 0; j < kDim; ++j) maps[size_t(t) * kDim + j] = int32_t((j * (2 * t + 1) + t) % kDim);
+    for (size_t k = 0; k < masks.size(); ++k) masks[k] = uint8_t(k % 3 != 0);
+    table_ = BackendArray<float>(be, values(size_t(kTableRows) * kDim, 1));
+    labels_ = BackendArray<int32_t>(be, labels), rows_ = BackendArray<int32_t>(be, rows);
+    tasks_ = BackendArray<int32_t>(be, tasks), maps_ = BackendArray<int32_t>(be, maps);
+    masks_ = BackendArray<uint8_t>(be, masks);
+    x_ = BackendArray<float>(be, size_t(B) * kDim), y_ = BackendArray<int32_t>(be, B);
+    mask_ = BackendArray<uint8_t>(be, size_t(B) * kClasses);
+    a_ = {table_.data(), labels_.data(), rows_.data(), tasks_.data(), maps_.data(), masks_.data(), nullptr,
+          x_.data(), y_.data(), mask_.data(), B, kDim, kClasses};
+  }
+  void issue() override { be_.gather(a_); }
+  std::vector<double> result() override {
+    std::vector<double> r;
+    append(r, x_), append(r, y_), append(r, mask_);
+    return r;
+  }
+  // Per row: a map index and a table value read, x written (12 B per feature); label and mask.
+  static Work work(int B) { return {0, double(B) * (12.0 * kDim + 8 + 2.0 * kClasses), double(B), false}; }
+
+ private:
+  Backend& be_;
+  BackendArray<float> table_, x_;
+  BackendArray<int32_t> labels_, rows_, tasks_, maps_, y_;
+  BackendArray<uint8_t> masks_, mask_;
+  GatherArgs a_;
+};
+
+// Softmax cross-entropy over C = 10 classes: probabilities, deltas, losses and argmax.
+class SoftmaxCase final : public OpCase {
+ public:
+  SoftmaxCase(Backend& be, int B) : be_(be) {
+    std::vector<int32_t> labels(B);
+    for (int i = 0; i < B; ++i) labels[i] = i % kClasses;
+    logits_ = BackendArray<float>(be, values(size_t(B) * kClasses, 7));
+    labels_ = BackendArray<int32_t>(be, labels);
+    probs_ = BackendArray<float>(be, size_t(B) * kClasses), delta_ = BackendArray<float>(be, size_t(B) * kClasses);
+    loss_ = BackendArray<float>(be, B), argmax_ = BackendArray<int32_t>(be, B);
+    a_ = {logits_.data(), labels_.data(), nullptr, probs_.data(), delta_.data(), loss_.data(), argmax_.data(), B, kClasses};
+  }
+  void issue() override { be_.softmax_xent(a_); }
+  std::vector<double> result() override {
+    std::vector<double> r;
+    append(r, probs_), append(r, delta_), append(r, loss_), append(r, argmax_);
+    return r;
+  }
+  // logits and label read; probs, delta, loss and argmax written.
+  static Work work(int B) { return {0, double(B) * (12.0 * kClasses + 12), double(B), false}; }
+
+ private:
+  Backend& be_;
+  BackendArray<float> logits_, probs_, delta_, loss_;
+  BackendArray<int32_t> labels_, argmax_;
+  SoftmaxXentArgs a_;
+};
+
+// Correct predictions per test set (three sets interleaved).
+class CountCase final : public OpCase {
+ public:
+  CountCase(Backend& be, int B) : be_(be) {
+    std::vector<int32_t> argmax(B), labels(B), groups(B);
+    for (int i = 0; i < B; ++i) argmax[i] = i % kClasses, labels[i] = (i / 2) % kClasses, groups[i] = i % kTasks;
+    argmax_ = BackendArray<int32_t>(be, argmax), labels_ = BackendArray<int32_t>(be, labels);
+    groups_ = BackendArray<int32_t>(be, groups), hits_ = BackendArray<int64_t>(be, kTasks);
+    hits_.zero();
+    a_ = {argmax_.data(), labels_.data(), groups_.data(), hits_.data(), B};
+  }
+  void issue() override { be_.count_correct(a_); }
+  std::vector<double> result() override {
+    std::vector<double> r;
+    append(r, hits_);
+    return r;
+  }
+  static Work work(int B) { return {0, 12.0 * B, double(B), false}; }
+
+ private:
+  Backend& be_;
+  BackendArray<int32_t> argmax_, labels_, groups_;
+  BackendArray<int64_t> hits_;
+  CountCorrectArgs a_;
+};
+
+// The end of a recorded training step: mean loss logged, counters advanced. Each call writes the
+// next loss-log entry, so the benchmark runs a fixed number of iterations (kAdvanceCalls).
+constexpr int kAdvanceCalls = 20000;
+class AdvanceCase final : public OpCase {
+ public:
+  AdvanceCase(Backend& be, int B) : be_(be) {
+    counters_ = BackendArray<StepCounters>(be, 1), counters_.zero();
+    loss_ = BackendArray<float>(be, values(B, 9));
+    log_ = BackendArray<double>(be, kAdvanceCalls + 1);
+    a_ = {counters_.data(), loss_.data(), log_.data(), B};
+  }
+  void issue() override { be_.advance_step(a_); }
+  std::vector<double> result() override {
+    const StepCounters c = counters_.download()[0];
+    std::vector<double> r{double(c.steps_done), double(c.offset), double(c.logged)};
+    append(r, log_);
+    return std::vector<double>(r.begin(), r.begin() + 4);  // counters and the first logged mean
+  }
+  static Work work(int B) { return {0, 4.0 * B + 8 + 3 * 8, double(B), false}; }
+
+ private:
+  Backend& be_;
+  BackendArray<StepCounters> counters_;
+  BackendArray<float> loss_;
+  BackendArray<double> log_;
+  AdvanceStepArgs a_;
+};
+
+// Tolerances against the CPU, relative to the largest magnitude of the CPU's result: fp32 GEMMs
+// summing up to 4096 products in another order differ by ~1e-6 * sqrt(K) relative (rtol 1e-4,
+// TF32 off); elementwise ops and the update differ by an ulp or two (1e-5); counts exactly.
+struct Check {
+  double rtol;
+};
+
+std::string first_mismatch(const std::vector<double>& got, const std::vector<double>& want, double rtol) {
+  if (got.size() != want.size()) return fmt::format("{} outputs, the CPU has {}", got.size(), want.size());
+  double scale = 0;
+  for (double w : want) scale = std::max(scale, std::abs(w));
+  for (size_t i = 0; i < got.size(); ++i)
+    if (!(std::abs(got[i] - want[i]) <= rtol * scale)) return fmt::format("output {}: {} vs the CPU's {}", i, got[i], want[i]);
+  return "";
+}
+
+using Factory = std::function<std::unique_ptr<OpCase>(Backend&)>;
+
+// Registers op `op` at `shape` for every target of `family`.
+void register_op(const std::string& op, const std::string& family, const std::string& shape, const Factory& make,
+                 const Work& work, double rtol, const Ceilings& ceilings, std::string* cuda_note,
+                 int fixed_iterations = 0) {
+  for (const Target& t : targets(family, cuda_note)) {
+    const std::string name = fmt::format("BM_{}/backend:{}/v:{}/{}", op, t.backend, t.variant, shape);
+    const Ceiling ceiling = t.backend == "cpu" ? ceilings.cpu : ceilings.gpu;
+    auto fn = [t, make, work, rtol, ceiling](benchmark::State& st) {
+      auto be = t.make();
+      auto c = make(*be);
+      if (t.backend != "cpu") {
+        auto cpu = cpu_backend();
+        auto ref = make(*cpu);
+        ref->issue();
+        c->issue();
+        const std::string bad = first_mismatch(c->result(), ref->result(), rtol);
+        if (!bad.empty()) return st.SkipWithError(("mismatch against the CPU: " + bad).c_str());
+        c = make(*be);  // fresh state: accumulating ops start from their inputs again
+      }
+      const bool cold = t.backend != "cpu";
+      time_calls(st, *be, [&] { c->issue(); }, cold);
+      set_rate_counters(st, work, ceiling);
+      st.SetLabel(fmt::format("bound={} timing={}", work.compute_bound ? "compute" : "memory", cold ? "cold" : "warm"));
+    };
+    auto* b = register_timed(name, t.backend, fn);
+    if (fixed_iterations) b->Iterations(fixed_iterations);
+  }
+}
+
+void register_all(const SuiteFlags& flags) {
+  // CPU ops on one thread, BLAS included (the ceiling is measured the same way).
+  openblas_set_num_threads(1);
+  omp_set_num_threads(1);
+  add_machine_context(1);
+  const Ceilings ceilings = measure_ceilings(1);
+  std::string cuda_note;
+  const Shapes s = suite_shapes(flags.quick);
+  constexpr double kGemmRtol = 1e-4, kElementRtol = 1e-5;
+  for (const std::string& net : s.nets) {
+    const MlpArch arch = MlpArch::parse(net);
+    for (int B : s.batches) {
+      const std::string shape = fmt::format("net:{}/B:{}", net, B);
+      const std::pair<const char*, NetOp> ops[] = {
+          {"linear_forward", NetOp::kForward}, {"linear_backward", NetOp::kBackward}, {"fisher_diag", NetOp::kFisher}};
+      for (auto [name, op] : ops)
+        register_op(name, "gemm", shape, [op, arch, B](Backend& be) { return std::make_unique<NetCase>(be, op, arch, B); },
+                    NetCase::work(op, arch, B), kGemmRtol, ceilings, &cuda_note);
+    }
+  }
+  for (int64_t P : s.update_params) {
+    const std::pair<const char*, Optimizer> opts[] = {
+        {"sgd", Optimizer::kSgd}, {"momentum", Optimizer::kMomentum}, {"adam", Optimizer::kAdam}};
+    for (auto [name, opt] : opts)
+      register_op("ewc_update", "update", fmt::format("opt:{}/P:{}", name, P),
+                  [opt, P](Backend& be) { return std::make_unique<UpdateCase>(be, opt, P); }, UpdateCase::work(opt, P),
+                  kElementRtol, ceilings, &cuda_note);
+  }
+  for (int B : s.batches) {
+    const std::string shape = fmt::format("B:{}", B);
+    register_op("gather", "single", shape, [B](Backend& be) { return std::make_unique<GatherCase>(be, B); },
+                GatherCase::work(B), 0, ceilings, &cuda_note);
+    register_op("softmax_xent", "single", shape, [B](Backend& be) { return std::make_unique<SoftmaxCase>(be, B); },
+                SoftmaxCase::work(B), kElementRtol, ceilings, &cuda_note);
+    register_op("count_correct", "single", shape, [B](Backend& be) { return std::make_unique<CountCase>(be, B); },
+                CountCase::work(B), 0, ceilings, &cuda_note);
+    register_op("advance_step", "single", shape, [B](Backend& be) { return std::make_unique<AdvanceCase>(be, B); },
+                AdvanceCase::work(B), kElementRtol, ceilings, &cuda_note, kAdvanceCalls);
+  }
+  benchmark::AddCustomContext("cuda", cuda_note.empty() ? "timed" : "not timed: " + cuda_note);
+  benchmark::AddCustomContext("cpu_rows", "one thread, warm caches; the reference every CUDA row is checked against");
+  benchmark::AddCustomContext("gpu_rows", "CUDA events, cold (L2 flushed before each call)");
+}
+
+}  // namespace
+}  // namespace clb::bench
+
+int main(int argc, char** argv) { return clb::bench::run_main(argc, argv, "bench_ops", false, clb::bench::register_all); }

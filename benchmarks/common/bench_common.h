@@ -1,0 +1,83 @@
+#pragma once
+// What bench_ops and bench_train share: the backends to time (with their kernel variants), the
+// ceilings every figure is set against (measured at the start of each run, on this machine or
+// card), one timer for both backends, and the shapes of the suite.
+#include <benchmark/benchmark.h>
+
+#include <functional>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "framework/backend.h"
+
+namespace clb::bench {
+
+// The shapes users meet (issue 4): three nets, three batch sizes, updates from 0.5M to 100M
+// parameters. --quick (tests, smoke runs) keeps the smallest of each.
+struct Shapes {
+  std::vector<std::string> nets;
+  std::vector<int> batches;
+  std::vector<int64_t> update_params;
+};
+Shapes suite_shapes(bool quick);
+
+// A backend and kernel variant to time. CPU: variant 0, the reference path. CUDA: GEMM variants
+// 0 (cuBLAS) to 4 and update variants 1-2 (kernels/cuda_ops.h).
+struct Target {
+  std::string backend;  // "cpu" | "cuda"
+  int variant = 0;
+  std::function<std::unique_ptr<Backend>()> make;
+};
+// The CPU, plus every CUDA variant of `op_family` ("gemm", "update" or "single") when a device is
+// usable; *cuda_note says why CUDA is absent otherwise.
+std::vector<Target> targets(const std::string& op_family, std::string* cuda_note);
+std::unique_ptr<Backend> cpu_backend();
+// A CUDA backend with default variants, or null (and *why) when none is usable or built.
+std::unique_ptr<Backend> cuda_backend(std::string* why);
+
+// Ceilings measured once per run: the sgemm and copy rates of this CPU (at `cpu_threads`) and,
+// when a device is usable, of the GPU (cuBLAS SGEMM, device-to-device copy). Also added to the
+// benchmark JSON's context, so the report shows what each % is of.
+struct Ceiling {
+  double gflops = 0, gbps = 0;
+};
+struct Ceilings {
+  Ceiling cpu, gpu;
+};
+Ceilings measure_ceilings(int cpu_threads);
+
+// Writes the counters every row carries: GFLOP/s and/or GB/s from the work done per iteration,
+// the ceiling that bounds the op and the percentage of it reached, samples/s when samples > 0.
+struct Work {
+  double flops = 0, bytes = 0, samples = 0;
+  bool compute_bound = true;
+};
+void set_rate_counters(benchmark::State& st, const Work& w, const Ceiling& c);
+
+// Times one call of `fn` per iteration on `be`. CUDA (register with UseManualTime): events on the
+// backend's stream, with L2 flushed before each call when `cold`. CPU (register with
+// UseRealTime): Google Benchmark's clock around the whole loop, warm caches.
+void time_calls(benchmark::State& st, Backend& be, const std::function<void()>& fn, bool cold);
+// Registers `fn` under `name` with the timing mode time_calls needs for `backend`.
+benchmark::internal::Benchmark* register_timed(const std::string& name, const std::string& backend,
+                                               std::function<void(benchmark::State&)> fn);
+
+// Machine context for the JSON (CPU model, cores, commit and date come from the suite script).
+void add_machine_context(int cpu_threads);
+
+// Parses the flags Google Benchmark left in argv (--quick, --threads N); errors end the program
+// with one line naming the flag.
+struct SuiteFlags {
+  bool quick = false;
+  int threads = 0;  // CPU threads for whole steps; 0 = every core
+  std::string data;  // bench_train: Fashion-MNIST directory or "fashion-mnist"
+};
+SuiteFlags parse_suite_flags(int argc, char** argv, bool bench_train_flags);
+
+// main() of both binaries: Google Benchmark's flags, then ours, then `register_all`; a clb::Error
+// (a bad flag, missing data) ends the program with one line and exit status 2.
+int run_main(int argc, char** argv, const char* program, bool bench_train_flags,
+             const std::function<void(const SuiteFlags&)>& register_all);
+
+}  // namespace clb::bench
