@@ -1,6 +1,8 @@
 #!/usr/bin/env bash
 # Installs what clbench needs on Debian 12 (bookworm): compiler, CMake, OpenBLAS, the header
 # libraries, GoogleTest / Google Benchmark and Fashion-MNIST. Safe to run again.
+#   scripts/install_deps.sh --bench   also what the benchmark suite's peer and plots need
+#                                     (scripts/bench_suite.sh): PyTorch and gnuplot
 set -euo pipefail
 packages=(
   g++ cmake make
@@ -12,6 +14,12 @@ packages=(
   libgtest-dev libbenchmark-dev
   dataset-fashion-mnist # default data: /usr/share/datasets/fashion-mnist
 )
+if [ "${1:-}" = --bench ]; then
+  packages+=(python3-torch gnuplot-nox)
+elif [ -n "${1:-}" ]; then
+  echo "install_deps: unknown flag '$1' (use --bench or nothing)" >&2
+  exit 2
+fi
 missing=()
 for p in "${packages[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")

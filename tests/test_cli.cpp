@@ -16,52 +16,17 @@
 #include "framework/cuda/backend_cuda.h"
 #endif
 #include "framework/safetensors.h"
-#include "tests/scratch_dir.h"
+#include "tests/cli_test.h"
 
 namespace fs = std::filesystem;
 
 namespace clb {
 namespace {
 
-struct CliResult {
-  int code;
-  std::string out, err;
-};
+using test::CliResult;
 
-class Cli : public ::testing::Test {
+class Cli : public test::CliTest {
  protected:
-  test::ScratchDir scratch_{"cli"};
-  const fs::path dir = scratch_.path();
-
-  CliResult run(const std::string& args) {
-    const std::string out = (dir / "stdout.txt").string(), err = (dir / "stderr.txt").string();
-    // CLB_CLBENCH_EXE in the environment wins: the device bundle runs these tests away from the
-    // build tree the compiled-in path points to.
-    const char* env = std::getenv("CLB_CLBENCH_EXE");
-    const std::string cmd = std::string(env ? env : CLB_CLBENCH_EXE) + " " + args + " >" + out + " 2>" + err + " </dev/null";
-    const int status = std::system(cmd.c_str());
-    return {WIFEXITED(status) ? WEXITSTATUS(status) : -1, slurp(out), slurp(err)};
-  }
-  static std::string slurp(const fs::path& p) {
-    std::ifstream f(p, std::ios::binary);
-    std::stringstream ss;
-    ss << f.rdbuf();
-    return ss.str();
-  }
-  // Expects failure with exactly one error line on stderr ("clbench: error: ..."), containing
-  // `needle`; progress lines before it are fine.
-  void expect_one_line_error(const std::string& args, const std::string& needle) {
-    const CliResult r = run(args);
-    EXPECT_NE(r.code, 0) << args;
-    std::vector<std::string> errors;
-    std::stringstream ss(r.err);
-    for (std::string line; std::getline(ss, line);)
-      if (line.rfind("clbench: error: ", 0) == 0) errors.push_back(line);
-    ASSERT_EQ(errors.size(), 1u) << args << "\nstderr: " << r.err;
-    EXPECT_NE(errors[0].find(needle), std::string::npos) << args << "\nstderr: " << r.err;
-    EXPECT_EQ(r.err.find("clbench: error: "), r.err.size() - errors[0].size() - 1) << "the error is the last line";
-  }
-
   // A small IDX data set: 4x4 images, labels i % classes, gzip (as Debian ships them).
   void write_idx(const fs::path& d, int n_train, int n_test, int classes) {
     fs::create_directories(d);

@@ -7,6 +7,7 @@ namespace clb::cli {
 void register_run(CLI::App& app);
 void register_bench(CLI::App& app);
 void register_fisher(CLI::App& app);
+void register_report(CLI::App& app);
 
 // Applies --threads (0 = every core) to OpenBLAS and OpenMP.
 void set_threads(int threads);

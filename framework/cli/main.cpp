@@ -13,6 +13,7 @@ int main(int argc, char** argv) {
   clb::cli::register_run(app);
   clb::cli::register_bench(app);
   clb::cli::register_fisher(app);
+  clb::cli::register_report(app);
   try {
     app.parse(argc, argv);
   } catch (const CLI::CallForHelp& e) {

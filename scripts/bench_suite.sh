@@ -1,0 +1,101 @@
+#!/usr/bin/env bash
+# The benchmark suite and its report (results/README.md), in one command:
+#
+#   scripts/bench_suite.sh cpu [--quick] [--out DIR] [--page FILE.md]
+#       here: builds what is missing, installs the peer's packages (python3-torch, gnuplot-nox),
+#       runs bench_ops, bench_train and the PyTorch peer one after the other, then
+#       `clbench report` writes FILE.md (default results/cpu.md), its JSON and plots.
+#       About 8-9 minutes on the 2-core reference machine; --quick (smallest shapes, 2 tasks)
+#       about half a minute, for trying the pipeline.
+#   scripts/bench_suite.sh gpu --bin DIR --out DIR [--quick]
+#       on the GPU machine (scripts/device_check.sh device calls it): the binaries from DIR, the
+#       peer on CUDA, the page written to OUT/gpu-h100.md without plots (no gnuplot there);
+#       draw them here with: build/clbench report OUT --out results/gpu-h100.md
+#
+# Raw results stay in the run directory (default build/suite-<mode>): meta.json, bench_ops.json,
+# bench_train.json, peer_pytorch.json and each program's output (.txt).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+mode="${1:-}"
+[ "$mode" = cpu ] || [ "$mode" = gpu ] || {
+  echo "usage: scripts/bench_suite.sh cpu [--quick] [--out DIR] [--page FILE.md] | gpu --bin DIR --out DIR [--quick]" >&2
+  exit 2
+}
+shift
+quick=0 out="" page="" bin=build
+command="scripts/bench_suite.sh $mode $*"
+while [ $# -gt 0 ]; do
+  case "$1" in
+    --quick) quick=1 ;;
+    --out) out="$2"; shift ;;
+    --page) page="$2"; shift ;;
+    --bin) bin="$2"; shift ;;
+    *) echo "bench_suite: unknown flag '$1' (see the comment at the top of scripts/bench_suite.sh)" >&2; exit 2 ;;
+  esac
+  shift
+done
+
+if [ "$mode" = cpu ]; then
+  out="${out:-build/suite-cpu}"
+  page="${page:-results/cpu.md}"
+  scripts/install_deps.sh --bench
+  [ -f build/CMakeCache.txt ] || scripts/setup.sh
+  cmake -S . -B build -DCLB_BUILD_BENCHMARKS=ON > /dev/null  # picks up new source files
+  cmake --build build -j"$(nproc)" --target clbench bench_ops bench_train
+  data=fashion-mnist
+  device=cpu
+  python=/usr/bin/python3  # Debian's, with python3-torch
+else
+  [ -n "$out" ] || { echo "bench_suite: gpu needs --out DIR" >&2; exit 2; }
+  page="${page:-$out/gpu-h100.md}"
+  # No Debian data sets on the GPU machine: the runs use the same-sized generated stream.
+  data=synthetic
+  device=cuda
+  python=python3  # the machine's, with its CUDA torch
+fi
+for exe in clbench bench_ops bench_train; do
+  [ -x "$bin/$exe" ] || { echo "bench_suite: $bin/$exe is missing; build it (cmake --build build) first" >&2; exit 1; }
+done
+rm -rf "$out" && mkdir -p "$out"
+flags=()
+peer_flags=()
+[ $quick -eq 1 ] && flags+=(--quick) && peer_flags+=(--quick)
+
+# What and where: every table row of the report names this machine, commit and date.
+if [ -f "$bin/COMMIT" ]; then
+  commit=$(cat "$bin/COMMIT")  # a device bundle (scripts/device_check.sh): no git history there
+else
+  commit=$(git rev-parse --short HEAD)
+  [ -n "$(git status --porcelain --untracked-files=no)" ] && commit="$commit-dirty"
+fi
+gpu=none
+command -v nvidia-smi > /dev/null && gpu=$(nvidia-smi --query-gpu=name --format=csv,noheader | head -1)
+python3 - "$out/meta.json" "$mode" "$commit" "$gpu" "$command" <<'PY'
+import json, os, platform, sys, time
+path, suite, commit, gpu, command = sys.argv[1:]
+cpu = next((l.split(":", 1)[1].strip() for l in open("/proc/cpuinfo") if l.startswith("model name")), "unknown")
+mem = os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES") / 2**30
+osname = next((l.split("=", 1)[1].strip().strip('"') for l in open("/etc/os-release") if l.startswith("PRETTY_NAME=")), platform.system())
+doc = {"schema": "clbench-suite/1", "suite": suite, "commit": commit, "date": time.strftime("%Y-%m-%dT%H:%MZ", time.gmtime()),
+       "command": command, "cpu_model": cpu, "cores": os.cpu_count(), "memory_gib": round(mem, 1), "gpu": gpu,
+       "machine": f"{osname}, {platform.machine()}, {os.cpu_count()} cores, {mem:.0f} GiB"}
+json.dump(doc, open(path + ".tmp", "w"), indent=1)
+os.replace(path + ".tmp", path)
+PY
+
+step() { echo "bench_suite: $(date -u +%H:%M:%S) $*" >&2; }
+gb=(--benchmark_out_format=json --benchmark_counters_tabular=true)
+step "bench_ops (every op x backend x variant)"
+"$bin/bench_ops" "${flags[@]}" --benchmark_min_time=0.2 --benchmark_out="$out/bench_ops.json" "${gb[@]}" > "$out/bench_ops.txt"
+step "bench_train (whole steps, Fisher, whole runs)"
+"$bin/bench_train" "${flags[@]}" --data "$data" --benchmark_min_time=0.5 --benchmark_out="$out/bench_train.json" "${gb[@]}" \
+  > "$out/bench_train.txt"
+step "the PyTorch peer, right after, on $device"
+run_data=()
+[ "$data" = fashion-mnist ] && run_data=(--run-permuted /usr/share/datasets/fashion-mnist)
+"$python" benchmarks/peers/pytorch_ewc_bench.py --device "$device" "${peer_flags[@]}" "${run_data[@]}" \
+  --json "$out/peer_pytorch.json" > "$out/peer_pytorch.txt"
+step "report"
+mkdir -p "$(dirname "$page")"
+"$bin/clbench" report "$out" --out "$page"
+step "done: $page (raw results in $out)"
