@@ -3,7 +3,7 @@
 // samples, so each thread runs the single-threaded path (single-threaded BLAS) on its own rows
 // with its own workspace, and the partial sums are added in a fixed order. One synchronisation
 // per step instead of one per GEMM: on the 2-core reference machine, threaded OpenBLAS inside
-// the step was slower than one thread (38k vs 43k samples/s, results/cpu.md) while two
+// the step was slower than one thread (38k vs 43k samples/s, results/cpu.md as of b7136cc) while two
 // independent single-threaded streams each keep full speed.
 //
 // Results are bitwise reproducible for a given thread count; another thread count changes the

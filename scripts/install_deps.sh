@@ -6,7 +6,7 @@
 set -euo pipefail
 packages=(
   g++ cmake make
-  libopenblas-dev       # BLAS for the CPU backend (results/cpu.md: faster than Eigen here)
+  libopenblas-dev       # BLAS for the CPU backend (results/cpu.md as of b7136cc: faster than Eigen here)
   libcli11-dev          # command line
   libfmt-dev            # formatting
   nlohmann-json3-dev    # results.json, safetensors headers

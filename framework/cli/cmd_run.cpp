@@ -28,7 +28,7 @@ struct RunOptions {
   std::string arch = "784-400-400-10";
   std::string strategies = "naive,ewc";
   // Adam at 1e-3 with lambda 100: on 5-task permuted Fashion-MNIST naive forgets (BWT about -30
-  // points) and EWC keeps it (results/cpu.md). Plain SGD is stable under the penalty only while
+  // points) and EWC keeps it (results/cpu.md as of b7136cc). Plain SGD is stable under the penalty only while
   // lr x lambda x max(F) < 2, which a fixed default cannot promise as F grows with every task.
   std::string lambda = "100";  // "100" or per strategy: "100,l2=0.01"
   float gamma = 1.0f;

@@ -1,6 +1,6 @@
 #pragma once
 // Row-major single-precision GEMM for the CPU ops, C = alpha op(A) op(B) + beta C, with op(X) = X
-// or X^T. One place chooses the library (results/cpu.md times OpenBLAS against Eigen on the
+// or X^T. One place chooses the library (results/cpu.md as of b7136cc times OpenBLAS against Eigen on the
 // model's shapes); every call runs on the calling thread (data_parallel.h splits the work).
 namespace clb::cpu {
 
