@@ -169,7 +169,8 @@ void steps_table(std::string& md, const SuiteResults& s) {
           r->param("backend") == peer_device(s))
         ours = r->metric("samples/s");
     md += fmt::format("| {} | {} | {} | {} | {} | {} |\n", p.net,
-                      p.workload == "fisher_loop" ? "per-sample loop (one backward per sample)" : "torch.func vmap",
+                      p.workload == "fisher_loop" ? "per-sample loop (one backward per sample)"
+                                                  : "per-sample gradients by vmap (" + s.peer.value("fisher_vmap_backend", "torch.func") + ")",
                       grouped(p.samples_per_s), grouped(ours), ratio(ours, p.samples_per_s), measured(s, peer_device(s)));
   }
   if (any) md += "\n";

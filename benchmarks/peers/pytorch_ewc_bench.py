@@ -8,7 +8,8 @@ seeded random data and reports the median samples/s of each workload:
   train_ewc_sgd  the same step with the textbook EWC penalty (lambda 100)
   fisher_trick   empirical diagonal Fisher via the squared-operand trick (one batched backward)
   fisher_loop    the same Fisher, one forward/backward per sample (once per net, batch 1)
-  fisher_vmap    the same Fisher from per-sample gradients (torch.func, else functorch)
+  fisher_vmap    the same Fisher from per-sample gradients (torch.func, else functorch; once
+                 per net over the loop's samples, batch 1)
 
 Every Fisher variant is checked against fisher_loop before it is timed. --run-permuted adds
 an end-to-end peer of clbench's permuted Fashion-MNIST run (naive and EWC, Adam).
@@ -83,11 +84,17 @@ def parse_names(spec, known, flag, allow_none=False):
     return list(dict.fromkeys(names))
 
 
+class OneLineParser(argparse.ArgumentParser):
+    """argparse's own errors (a non-integer --repeats, an unknown flag) in the same one-line form."""
+    def error(self, message):
+        fail(f"{message}; see --help")
+
+
 def build_parser():
-    ap = argparse.ArgumentParser(
+    ap = OneLineParser(
         prog=PROG, description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter,
         epilog="examples:\n"
-               "  %(prog)s --json peer.json                    # the full sweep (~3 min on 2 vCPUs)\n"
+               "  %(prog)s --json peer.json                    # the full sweep (~5 min on 2 vCPUs)\n"
                "  %(prog)s --quick --json /tmp/peer.json       # smoke test, seconds\n"
                "  %(prog)s --workloads none --run-permuted /usr/share/datasets/fashion-mnist --json run.json\n"
                "JSON schema 'clbench-peer/1': results[] one row per workload/net/batch (median samples/s and\n"
@@ -391,6 +398,13 @@ def sweep_net(widths, args, device, vmap, doc):
         rates, calls = time_workload(lambda: fisher_loop(model, xl, yl), args.loop_samples, args.repeats,
                                      0.0, device, warm=lambda: fisher_loop(model, xl[:2], yl[:2]))
         row("fisher_loop", 1, rates, calls, samples_per_repeat=args.loop_samples)
+    if "fisher_vmap" in wl and checked.get("fisher_vmap"):
+        # vmap works through the samples in chunks, so its rate does not depend on the batch: like
+        # the loop it runs once per net, over the loop's samples (batch 1 in its row).
+        xv, yv = on_device(*make_batch(widths, args.loop_samples, gen))
+        rates, calls = time_workload(lambda: fisher_vmap(per_sample, xv, yv, chunk), args.loop_samples, args.repeats,
+                                     0.0, device, warm=lambda: fisher_vmap(per_sample, xv[:chunk], yv[:chunk], chunk))
+        row("fisher_vmap", 1, rates, calls, samples_per_repeat=args.loop_samples, chunk=chunk)
 
     # EWC state: fixed random Fisher and anchor parameters (values don't affect cost).
     fis = on_device(*[torch.rand(p.shape, generator=gen) for p in model.parameters()])
@@ -402,15 +416,10 @@ def sweep_net(widths, args, device, vmap, doc):
             "train_sgd": (lambda: sgd_step(model, opt, x, y), None, {}),
             "train_ewc_sgd": (lambda: sgd_step(model, opt, x, y, (EWC_LAMBDA, fis, old)), None, {}),
             "fisher_trick": (lambda: fisher_trick(model, x, y), None, {}),
-            # Chunks are all the same shape, so one chunk warms up what a whole batch uses.
-            "fisher_vmap": (lambda: fisher_vmap(per_sample, x, y, chunk),
-                            lambda: fisher_vmap(per_sample, x[:chunk], y[:chunk], chunk),
-                            {"chunk": min(chunk, B)}),
         }
         for w in wl:
-            # fisher_loop ran above; a Fisher variant runs only if it passed its check
-            # (an unavailable fisher_vmap was never checked).
-            if w == "fisher_loop" or (w in ("fisher_trick", "fisher_vmap") and not checked.get(w)):
+            # fisher_loop and fisher_vmap ran above; the trick runs only if it passed its check.
+            if w in ("fisher_loop", "fisher_vmap") or (w == "fisher_trick" and not checked.get(w)):
                 continue
             fn, warm, extra = fns[w]
             rates, calls = time_workload(fn, B, args.repeats, args.target_s, device, warm)
