@@ -25,11 +25,12 @@
 namespace clb::bench {
 namespace {
 
-// Deterministic, cheap operands in [-1, 1) (100M-element updates need no better randomness: the
-// ops' cost does not depend on the values, and the check compares two backends on the same ones).
+// Deterministic, cheap operands in [-1, 1): a multiplicative hash of the index (100M-element
+// updates need no better randomness: the ops' cost does not depend on the values, and the check
+// compares two backends on the same ones).
 std::vector<float> values(size_t n, int salt) {
   std::vector<float> v(n);
-  for (size_t i = 0; i < n; ++i) v[i] = float(std::fmod(double(i) * 0.6180339887 + salt * 0.1234, 1.0)) * 2 - 1;
+  for (size_t i = 0; i < n; ++i) v[i] = float(uint32_t((i + 1) * 2654435761u + uint32_t(salt) * 40503u) >> 8) / 8388608.0f - 1.0f;
   return v;
 }
 
@@ -303,20 +304,28 @@ void register_op(const std::string& op, const std::string& family, const std::st
   for (const Target& t : targets(family, cuda_note)) {
     const std::string name = fmt::format("BM_{}/backend:{}/v:{}/{}", op, t.backend, t.variant, shape);
     const Ceiling ceiling = t.backend == "cpu" ? ceilings.cpu : ceilings.gpu;
-    auto fn = [t, make, work, rtol, ceiling](benchmark::State& st) {
-      auto be = t.make();
-      auto c = make(*be);
-      if (t.backend != "cpu") {
-        auto cpu = cpu_backend();
-        auto ref = make(*cpu);
-        ref->issue();
-        c->issue();
-        const std::string bad = first_mismatch(c->result(), ref->result(), rtol);
-        if (!bad.empty()) return st.SkipWithError(("mismatch against the CPU: " + bad).c_str());
-        c = make(*be);  // fresh state: accumulating ops start from their inputs again
-      }
+    auto fn = [name, t, make, work, rtol, ceiling](benchmark::State& st) {
+      struct Setup {
+        std::unique_ptr<Backend> be;  // outlives the case's arrays
+        std::unique_ptr<OpCase> c;
+        std::string mismatch;
+      };
+      Setup& s = once_per_benchmark<Setup>(name, [&] {
+        auto setup = std::make_unique<Setup>();
+        setup->be = t.make();
+        if (t.backend != "cpu") {
+          auto cpu = cpu_backend();
+          auto ref = make(*cpu), c = make(*setup->be);
+          ref->issue();
+          c->issue();
+          setup->mismatch = first_mismatch(c->result(), ref->result(), rtol);
+        }
+        setup->c = make(*setup->be);  // fresh state: accumulating ops start from their inputs again
+        return setup;
+      });
+      if (!s.mismatch.empty()) return st.SkipWithError(("mismatch against the CPU: " + s.mismatch).c_str());
       const bool cold = t.backend != "cpu";
-      time_calls(st, *be, [&] { c->issue(); }, cold);
+      time_calls(st, *s.be, [&] { s.c->issue(); }, cold);
       set_rate_counters(st, work, ceiling);
       st.SetLabel(fmt::format("bound={} timing={}", work.compute_bound ? "compute" : "memory", cold ? "cold" : "warm"));
     };

@@ -243,6 +243,13 @@ benchmark::internal::Benchmark* register_timed(const std::string& name, const st
   return backend == "cpu" ? b->UseRealTime() : b->UseManualTime();
 }
 
+std::shared_ptr<void>& benchmark_slot(const std::string& name) {
+  static std::string current;
+  static std::shared_ptr<void> slot;
+  if (name != current) slot.reset(), current = name;
+  return slot;
+}
+
 void add_machine_context(int cpu_threads) {
   std::ifstream in("/proc/cpuinfo");
   std::string line, model = "unknown";

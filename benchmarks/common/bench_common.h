@@ -63,6 +63,17 @@ void time_calls(benchmark::State& st, Backend& be, const std::function<void()>& 
 benchmark::internal::Benchmark* register_timed(const std::string& name, const std::string& backend,
                                                std::function<void(benchmark::State&)> fn);
 
+// Google Benchmark calls a benchmark's function again each time it resizes the iteration count;
+// set-up that costs seconds (operands of up to 2.4 GB, the check against the CPU, an engine) is
+// made once per benchmark and kept until the next benchmark starts, which frees it first.
+std::shared_ptr<void>& benchmark_slot(const std::string& name);
+template <class T, class Make>
+T& once_per_benchmark(const std::string& name, Make make) {
+  std::shared_ptr<void>& slot = benchmark_slot(name);
+  if (!slot) slot = std::shared_ptr<T>(make());
+  return *static_cast<T*>(slot.get());
+}
+
 // Machine context for the JSON (CPU model, cores, commit and date come from the suite script).
 void add_machine_context(int cpu_threads);
 
