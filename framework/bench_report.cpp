@@ -210,8 +210,10 @@ void runs_table(std::string& md, const SuiteResults& s) {
   md += fmt::format("## Whole runs\n\nbench_train: every strategy from the same initial model on the same tasks "
                     "({}), timed end to end: training, the Fisher after each task, and evaluation on every task's test "
                     "set after each task. Peak RSS: the process's peak resident memory during the run (Linux VmHWM). "
-                    "Peer: the same run written as PyTorch CL code usually is; ratio = peer ms per task ÷ clbench ms "
-                    "per task.\n\n",
+                    "Peer: the same run written as PyTorch CL code usually is (one Adam optimizer for all tasks, a "
+                    "separate penalty term per task; clbench resets Adam at each task and keeps one summed "
+                    "penalty, so accuracies differ while the work per step is the same); ratio = peer ms per task ÷ "
+                    "clbench ms per task.\n\n",
                     rows.front()->param("scenario") == "permuted-fmnist"
                         ? "permuted Fashion-MNIST, 784-400-400-10, Adam 1e-3, batch 128, one epoch per task, λ 100"
                         : rows.front()->param("scenario") + ", 784-400-400-10, Adam 1e-3, batch 128, λ 100");
@@ -235,6 +237,25 @@ void runs_table(std::string& md, const SuiteResults& s) {
                       ratio(pm("ms_per_task"), r->metric("ms_per_task")), measured(s, r->param("backend")));
   }
   md += "\n";
+  // EWC's cost in a whole run: its Fisher after each task and the penalty in every step.
+  auto ms_of = [&](const std::string& strategy, const std::string& backend) {
+    for (const BenchRow* r : rows)
+      if (r->param("strategy") == strategy && r->param("backend") == backend) return r->metric("ms_per_task");
+    return double(NAN);
+  };
+  auto peer_ms = [&](const std::string& strategy) {
+    for (const PeerRun& q : s.peer_runs)
+      if (q.strategy == strategy && q.metrics.count("ms_per_task")) return q.metrics.at("ms_per_task");
+    return double(NAN);
+  };
+  for (const std::string backend : {"cpu", "cuda"}) {
+    const double naive = ms_of("naive", backend), ewc = ms_of("ewc", backend);
+    if (!std::isfinite(naive) || !std::isfinite(ewc)) continue;
+    md += fmt::format("EWC over naive, whole run on {}: {:+.1f} % time per task", backend, 100 * (ewc / naive - 1));
+    if (backend == peer_device(s) && std::isfinite(peer_ms("naive")) && std::isfinite(peer_ms("ewc")))
+      md += fmt::format("; the peer: {:+.1f} %", 100 * (peer_ms("ewc") / peer_ms("naive") - 1));
+    md += fmt::format(" ({}).\n\n", measured(s, backend));
+  }
 }
 
 // One table per op of bench_ops.
@@ -246,7 +267,8 @@ void ops_tables(std::string& md, const SuiteResults& s) {
   md += "## Ops\n\nbench_ops: every Backend op on each backend and kernel variant (CUDA: 0 = cuBLAS, 1-4 hand-written, "
         "kernels/cuda_ops.h). CPU rows run on one thread and are the reference: each CUDA variant is checked against "
         "them before it is timed and skipped on a mismatch. GPU rows: CUDA events, L2 flushed before each call (cold); "
-        "CPU rows: warm caches, so small working sets can beat the memory ceiling (DRAM copy).\n\n";
+        "CPU rows: warm caches. The memory ceiling is a copy, half reads and half writes: ops that mostly read (the "
+        "update reads 4-6 arrays and writes 1-3) and working sets that fit in the CPU's caches can pass it.\n\n";
   for (const std::string& op : ops) {
     md += fmt::format("### {}\n\n| backend | v | shape | time per call | GFLOP/s | GB/s | samples/s | % of ceiling | bound | "
                       "timing | measured |\n|---|---:|---|---:|---:|---:|---:|---:|---|---|---|\n",

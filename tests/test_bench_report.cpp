@@ -47,7 +47,9 @@ json peer() {
             {{"workload", "train_ewc_sgd"}, {"net", "784-400-400-10"}, {"batch", 128}, {"samples_per_s", 10000.0}},
             {{"workload", "fisher_loop"}, {"net", "784-400-400-10"}, {"batch", 1}, {"samples_per_s", 500.0}}}},
           {"runs", {{{"strategy", "ewc"}, {"scenario", "permuted-fashion-mnist"}, {"tasks", 10}, {"ms_per_task", 3000.0},
-                     {"acc", 0.7}}}}};
+                     {"acc", 0.7}},
+                    {{"strategy", "naive"}, {"scenario", "permuted-fashion-mnist"}, {"tasks", 10}, {"ms_per_task", 1000.0},
+                     {"acc", 0.5}}}}};
 }
 
 class Report : public test::CliTest {
@@ -72,7 +74,9 @@ class Report : public test::CliTest {
                   gbench_row("BM_fisher/backend:cpu/estimator:empirical/net:784-400-400-10/B:128/manual_time", 30, "ms",
                              {{"samples/s", 60000.0}}),
                   gbench_row("BM_run/backend:cpu/strategy:ewc/scenario:permuted-fmnist/tasks:10/iterations:1/manual_time",
-                             15, "s", {{"ms_per_task", 1500.0}, {"acc", 0.75}, {"train_samples/s", 45000.0}})}));
+                             15, "s", {{"ms_per_task", 1500.0}, {"acc", 0.75}, {"train_samples/s", 45000.0}}),
+                  gbench_row("BM_run/backend:cpu/strategy:naive/scenario:permuted-fmnist/tasks:10/iterations:1/manual_time",
+                             12, "s", {{"ms_per_task", 1200.0}, {"acc", 0.55}, {"train_samples/s", 50000.0}})}));
     write("peer_pytorch.json", peer());
   }
 };
@@ -80,7 +84,7 @@ class Report : public test::CliTest {
 TEST_F(Report, ReadsRowsWithTheirParametersCountersAndErrors) {
   write_suite();
   const SuiteResults s = load_suite(dir.string());
-  ASSERT_EQ(s.rows.size(), 6u);
+  ASSERT_EQ(s.rows.size(), 7u);
   const BenchRow& fwd = s.rows[0];
   EXPECT_EQ(fwd.op, "linear_forward");
   EXPECT_EQ(fwd.name, "BM_linear_forward/backend:cpu/v:0/net:784-400-400-10/B:128") << "Google Benchmark's suffix dropped";
@@ -96,7 +100,7 @@ TEST_F(Report, ReadsRowsWithTheirParametersCountersAndErrors) {
   EXPECT_DOUBLE_EQ(s.rows[5].metric("seconds"), 15.0);
   EXPECT_EQ(s.context.at("ops.ceiling_cpu_gflops"), "100.0 (test)");
   ASSERT_EQ(s.peer_rows.size(), 3u);
-  ASSERT_EQ(s.peer_runs.size(), 1u);
+  ASSERT_EQ(s.peer_runs.size(), 2u);
   EXPECT_DOUBLE_EQ(s.peer_runs[0].metrics.at("ms_per_task"), 3000.0);
 }
 
@@ -114,6 +118,8 @@ TEST_F(Report, RendersRatiosAgainstThePeerAndTheEwcOverhead) {
   // The run: the peer's 3000 ms per task over clbench's 1500.
   EXPECT_NE(md.find("| 1,500 | 75.0 |"), std::string::npos) << md;
   EXPECT_NE(md.find("| 3,000 | 70.0 | 2.00x |"), std::string::npos) << md;
+  // The whole-run overhead: 1500 / 1200 - 1 = +25 %; the peer's 3000 / 1000 - 1 = +200 %.
+  EXPECT_NE(md.find("EWC over naive, whole run on cpu: +25.0 % time per task; the peer: +200.0 %"), std::string::npos);
   EXPECT_NE(md.find("skipped: mismatch against the CPU: output 3"), std::string::npos);
   EXPECT_NE(md.find("Peer workload `fisher_vmap` not run: no torch.func."), std::string::npos);
 }
@@ -147,7 +153,7 @@ TEST_F(Report, EveryTableRowNamesMachineCommitAndDate) {
           << line;
     }
   }
-  EXPECT_EQ(rows, 8);  // 3 steps, 1 per-sample Fisher, 1 overhead, 1 run, 2 ops
+  EXPECT_EQ(rows, 9);  // 3 steps, 1 per-sample Fisher, 1 overhead, 2 runs, 2 ops
 }
 
 TEST_F(Report, TheNormalisedDocumentRendersTheSamePage) {
