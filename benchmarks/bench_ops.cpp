@@ -381,4 +381,11 @@ void register_all(const SuiteFlags& flags) {
 }  // namespace
 }  // namespace clb::bench
 
-int main(int argc, char** argv) { return clb::bench::run_main(argc, argv, "bench_ops", false, clb::bench::register_all); }
+int main(int argc, char** argv) {
+  constexpr const char* kUsage =
+      "bench_ops: every Backend op on each backend and kernel variant at the suite's shapes, CUDA variants\n"
+      "checked against the CPU before they are timed (results/README.md).\n"
+      "  --quick   the smallest shapes only (784-400-400-10, batch 32, 0.48M parameters)\n"
+      "Example: bench_ops --benchmark_filter=fisher_diag --benchmark_out=ops.json --benchmark_out_format=json\n";
+  return clb::bench::run_main(argc, argv, "bench_ops", kUsage, false, clb::bench::register_all);
+}

@@ -8,8 +8,8 @@
 // reports training, Fisher and evaluation samples/s, ms per task, ACC, the bytes the strategy
 // holds and the process's peak resident memory during the run.
 //
-//   bench_train [--quick] [--threads N] [--data fashion-mnist|DIR|synthetic] [--benchmark_* flags]
-// --data synthetic runs the same-sized generated stream (no files; what the GPU machine runs).
+//   bench_train [--quick] [--threads N] [--dataset fashion-mnist|DIR|synthetic] [--benchmark_* flags]
+// --dataset synthetic runs the same-sized generated stream (no files; what the GPU machine runs).
 #include <cblas.h>
 #include <omp.h>
 
@@ -195,5 +195,13 @@ void register_all(const SuiteFlags& flags) {
 }  // namespace clb::bench
 
 int main(int argc, char** argv) {
-  return clb::bench::run_main(argc, argv, "bench_train", true, clb::bench::register_all);
+  constexpr const char* kUsage =
+      "bench_train: whole training steps, one task's Fisher and whole 10-task runs per strategy, on the CPU\n"
+      "engine and (where a GPU is usable) the CUDA engine (results/README.md).\n"
+      "  --quick          the smallest shapes, 2-task runs on 2,000 samples per task\n"
+      "  --threads N      CPU threads (default 0: every core)\n"
+      "  --dataset D      the runs' data: fashion-mnist (default, Debian's package), an IDX directory, or\n"
+      "                   synthetic (a generated stream of the same size, no files)\n"
+      "Example: bench_train --threads 1 --benchmark_filter=train_step\n";
+  return clb::bench::run_main(argc, argv, "bench_train", kUsage, true, clb::bench::register_all);
 }

@@ -88,14 +88,21 @@ gb=(--benchmark_out_format=json --benchmark_counters_tabular=true)
 step "bench_ops (every op x backend x variant)"
 "$bin/bench_ops" "${flags[@]}" --benchmark_min_time=0.2 --benchmark_out="$out/bench_ops.json" "${gb[@]}" > "$out/bench_ops.txt"
 step "bench_train (whole steps, Fisher, whole runs)"
-"$bin/bench_train" "${flags[@]}" --data "$data" --benchmark_min_time=0.5 --benchmark_out="$out/bench_train.json" "${gb[@]}" \
+"$bin/bench_train" "${flags[@]}" --dataset "$data" --benchmark_min_time=0.5 --benchmark_out="$out/bench_train.json" "${gb[@]}" \
   > "$out/bench_train.txt"
 step "the PyTorch peer, right after, on $device"
 run_data=()
 [ "$data" = fashion-mnist ] && run_data=(--run-permuted /usr/share/datasets/fashion-mnist)
+# A failed peer still leaves a page (without peer columns), and this script's status says so.
+status=0
 "$python" benchmarks/peers/pytorch_ewc_bench.py --device "$device" "${peer_flags[@]}" "${run_data[@]}" \
-  --json "$out/peer_pytorch.json" > "$out/peer_pytorch.txt"
+  --json "$out/peer_pytorch.json" > "$out/peer_pytorch.txt" 2>&1 || {
+  status=1
+  rm -f "$out/peer_pytorch.json"
+  echo "bench_suite: the peer failed ($(tail -1 "$out/peer_pytorch.txt")); the page will have no peer columns" >&2
+}
 step "report"
 mkdir -p "$(dirname "$page")"
 "$bin/clbench" report "$out" --out "$page"
 step "done: $page (raw results in $out)"
+exit $status

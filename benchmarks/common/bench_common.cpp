@@ -272,7 +272,7 @@ void add_machine_context(int cpu_threads) {
 }
 
 SuiteFlags parse_suite_flags(int argc, char** argv, bool allow_data) {
-  // bench_train's flags: --threads, --data; bench_ops has --quick only.
+  // bench_train's flags: --threads, --dataset; bench_ops has --quick only.
   SuiteFlags f;
   for (int i = 1; i < argc; ++i) {
     const std::string a = argv[i];
@@ -288,19 +288,21 @@ SuiteFlags parse_suite_flags(int argc, char** argv, bool allow_data) {
       const long t = std::strtol(v.c_str(), &end, 10);
       if (*end || t < 0 || t > 1024) fail("--threads '{}': use 0 (every core) or a positive count", v);
       f.threads = int(t);
-    } else if (allow_data && a == "--data") {
-      f.data = value("--data");
+    } else if (allow_data && a == "--dataset") {
+      f.data = value("--dataset");
     } else {
       fail("unknown flag '{}' (this program's own: --quick{}; Google Benchmark's: --benchmark_*, see --help)", a,
-           allow_data ? ", --threads N, --data DIR" : "");
+           allow_data ? ", --threads N, --dataset D" : "");
     }
   }
   if (f.threads == 0) f.threads = int(std::thread::hardware_concurrency());
   return f;
 }
 
-int run_main(int argc, char** argv, const char* program, bool bench_train_flags,
+int run_main(int argc, char** argv, const char* program, const char* usage, bool bench_train_flags,
              const std::function<void(const SuiteFlags&)>& register_all) {
+  for (int i = 1; i < argc; ++i)
+    if (std::string(argv[i]) == "--help" || std::string(argv[i]) == "-h") fmt::print("{}\nGoogle Benchmark's flags:\n", usage);
   benchmark::Initialize(&argc, argv);
   try {
     const SuiteFlags flags = parse_suite_flags(argc, argv, bench_train_flags);

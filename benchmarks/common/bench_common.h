@@ -82,13 +82,14 @@ void add_machine_context(int cpu_threads);
 struct SuiteFlags {
   bool quick = false;
   int threads = 0;  // CPU threads for whole steps; 0 = every core
-  std::string data;  // bench_train: Fashion-MNIST directory or "fashion-mnist"
+  std::string data;  // bench_train --dataset: "fashion-mnist", an IDX directory or "synthetic"
 };
 SuiteFlags parse_suite_flags(int argc, char** argv, bool bench_train_flags);
 
 // main() of both binaries: Google Benchmark's flags, then ours, then `register_all`; a clb::Error
 // (a bad flag, missing data) ends the program with one line and exit status 2.
-int run_main(int argc, char** argv, const char* program, bool bench_train_flags,
+// --help prints `usage` (what the binary times and its own flags) before Google Benchmark's.
+int run_main(int argc, char** argv, const char* program, const char* usage, bool bench_train_flags,
              const std::function<void(const SuiteFlags&)>& register_all);
 
 }  // namespace clb::bench

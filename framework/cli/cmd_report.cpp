@@ -105,7 +105,7 @@ void register_report(CLI::App& app) {
                 "clbench-results/1 JSON written by an earlier report")
       ->required();
   c->add_option("--out", o->out, "The page to write; the JSON goes beside it (.json), plots into plots/")->required();
-  c->add_option("--title", o->title, "Page title (default: CPU results / GPU results)");
+  c->add_option("--title", o->title, "Page title (default: CPU results, or GPU results: <the card>)");
   c->add_flag("!--no-plots", o->plots, "Do not draw the PNG plots");
   c->callback([o] {
     std::string cmd = "clbench report " + o->source + " --out " + o->out;
