@@ -5,7 +5,7 @@
 #       here: builds what is missing, installs the peer's packages (python3-torch, gnuplot-nox),
 #       runs bench_ops, bench_train and the PyTorch peer one after the other, then
 #       `clbench report` writes FILE.md (default results/cpu.md), its JSON and plots.
-#       About 8-9 minutes on the 2-core reference machine; --quick (smallest shapes, 2 tasks)
+#       About 7 minutes on the 2-core reference machine; --quick (smallest shapes, 2 tasks)
 #       about half a minute, for trying the pipeline.
 #   scripts/bench_suite.sh gpu --bin DIR --out DIR [--quick]
 #       on the GPU machine (scripts/device_check.sh device calls it): the binaries from DIR, the
@@ -56,6 +56,11 @@ fi
 for exe in clbench bench_ops bench_train; do
   [ -x "$bin/$exe" ] || { echo "bench_suite: $bin/$exe is missing; build it (cmake --build build) first" >&2; exit 1; }
 done
+# The run directory is replaced: refuse anything that is not an earlier run's.
+if [ -e "$out" ] && [ ! -f "$out/meta.json" ]; then
+  echo "bench_suite: --out $out exists and is not a suite run directory (no meta.json); choose another --out" >&2
+  exit 2
+fi
 rm -rf "$out" && mkdir -p "$out"
 flags=()
 peer_flags=()
