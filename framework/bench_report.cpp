@@ -56,6 +56,13 @@ std::string measured(const SuiteResults& s, const std::string& backend) {
   return fmt::format("{}, {}, {}", where, s.meta_str("commit"), s.meta_str("date"));
 }
 
+// The ceiling a row is set against, with its unit (the row's bound decides which).
+std::string ceiling_text(const BenchRow& r) {
+  const double c = r.metric("ceiling");
+  if (!std::isfinite(c)) return kNone;
+  return fmt::format("{:.1f} {}", c, r.bound == "memory" ? "GB/s" : "GFLOP/s");
+}
+
 std::vector<const BenchRow*> rows_of(const SuiteResults& s, const std::string& op) {
   std::vector<const BenchRow*> out;
   for (const BenchRow& r : s.rows)
@@ -142,17 +149,17 @@ void steps_table(std::string& md, const SuiteResults& s) {
         "right after, in the same invocation: `loss + λ/2·Σ F(θ-θ*)²` through autograd for the EWC step, "
         "`(δ²)ᵀ(a²)` per layer for the Fisher (the squared-operand trick, checked against its per-sample loop "
         "first). Ratio: clbench ÷ peer.\n\n";
-  md += "| workload | backend | net | batch | samples/s | GFLOP/s | % of ceiling | peer samples/s | ratio | measured |\n"
-        "|---|---|---|---:|---:|---:|---:|---:|---:|---|\n";
+  md += "| workload | backend | net | batch | samples/s | GFLOP/s | ceiling | % of ceiling | peer samples/s | ratio | measured |\n"
+        "|---|---|---|---:|---:|---:|---:|---:|---:|---:|---|\n";
   for (const BenchRow* r : rows) {
     const StepKind k = step_kind(*r);
     const PeerRow* p = r->param("backend") == peer_device(s) && !k.peer.empty()
                            ? peer_figure(s, k.peer, r->param("net"), to_int(r->param("B")))
                            : nullptr;
     const double sps = r->metric("samples/s");
-    md += fmt::format("| {} | {} | {} | {} | {} | {} | {} | {} | {} | {} |\n", k.what, r->param("backend"), r->param("net"),
+    md += fmt::format("| {} | {} | {} | {} | {} | {} | {} | {} | {} | {} | {} |\n", k.what, r->param("backend"), r->param("net"),
                       r->param("B"), r->error.empty() ? grouped(sps) : "skipped: " + r->error, fixed(r->metric("GFLOP/s"), 1),
-                      fixed(r->metric("%ceiling"), 0), p ? grouped(p->samples_per_s) : kNone,
+                      ceiling_text(*r), fixed(r->metric("%ceiling"), 0), p ? grouped(p->samples_per_s) : kNone,
                       p ? ratio(sps, p->samples_per_s) : kNone, measured(s, r->param("backend")));
   }
   md += "\n";
@@ -271,8 +278,8 @@ void ops_tables(std::string& md, const SuiteResults& s) {
         "CPU rows: warm caches. The memory ceiling is a copy, half reads and half writes: ops that mostly read (the "
         "update reads 4-6 arrays and writes 1-3) and working sets that fit in the CPU's caches can pass it.\n\n";
   for (const std::string& op : ops) {
-    md += fmt::format("### {}\n\n| backend | v | shape | time per call | GFLOP/s | GB/s | samples/s | % of ceiling | bound | "
-                      "timing | measured |\n|---|---:|---|---:|---:|---:|---:|---:|---|---|---|\n",
+    md += fmt::format("### {}\n\n| backend | v | shape | time per call | GFLOP/s | GB/s | samples/s | ceiling | % of ceiling | "
+                      "bound | timing | measured |\n|---|---:|---|---:|---:|---:|---:|---:|---:|---|---|---|\n",
                       op);
     for (const BenchRow& r : s.rows) {
       if (r.source != "bench_ops" || r.op != op) continue;
@@ -280,9 +287,9 @@ void ops_tables(std::string& md, const SuiteResults& s) {
       for (const auto& [k, v] : r.params)
         if (k != "backend" && k != "v") shape += (shape.empty() ? "" : " ") + k + " " + v;
       const bool skipped = !r.error.empty();
-      md += fmt::format("| {} | {} | {} | {} | {} | {} | {} | {} | {} | {} | {} |\n", r.param("backend"), r.param("v"), shape,
-                        skipped ? "skipped: " + r.error : seconds_text(r.metric("seconds")), fixed(r.metric("GFLOP/s"), 1),
-                        fixed(r.metric("GB/s"), 1), grouped(r.metric("samples/s")), fixed(r.metric("%ceiling"), 0),
+      md += fmt::format("| {} | {} | {} | {} | {} | {} | {} | {} | {} | {} | {} | {} |\n", r.param("backend"), r.param("v"),
+                        shape, skipped ? "skipped: " + r.error : seconds_text(r.metric("seconds")), fixed(r.metric("GFLOP/s"), 1),
+                        fixed(r.metric("GB/s"), 1), grouped(r.metric("samples/s")), ceiling_text(r), fixed(r.metric("%ceiling"), 0),
                         r.bound.empty() ? kNone : r.bound, r.timing.empty() ? kNone : r.timing, measured(s, r.param("backend")));
     }
     md += "\n";
@@ -298,10 +305,13 @@ std::vector<Plot> report_plots(const SuiteResults& s) {
   Plot by_width{"vs_width", "samples/s against hidden width, batch 128", "hidden width (784-H-H-10)", "samples/s", {}};
   std::map<std::string, PlotSeries> batch_series, width_series;
   for (const BenchRow* r : rows_of(s, "train_step")) {
-    if (r->param("strategy") != "naive" || !r->error.empty()) continue;
+    if (!r->error.empty()) continue;
     const std::string sys = "clbench " + r->param("backend");
-    batch_series[sys + " " + r->param("net")].points.push_back({std::stod(r->param("B")), r->metric("samples/s")});
-    if (r->param("B") == "128") width_series[sys + " SGD step"].points.push_back({hidden_width(r->param("net")), r->metric("samples/s")});
+    const bool naive = r->param("strategy") == "naive";
+    if (naive) batch_series[sys + " " + r->param("net")].points.push_back({std::stod(r->param("B")), r->metric("samples/s")});
+    if (r->param("B") == "128")
+      width_series[sys + (naive ? " SGD step" : " SGD step + EWC")].points.push_back(
+          {hidden_width(r->param("net")), r->metric("samples/s")});
   }
   for (const BenchRow* r : rows_of(s, "fisher"))
     if (r->param("estimator") == "empirical" && r->param("B") == "128" && r->error.empty())
@@ -311,6 +321,8 @@ std::vector<Plot> report_plots(const SuiteResults& s) {
   for (const PeerRow& p : s.peer_rows) {
     if (p.workload == "train_sgd") batch_series[peer + " " + p.net].points.push_back({double(p.batch), p.samples_per_s});
     if (p.workload == "train_sgd" && p.batch == 128) width_series[peer + " SGD step"].points.push_back({hidden_width(p.net), p.samples_per_s});
+    if (p.workload == "train_ewc_sgd" && p.batch == 128)
+      width_series[peer + " SGD step + EWC"].points.push_back({hidden_width(p.net), p.samples_per_s});
     if (p.workload == "fisher_trick" && p.batch == 128)
       width_series[peer + " Fisher (squared-operand trick)"].points.push_back({hidden_width(p.net), p.samples_per_s});
   }
@@ -335,7 +347,11 @@ std::string gnuplot_script(const Plot& p, const std::string& png_path) {
   g += "set terminal pngcairo size 960,600 noenhanced font ',10'\n";
   g += fmt::format("set output '{}'\n", png_path);
   g += fmt::format("set title '{}'\nset xlabel '{}'\nset ylabel '{}'\n", p.title, p.xlabel, p.ylabel);
-  g += "set logscale xy\nset grid\nset key outside right top\nset format y '%.0s%c'\n";
+  g += "set logscale xy\nset grid\nset key below\nset format y '%.0s%c'\n";
+  double lo = INFINITY, hi = 0;  // the data's x range with a margin (gnuplot rounds to decades)
+  for (const PlotSeries& ps : p.series)
+    for (auto [x, y] : ps.points) lo = std::min(lo, x), hi = std::max(hi, x);
+  if (hi > 0) g += fmt::format("set xrange [{}:{}]\n", lo / 1.3, hi * 1.3);
   g += "plot ";
   for (size_t i = 0; i < p.series.size(); ++i)
     g += fmt::format("{}$d{} with linespoints lw 2 title '{}'", i ? ", " : "", i, p.series[i].title);
