@@ -279,13 +279,8 @@ class AdvanceCase final : public OpCase {
   AdvanceStepArgs a_;
 };
 
-// Tolerances against the CPU, relative to the largest magnitude of the CPU's result: fp32 GEMMs
-// summing up to 4096 products in another order differ by ~1e-6 * sqrt(K) relative (rtol 1e-4,
-// TF32 off); elementwise ops and the update differ by an ulp or two (1e-5); counts exactly.
-struct Check {
-  double rtol;
-};
-
+// The first output further from the CPU's than rtol times the largest magnitude of the CPU's
+// result ("" when none is).
 std::string first_mismatch(const std::vector<double>& got, const std::vector<double>& want, double rtol) {
   if (got.size() != want.size()) return fmt::format("{} outputs, the CPU has {}", got.size(), want.size());
   double scale = 0;
@@ -342,6 +337,9 @@ void register_all(const SuiteFlags& flags) {
   const Ceilings ceilings = measure_ceilings(1);
   std::string cuda_note;
   const Shapes s = suite_shapes(flags.quick);
+  // Tolerances against the CPU, relative to the largest magnitude of its result: fp32 GEMMs summing
+  // up to 4096 products in another order differ by ~1e-6 * sqrt(K) relative (rtol 1e-4, TF32 off);
+  // elementwise ops and the update by an ulp or two (1e-5); gathers and counts not at all (0).
   constexpr double kGemmRtol = 1e-4, kElementRtol = 1e-5;
   for (const std::string& net : s.nets) {
     const MlpArch arch = MlpArch::parse(net);
