@@ -20,6 +20,12 @@
 
 namespace clb {
 
+// How a training step uses rows drawn from the replay memory (framework/memory/replay_buffer.h).
+//   mix      ER: the memory rows join the step's batch (one mean loss over both)
+//   project  A-GEM: if the batch's gradient g opposes the memory's g_ref (g . g_ref < 0), the step
+//            uses g - (g . g_ref / g_ref . g_ref) g_ref instead (framework/agem.h)
+enum class ReplayUse { kNone, kMix, kProject };
+
 struct EngineConfig {
   Optimizer optimizer = Optimizer::kSgd;
   float lr = 0.01f, momentum = 0.9f;
@@ -27,6 +33,7 @@ struct EngineConfig {
   int batch = 128;          // largest training minibatch
   int eval_batch = 1000;    // rows per evaluation pass
   bool record_steps = true;  // resident: replay a recorded full-batch step
+  int memory_batch = 0;      // most rows a step takes from the replay memory
 };
 
 class Engine {
@@ -41,6 +48,9 @@ class Engine {
   virtual void set_order(const std::vector<SampleRef>& train_refs) = 0;
   // One training step on the next B samples of the order.
   virtual void train_next(int B) = 0;
+  // The same step with `memory`, rows drawn from the replay memory (host memory, at most
+  // EngineConfig::memory_batch of them), used as `use` says.
+  virtual void train_next_with_memory(int B, const Batch& memory, ReplayUse use) = 0;
   // Mean minibatch losses of the steps since the last call, in order; waits for them.
   virtual std::vector<double> take_losses() = 0;
   // Accuracy on each listed task's test set, in the order given; adds the samples seen.

@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <chrono>
 #include <cmath>
+#include <set>
 
 #include "framework/data_parallel.h"
 #include "framework/engine.h"
@@ -17,6 +18,54 @@ using Clock = std::chrono::steady_clock;
 double seconds_since(Clock::time_point t0) { return std::chrono::duration<double>(Clock::now() - t0).count(); }
 
 constexpr int64_t kLossCheckSteps = 64;  // steps between loss checks: bounds the work after a divergence
+
+// A run's replay memory and the host buffers its samples pass through: each training sample is
+// offered once, as the model saw it (pixel map applied), and each step draws its memory rows.
+class ReplayFeed {
+ public:
+  ReplayFeed(const Scenario& sc, int num_outputs, const ReplayBufferConfig& cfg, uint64_t seed)
+      : tasks_(sc.tasks), dim_(sc.input_dim), outputs_(num_outputs), rng_(Rng::derive(seed, 0x3E3)) {
+    // uint8 storage only where every training set's features are k/255 (IDX pixels).
+    bool exact = true;
+    std::set<const Dataset*> checked;  // tasks share their data sets
+    for (const Task& t : sc.tasks)
+      if (checked.insert(t.train.get()).second)
+        exact = exact && is_uint8_exact(t.train->x.data(), int64_t(t.train->x.size()));
+    ReplayBufferConfig c = cfg;
+    c.seed = rng_.next();
+    buffer_ = std::make_unique<ReplayBuffer>(dim_, num_outputs, exact ? SampleStorage::kUint8 : SampleStorage::kFloat32, c);
+    for (const Task& t : sc.tasks) masked_ = masked_ || !t.class_mask.empty();
+  }
+  // Up to n rows drawn uniformly from the memory, or null while it is empty.
+  const Batch* draw(int n) {
+    if (buffer_->size() == 0) return nullptr;
+    const std::vector<int64_t> slots = buffer_->draw(n, rng_);
+    const int m = int(slots.size());
+    out_.x.resize(size_t(m) * dim_), out_.y.resize(size_t(m));
+    out_.mask.assign(masked_ ? size_t(m) * outputs_ : 0, 1);
+    for (int i = 0; i < m; ++i) {
+      buffer_->read(slots[size_t(i)], out_.x.data() + size_t(i) * dim_);
+      out_.y[size_t(i)] = buffer_->label(slots[size_t(i)]);
+      const auto& mask = tasks_[size_t(buffer_->task(slots[size_t(i)]))].class_mask;
+      if (!mask.empty()) std::copy(mask.begin(), mask.end(), out_.mask.begin() + size_t(i) * outputs_);
+    }
+    out_.batch = Batch{out_.x.data(), out_.y.data(), masked_ ? out_.mask.data() : nullptr, m};
+    return &out_.batch;
+  }
+  void offer(const SampleRef* refs, int n) {
+    gather(tasks_, Split::kTrain, refs, n, outputs_, seen_);
+    for (int i = 0; i < n; ++i) buffer_->offer(seen_.x.data() + size_t(i) * dim_, seen_.y[size_t(i)], refs[i].task);
+  }
+  const ReplayBuffer& buffer() const { return *buffer_; }
+
+ private:
+  const std::vector<Task>& tasks_;
+  int dim_, outputs_;
+  bool masked_ = false;
+  Rng rng_;
+  std::unique_ptr<ReplayBuffer> buffer_;
+  BatchBuffers out_, seen_;
+};
 
 [[noreturn]] void fail_diverged(const Strategy& strategy, const TrainConfig& cfg, int task, int64_t step) {
   float max_f = 0;
@@ -85,6 +134,12 @@ RunResult run_strategy(Backend& be, const Scenario& sc, const Mlp& init, Strateg
   ec.batch = int(std::min<int64_t>(cfg.batch, std::max<int64_t>(most_rows, 1)));
   ec.eval_batch = cfg.eval_batch;
   ec.record_steps = cfg.record_steps;
+  const ReplayUse replay = strategy.replay_use();
+  std::unique_ptr<ReplayFeed> memory;
+  if (replay != ReplayUse::kNone) {
+    memory = std::make_unique<ReplayFeed>(sc, init.arch.num_outputs(), cfg.memory, seed);
+    ec.memory_batch = ec.batch;  // as many memory rows as new ones per step
+  }
   auto engine = make_engine(be, sc.tasks, init, ec, cfg.engine);
 
   auto timed_eval = [&](const std::vector<int>& tasks) {
@@ -128,7 +183,12 @@ RunResult run_strategy(Backend& be, const Scenario& sc, const Mlp& init, Strateg
       engine->set_order(refs);
       for (size_t start = 0; start < refs.size(); start += ec.batch) {
         const int B = int(std::min<size_t>(ec.batch, refs.size() - start));
-        engine->train_next(B);
+        const Batch* replayed = memory ? memory->draw(ec.memory_batch) : nullptr;
+        if (replayed)
+          engine->train_next_with_memory(B, *replayed, replay);
+        else
+          engine->train_next(B);
+        if (memory && epoch == 0) memory->offer(refs.data() + start, B);  // each sample once
         ++step;
         r.train_samples += B;
         if (step <= cfg.lca_batches) {
@@ -173,7 +233,8 @@ RunResult run_strategy(Backend& be, const Scenario& sc, const Mlp& init, Strateg
   }
   r.metrics = compute_metrics(r.acc, r.init_acc, r.lca_curves);
   if (const QuadraticPenalty* pen = strategy.penalty()) r.penalty_trace = pen->trace();
-  r.strategy_bytes = strategy.bytes_held();
+  r.strategy_bytes = strategy.bytes_held() + (memory ? memory->buffer().bytes() : 0);
+  if (memory) r.memory = memory->buffer().describe();
   r.final_model = std::move(model);
   return r;
 }

@@ -9,6 +9,7 @@
 #include "framework/backend.h"
 #include "framework/engine.h"
 #include "framework/fisher.h"
+#include "framework/memory/replay_buffer.h"
 #include "framework/metrics.h"
 #include "framework/mlp.h"
 #include "framework/scenarios.h"
@@ -28,6 +29,7 @@ struct TrainConfig {
   int eval_batch = 1000;
   EngineKind engine = EngineKind::kAuto;  // framework/engine.h
   bool record_steps = true;               // resident engine: replay a recorded step (CUDA graph)
+  ReplayBufferConfig memory;              // er, agem, ewc+er: the replay memory (seed derived per run)
 };
 
 struct RunResult {
@@ -41,7 +43,8 @@ struct RunResult {
   int64_t train_samples = 0, fisher_samples = 0, eval_samples = 0;
   float lambda = 0;                // the penalty strength this run trained with
   double penalty_trace = 0;        // trace of the consolidated importance weights (0: no penalty)
-  int64_t strategy_bytes = 0;
+  int64_t strategy_bytes = 0;     // what the strategy holds, its replay memory included
+  std::string memory;              // the replay memory at the end ("" without one)
   Mlp final_model;
 
   double train_samples_per_s() const { return train_seconds > 0 ? train_samples / train_seconds : 0; }

@@ -2,6 +2,7 @@
 #include <algorithm>
 #include <utility>
 
+#include "framework/agem.h"
 #include "framework/data_parallel.h"
 #include "framework/engine.h"
 #include "framework/error.h"
@@ -15,10 +16,11 @@ class HostEngine final : public Engine {
  public:
   HostEngine(Backend& be, const std::vector<Task>& tasks, const Mlp& init, const EngineConfig& cfg)
       : be_(be), tasks_(tasks), cfg_(cfg), model_(init), grad_(size_t(init.arch.num_params())),
-        pw_(init.arch, cfg.batch, shards_for(be, cfg.batch)) {
+        pw_(init.arch, cfg.batch + cfg.memory_batch, shards_for(be, cfg.batch + cfg.memory_batch)) {
     const int64_t P = init.arch.num_params();
     if (cfg.optimizer != Optimizer::kSgd) m1_.resize(P);
     if (cfg.optimizer == Optimizer::kAdam) m2_.resize(P);
+    if (cfg.memory_batch > 0) grad_ref_.resize(size_t(P));
   }
   std::string name() const override { return "host"; }
 
@@ -36,15 +38,21 @@ class HostEngine final : public Engine {
     next_ = 0;
   }
   void train_next(int B) override {
-    CLB_ASSERT(B > 0 && B <= cfg_.batch && next_ + B <= order_.size());
-    gather(tasks_, Split::kTrain, order_.data() + next_, B, model_.arch.num_outputs(), buf_);
-    next_ += B;
-    EwcUpdateArgs u = update_args(cfg_, model_.arch.num_params(), model_.params.data(), grad_.data(),
-                                  has_penalty_ ? penalty_.weight() : nullptr,
-                                  has_penalty_ ? penalty_.anchor() : nullptr, m1_.empty() ? nullptr : m1_.data(),
-                                  m2_.empty() ? nullptr : m2_.data());
-    u.step = ++step_;
-    losses_.push_back(train_step(be_, model_, buf_.batch, pw_, u));
+    gather_next(B);
+    losses_.push_back(train_step(be_, model_, buf_.batch, pw_, next_update()));
+  }
+  void train_next_with_memory(int B, const Batch& memory, ReplayUse use) override {
+    CLB_ASSERT(memory.B > 0 && memory.B <= cfg_.memory_batch && use != ReplayUse::kNone);
+    gather_next(B);
+    if (use == ReplayUse::kMix) {
+      losses_.push_back(train_step(be_, model_, joined(buf_.batch, memory), pw_, next_update()));
+      return;
+    }
+    // A-GEM: the memory's gradient, the batch's, the projection, then the (fused) update.
+    compute_gradients(be_, model_, memory, pw_, grad_ref_.data());
+    losses_.push_back(compute_gradients(be_, model_, buf_.batch, pw_, grad_.data()));
+    agem_project(grad_.data(), grad_ref_.data(), int64_t(grad_.size()));
+    be_.ewc_update(next_update());
   }
   std::vector<double> take_losses() override { return std::exchange(losses_, {}); }
   std::vector<double> evaluate(const std::vector<int>& tasks, int64_t* samples) override {
@@ -58,13 +66,44 @@ class HostEngine final : public Engine {
   }
 
  private:
+  void gather_next(int B) {
+    CLB_ASSERT(B > 0 && B <= cfg_.batch && next_ + B <= order_.size());
+    gather(tasks_, Split::kTrain, order_.data() + next_, B, model_.arch.num_outputs(), buf_);
+    next_ += B;
+  }
+  // The update of the next step: the optimizer's state, the penalty, the step count.
+  EwcUpdateArgs next_update() {
+    EwcUpdateArgs u = update_args(cfg_, model_.arch.num_params(), model_.params.data(), grad_.data(),
+                                  has_penalty_ ? penalty_.weight() : nullptr,
+                                  has_penalty_ ? penalty_.anchor() : nullptr, m1_.empty() ? nullptr : m1_.data(),
+                                  m2_.empty() ? nullptr : m2_.data());
+    u.step = ++step_;
+    return u;
+  }
+  // The rows of a and then of b as one batch (class masks: all-allowed rows where one side has none).
+  const Batch& joined(const Batch& a, const Batch& b) {
+    const int dim = model_.arch.input_dim(), C = model_.arch.num_outputs(), n = a.B + b.B;
+    mix_.x.assign(a.x, a.x + size_t(a.B) * dim);
+    mix_.x.insert(mix_.x.end(), b.x, b.x + size_t(b.B) * dim);
+    mix_.y.assign(a.y, a.y + a.B);
+    mix_.y.insert(mix_.y.end(), b.y, b.y + b.B);
+    mix_.mask.clear();
+    if (a.class_mask || b.class_mask) {
+      mix_.mask.assign(size_t(n) * C, 1);
+      if (a.class_mask) std::copy(a.class_mask, a.class_mask + size_t(a.B) * C, mix_.mask.begin());
+      if (b.class_mask) std::copy(b.class_mask, b.class_mask + size_t(b.B) * C, mix_.mask.begin() + size_t(a.B) * C);
+    }
+    mix_.batch = Batch{mix_.x.data(), mix_.y.data(), mix_.mask.empty() ? nullptr : mix_.mask.data(), n};
+    return mix_.batch;
+  }
+
   Backend& be_;
   const std::vector<Task>& tasks_;
   EngineConfig cfg_;
   Mlp model_;
-  std::vector<float> grad_, m1_, m2_;
+  std::vector<float> grad_, m1_, m2_, grad_ref_;
   ParallelWorkspace pw_;
-  BatchBuffers buf_;
+  BatchBuffers buf_, mix_;
   QuadraticPenalty penalty_;
   bool has_penalty_ = false;
   std::vector<SampleRef> order_;

@@ -111,6 +111,10 @@ class ResidentEngine final : public Engine {
     set_counter(offsetof(StepCounters, offset), 0);
   }
 
+  void train_next_with_memory(int, const Batch&, ReplayUse) override {
+    fail("--strategy er, agem and ewc+er run on the CPU engine for now: use --backend cpu (the resident engine, "
+         "which --backend cuda uses, has no replay memory yet)");
+  }
   void train_next(int B) override {
     CLB_ASSERT(B > 0 && B <= cfg_.batch && next_ + B <= order_size_);
     if (pending_ == kLossLog) flush_losses();

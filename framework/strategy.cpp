@@ -11,6 +11,18 @@ class Naive final : public Strategy {
   std::string name() const override { return "naive"; }
 };
 
+// er and agem: plain fine-tuning plus the replay memory, mixed into each batch (ER) or as the
+// reference gradient of each step (A-GEM). The harness keeps the memory (framework/harness.h).
+class Replay final : public Strategy {
+ public:
+  explicit Replay(ReplayUse use) : use_(use) {}
+  std::string name() const override { return use_ == ReplayUse::kMix ? "er" : "agem"; }
+  ReplayUse replay_use() const override { return use_; }
+
+ private:
+  ReplayUse use_;
+};
+
 class Joint final : public Strategy {
  public:
   std::string name() const override { return "joint"; }
@@ -18,14 +30,18 @@ class Joint final : public Strategy {
 };
 
 // l2 (F = 1), ewc (separate penalties) and online-ewc (decayed running Fisher) differ only in
-// the importance weights and in how a finished task is folded into the penalty.
+// the importance weights and in how a finished task is folded into the penalty; ewc+er is ewc
+// with the replay memory mixed into each batch.
 class Quadratic final : public Strategy {
  public:
   enum class Kind { kL2, kEwc, kOnlineEwc };
-  Quadratic(Kind kind, float gamma, int64_t num_params) : kind_(kind), gamma_(gamma), penalty_(num_params) {}
+  Quadratic(Kind kind, float gamma, int64_t num_params, ReplayUse replay = ReplayUse::kNone)
+      : kind_(kind), gamma_(gamma), replay_(replay), penalty_(num_params) {}
   std::string name() const override {
-    return kind_ == Kind::kL2 ? "l2" : kind_ == Kind::kEwc ? "ewc" : "online-ewc";
+    const std::string base = kind_ == Kind::kL2 ? "l2" : kind_ == Kind::kEwc ? "ewc" : "online-ewc";
+    return replay_ == ReplayUse::kMix ? base + "+er" : base;
   }
+  ReplayUse replay_use() const override { return replay_; }
   const QuadraticPenalty* penalty() const override { return penalty_.empty() ? nullptr : &penalty_; }
   int64_t bytes_held() const override { return penalty_.bytes_held(); }
 
@@ -47,13 +63,14 @@ class Quadratic final : public Strategy {
  private:
   Kind kind_;
   float gamma_;
+  ReplayUse replay_;
   QuadraticPenalty penalty_;
 };
 
 }  // namespace
 
 const std::vector<std::string>& strategy_names() {
-  static const std::vector<std::string> names = {"naive", "joint", "l2", "ewc", "online-ewc"};
+  static const std::vector<std::string> names = {"naive", "joint", "l2", "ewc", "online-ewc", "er", "agem", "ewc+er"};
   return names;
 }
 
@@ -64,7 +81,11 @@ std::unique_ptr<Strategy> make_strategy(const std::string& name, const StrategyP
   if (name == "ewc") return std::make_unique<Quadratic>(Quadratic::Kind::kEwc, p.gamma, num_params);
   if (name == "online-ewc")
     return std::make_unique<Quadratic>(Quadratic::Kind::kOnlineEwc, p.gamma, num_params);
-  fail("--strategy: unknown strategy '{}'; use naive, joint, l2, ewc or online-ewc (comma-separated)", name);
+  if (name == "er") return std::make_unique<Replay>(ReplayUse::kMix);
+  if (name == "agem") return std::make_unique<Replay>(ReplayUse::kProject);
+  if (name == "ewc+er") return std::make_unique<Quadratic>(Quadratic::Kind::kEwc, p.gamma, num_params, ReplayUse::kMix);
+  fail("--strategy: unknown strategy '{}'; use naive, joint, l2, ewc, online-ewc, er, agem or ewc+er (comma-separated)",
+       name);
 }
 
 }  // namespace clb

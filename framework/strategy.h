@@ -31,15 +31,19 @@ class Strategy {
   // Penalty fused into the optimizer update; null when the strategy has none (yet).
   virtual const QuadraticPenalty* penalty() const { return nullptr; }
   virtual void end_task(const TaskEndContext& ctx, FisherStats* stats) {}
-  // Bytes of state the strategy keeps between tasks (Fisher, anchors, buffers).
+  // Bytes of state the strategy keeps between tasks (Fisher, anchors); the replay memory, which
+  // the harness keeps for it, is counted there.
   virtual int64_t bytes_held() const { return 0; }
+  // How the strategy uses the replay memory (framework/memory/replay_buffer.h), if at all.
+  virtual ReplayUse replay_use() const { return ReplayUse::kNone; }
 };
 
 struct StrategyParams {
   float gamma = 1.0f;  // online EWC decay
 };
 
-// naive, joint, l2, ewc, online-ewc. Throws clb::Error naming --strategy for anything else.
+// naive, joint, l2, ewc, online-ewc, er, agem, ewc+er. Throws clb::Error naming --strategy for
+// anything else.
 std::unique_ptr<Strategy> make_strategy(const std::string& name, const StrategyParams& p, int64_t num_params);
 const std::vector<std::string>& strategy_names();
 

@@ -61,6 +61,20 @@ TEST_F(Cli, HelpShowsDefaults) {
   EXPECT_NE(r.out.find("--fisher"), std::string::npos);
 }
 
+TEST_F(Cli, ReplayMemoryFlags) {
+  const std::string small = "run --scenario synthetic --tasks 2 --train-per-task 300 --test-per-task 100 --arch 784-32-10 ";
+  expect_one_line_error(small + "--strategy er --memory-samples 0", "give the replay memory a positive size");
+  expect_one_line_error(small + "--strategy er --memory-bytes 100", "--memory-bytes 100: holds no sample");
+  expect_one_line_error(small + "--strategy er --memory-policy fifo", "--memory-policy");
+  // --memory-bytes alone sizes the memory (generated data: float32, 3144 bytes a sample).
+  const CliResult r = run(small + "--strategy er,agem --memory-bytes 314400 --memory-policy class-balanced");
+  ASSERT_EQ(r.code, 0) << r.err;
+  EXPECT_NE(r.err.find("er seed 0: ACC"), std::string::npos) << r.err;
+  EXPECT_NE(r.err.find("replay memory: class-balanced, 100 of 100 samples (float32, 0.30 MiB), 600 seen"),
+            std::string::npos)
+      << r.err;
+}
+
 TEST_F(Cli, BadFlagsGiveOneLineErrors) {
   expect_one_line_error("run --arch 784-abc-10 --scenario synthetic", "--arch");
   expect_one_line_error("run --strategy naive,foo --scenario synthetic", "--strategy");

@@ -45,6 +45,11 @@ struct RunOptions {
   int lca_batches = 10;
   int threads = 0;
   std::string backend = "auto", out, save;
+  // The replay memory of er, agem and ewc+er: 2,000 samples (~1.5 MiB of Fashion-MNIST as uint8),
+  // the size the replay literature compares at; --memory-bytes alone sizes it by bytes instead.
+  int64_t memory_samples = 2000, memory_bytes = 0;
+  bool memory_samples_given = false;
+  std::string memory_policy = "reservoir";
 };
 
 std::vector<std::string> split_list(const std::string& s) {
@@ -124,7 +129,7 @@ void run(const RunOptions& o) {
   if (!(o.gamma > 0.0f && o.gamma <= 1.0f)) fail("--gamma {}: online EWC's decay must lie in (0, 1]", o.gamma);
   const MlpArch arch = MlpArch::parse(o.arch);
   const auto names = split_list(o.strategies);
-  if (names.empty()) fail("--strategy: give at least one of naive, joint, l2, ewc, online-ewc");
+  if (names.empty()) fail("--strategy: give at least one of naive, joint, l2, ewc, online-ewc, er, agem, ewc+er");
   for (size_t i = 0; i < names.size(); ++i) {
     make_strategy(names[i], {}, 1);  // validates every name before hours of work
     if (std::find(names.begin(), names.begin() + i, names[i]) != names.begin() + i)
@@ -139,6 +144,12 @@ void run(const RunOptions& o) {
   cfg.lr = o.lr > 0 ? o.lr : default_lr(cfg.optimizer);
   cfg.momentum = o.momentum, cfg.batch = o.batch, cfg.epochs = o.epochs;
   cfg.lca_batches = o.lca_batches;
+  cfg.memory.policy = parse_replay_policy(o.memory_policy, "--memory-policy");
+  cfg.memory.max_bytes = o.memory_bytes;
+  cfg.memory.max_samples = o.memory_bytes > 0 && !o.memory_samples_given ? 0 : o.memory_samples;
+  if (o.memory_samples < 0 || o.memory_bytes < 0 || (cfg.memory.max_samples == 0 && cfg.memory.max_bytes == 0))
+    fail("--memory-samples {} --memory-bytes {}: give the replay memory a positive size in samples or bytes",
+         o.memory_samples, o.memory_bytes);
   cfg.fisher.estimator = parse_fisher_estimator(o.fisher, "--fisher");
   cfg.fisher.samples = o.fisher_samples;
   cfg.fisher.draws = o.fisher_draws;
@@ -194,8 +205,8 @@ void run(const RunOptions& o) {
       strategy_cfg.lambda = lambdas.at(name);
       runs.push_back(run_strategy(*backend, scenario, init, *strategy, strategy_cfg, seed, progress));
       RunResult& r = runs.back();
-      progress(fmt::format("{} seed {}: ACC {:.1f}%, train {:.0f} samples/s", name, seed, 100 * r.metrics.acc,
-                           r.train_samples_per_s()));
+      progress(fmt::format("{} seed {}: ACC {:.1f}%, train {:.0f} samples/s{}", name, seed, 100 * r.metrics.acc,
+                           r.train_samples_per_s(), r.memory.empty() ? "" : "; replay memory: " + r.memory));
       if (!o.save.empty() && k == 0) {
         // The final model, and its Fisher on the last task's training data (what EWC would consolidate).
         const std::string model_path = names.size() == 1 ? o.save : sibling(o.save, name);
@@ -270,7 +281,9 @@ void register_run(CLI::App& app) {
   c->add_option("--dataset", o->dataset, "fashion-mnist (Debian's dataset-fashion-mnist) or an IDX directory");
   c->add_option("--tasks", o->tasks, "Number of tasks");
   c->add_option("--arch", o->arch, "MLP widths, input-hidden...-output");
-  c->add_option("--strategy", o->strategies, "Comma-separated: naive, joint, l2, ewc, online-ewc");
+  c->add_option("--strategy", o->strategies,
+                "Comma-separated: naive, joint, l2, ewc, online-ewc, er (replay mixed into each batch), agem "
+                "(gradient projected against the memory's), ewc+er");
   c->add_option("--lambda", o->lambda, "Penalty strength; penalty = lambda/2 sum F (theta-theta*)^2. One number for all, or per strategy: 100,l2=0.01");
   c->add_option("--gamma", o->gamma, "online-ewc: decay of the running Fisher, in (0, 1]");
   c->add_option("--fisher", o->fisher, "Fisher estimator: empirical | sampled | exact | batch (comparison only)")
@@ -288,6 +301,12 @@ void register_run(CLI::App& app) {
   c->add_option("--seed", o->seed, "First seed (data order, permutations, init)");
   c->add_option("--seeds", o->seeds, "Seeds to run (seed, seed+1, ...): the table shows mean ± std");
   c->add_option("--lca-batches", o->lca_batches, "LCA beta: accuracy on the current task after 0..beta minibatches");
+  c->add_option("--memory-samples", o->memory_samples, "er, agem, ewc+er: replay memory size in samples")
+      ->each([o](const std::string&) { o->memory_samples_given = true; });
+  c->add_option("--memory-bytes", o->memory_bytes,
+                "Replay memory size in bytes (0 = by --memory-samples; given alone, it alone sizes the memory)");
+  c->add_option("--memory-policy", o->memory_policy, "Replay memory policy: reservoir | class-balanced")
+      ->check(CLI::IsMember({"reservoir", "class-balanced"}));
   c->add_option("--threads", o->threads, "CPU threads (0 = every core)");
   c->add_option("--backend", o->backend, "cpu | cuda | auto (CUDA when a GPU is usable, else cpu)")
       ->check(CLI::IsMember(backend_names()));
