@@ -18,6 +18,7 @@ using Clock = std::chrono::steady_clock;
 double seconds_since(Clock::time_point t0) { return std::chrono::duration<double>(Clock::now() - t0).count(); }
 
 constexpr int64_t kLossCheckSteps = 64;  // steps between loss checks: bounds the work after a divergence
+constexpr int64_t kDetectionWindow = 50;  // batches after a true boundary within which a detection finds it
 
 // A run's replay memory and the host buffers its samples pass through: each training sample is
 // offered once, as the model saw it (pixel map applied), and each step draws its memory rows.
@@ -152,6 +153,32 @@ RunResult run_strategy(Backend& be, const Scenario& sc, const Mlp& init, Strateg
   r.init_acc = timed_eval(all_tasks).first;
   FisherConfig fisher = cfg.fisher;
 
+  // A task ends: the strategy consolidates (EWC's Fisher on `samples`, or on the task's training
+  // set when null) and the next updates train against its penalty.
+  int consolidations = 0;
+  auto consolidate = [&](int t, const std::vector<SampleRef>* samples) {
+    engine->read_params(model.params);
+    fisher.seed = Rng::derive(seed, 0xF15, uint64_t(consolidations++)).next();
+    FisherStats fs;
+    strategy.end_task(TaskEndContext{*engine, model, sc.tasks, t, fisher, samples}, &fs);
+    engine->set_penalty(strategy.penalty());
+    r.fisher_seconds += fs.seconds;
+    r.fisher_samples += fs.samples;
+  };
+  // --task-boundaries detect: the detector sees each batch before it is trained on; at a detected
+  // boundary the samples since the previous one are consolidated and the optimizer starts afresh.
+  std::unique_ptr<InputShiftDetector> detector;
+  if (cfg.detect_boundaries) {
+    if (strategy.trains_on_seen_tasks())
+      fail("--task-boundaries detect: {} trains on every task seen so far, which needs the boundaries; run it with "
+           "--task-boundaries given",
+           strategy.name());
+    detector = std::make_unique<InputShiftDetector>(sc.input_dim, cfg.detector);
+  }
+  std::vector<SampleRef> segment;
+  BatchBuffers observed;
+  int64_t batches_seen = 0;
+
   for (int t = 0; t < T; ++t) {
     std::vector<SampleRef> refs;
     for (int k = strategy.trains_on_seen_tasks() ? 0 : t; k <= t; ++k) {
@@ -160,8 +187,9 @@ RunResult run_strategy(Backend& be, const Scenario& sc, const Mlp& init, Strateg
     }
     if (refs.empty()) fail("task {} has no training samples", t + 1);
     // Each task starts with fresh optimizer state: momentum from the previous task's loss surface
-    // would carry the model away from the anchors before the penalty can act.
-    engine->begin_task();
+    // would carry the model away from the anchors before the penalty can act. (Detect mode: at
+    // detected boundaries instead.)
+    if (!detector || t == 0) engine->begin_task();
     int64_t step = 0, checked = 0;
     // LCA's Z_0 is the accuracy on task t before any of its minibatches: R[t-1][t] (b_t for t = 0).
     r.lca_curves[t].push_back(t == 0 ? r.init_acc[0] : r.acc[t - 1][t]);
@@ -183,6 +211,18 @@ RunResult run_strategy(Backend& be, const Scenario& sc, const Mlp& init, Strateg
       engine->set_order(refs);
       for (size_t start = 0; start < refs.size(); start += ec.batch) {
         const int B = int(std::min<size_t>(ec.batch, refs.size() - start));
+        if (detector) {
+          if (t > 0 && epoch == 0 && start == 0) r.true_boundaries.push_back(batches_seen);
+          gather(sc.tasks, Split::kTrain, refs.data() + start, B, init.arch.num_outputs(), observed);
+          if (detector->observe(observed.x.data(), B)) {
+            r.detected_boundaries.push_back(batches_seen);
+            if (!segment.empty()) consolidate(t, &segment);
+            segment.clear();
+            engine->begin_task();
+          }
+          segment.insert(segment.end(), refs.begin() + std::ptrdiff_t(start), refs.begin() + std::ptrdiff_t(start + B));
+        }
+        ++batches_seen;
         const Batch* replayed = memory ? memory->draw(ec.memory_batch) : nullptr;
         if (replayed)
           engine->train_next_with_memory(B, *replayed, replay);
@@ -213,14 +253,7 @@ RunResult run_strategy(Backend& be, const Scenario& sc, const Mlp& init, Strateg
       if (!std::isfinite(p)) fail_diverged(strategy, cfg, t, step);
 
     // After the last task nothing trains against a new penalty term: no Fisher to compute.
-    if (t + 1 < T) {
-      fisher.seed = Rng::derive(seed, 0xF15, uint64_t(t)).next();
-      FisherStats fs;
-      strategy.end_task(TaskEndContext{*engine, model, sc.tasks, t, fisher}, &fs);
-      engine->set_penalty(strategy.penalty());
-      r.fisher_seconds += fs.seconds;
-      r.fisher_samples += fs.samples;
-    }
+    if (t + 1 < T && !detector) consolidate(t, nullptr);
 
     const auto acc = timed_eval(all_tasks).first;
     for (int j = 0; j < T; ++j) r.acc[t][j] = acc[j];
@@ -231,6 +264,7 @@ RunResult run_strategy(Backend& be, const Scenario& sc, const Mlp& init, Strateg
                            seed, t + 1, T, loss_sum / double(std::max<int64_t>(checked, 1)), t + 1, accs));
     }
   }
+  if (detector) r.detection = score_detections(r.true_boundaries, r.detected_boundaries, batches_seen, kDetectionWindow);
   r.metrics = compute_metrics(r.acc, r.init_acc, r.lca_curves);
   if (const QuadraticPenalty* pen = strategy.penalty()) r.penalty_trace = pen->trace();
   r.strategy_bytes = strategy.bytes_held() + (memory ? memory->buffer().bytes() : 0);

@@ -14,6 +14,7 @@
 #include "framework/mlp.h"
 #include "framework/scenarios.h"
 #include "framework/strategy.h"
+#include "framework/task_detector.h"
 
 namespace clb {
 
@@ -30,6 +31,8 @@ struct TrainConfig {
   EngineKind engine = EngineKind::kAuto;  // framework/engine.h
   bool record_steps = true;               // resident engine: replay a recorded step (CUDA graph)
   ReplayBufferConfig memory;              // er, agem, ewc+er: the replay memory (seed derived per run)
+  bool detect_boundaries = false;         // --task-boundaries detect (framework/task_detector.h)
+  DetectorConfig detector;
 };
 
 struct RunResult {
@@ -45,6 +48,10 @@ struct RunResult {
   double penalty_trace = 0;        // trace of the consolidated importance weights (0: no penalty)
   int64_t strategy_bytes = 0;     // what the strategy holds, its replay memory included
   std::string memory;              // the replay memory at the end ("" without one)
+  // --task-boundaries detect: global batch indices of the true boundaries (each task's first
+  // batch) and of the detected ones, scored with a 50-batch window.
+  std::vector<int64_t> true_boundaries, detected_boundaries;
+  DetectionStats detection;
   Mlp final_model;
 
   double train_samples_per_s() const { return train_seconds > 0 ? train_samples / train_seconds : 0; }

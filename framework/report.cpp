@@ -121,6 +121,15 @@ nlohmann::json results_json(const nlohmann::json& config, const std::vector<RunR
     run["lambda"] = r.lambda;
     run["penalty_trace"] = r.penalty_trace;
     run["strategy_bytes"] = r.strategy_bytes;
+    if (!r.memory.empty()) run["replay_memory"] = r.memory;
+    if (!r.true_boundaries.empty() || !r.detected_boundaries.empty())
+      run["boundaries"] = {{"true", r.true_boundaries},
+                           {"detected", r.detected_boundaries},
+                           {"found", r.detection.found},
+                           {"missed", r.detection.missed},
+                           {"false_alarms", r.detection.false_alarms},
+                           {"false_alarms_per_1000_batches", r.detection.false_alarms_per_1000},
+                           {"mean_delay_batches", r.detection.mean_delay}};
     j["runs"].push_back(run);
   }
   return j;

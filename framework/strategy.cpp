@@ -1,5 +1,7 @@
 #include "framework/strategy.h"
 
+#include <algorithm>
+
 #include "framework/error.h"
 
 namespace clb {
@@ -52,7 +54,13 @@ class Quadratic final : public Strategy {
       penalty_.add_separate(ones.data(), anchor);
       return;
     }
-    auto refs = sample_refs(ctx.tasks[ctx.task], Split::kTrain, ctx.fisher.samples);
+    std::vector<SampleRef> refs;
+    if (ctx.samples) {
+      const size_t n = ctx.fisher.samples > 0 ? std::min(ctx.samples->size(), size_t(ctx.fisher.samples)) : ctx.samples->size();
+      refs.assign(ctx.samples->begin(), ctx.samples->begin() + std::ptrdiff_t(n));
+    } else {
+      refs = sample_refs(ctx.tasks[ctx.task], Split::kTrain, ctx.fisher.samples);
+    }
     std::vector<float> F = ctx.engine.fisher(refs, ctx.fisher, stats);
     if (kind_ == Kind::kEwc)
       penalty_.add_separate(F.data(), anchor);

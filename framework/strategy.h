@@ -20,6 +20,9 @@ struct TaskEndContext {
   const std::vector<Task>& tasks;
   int task;                    // index of the task that just ended
   const FisherConfig& fisher;  // estimator, samples, seed
+  // --task-boundaries detect: the samples since the last detected boundary, which stand for the
+  // task that ended (null: the task's training set, the boundaries being given).
+  const std::vector<SampleRef>* samples = nullptr;
 };
 
 class Strategy {

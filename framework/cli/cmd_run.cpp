@@ -10,6 +10,8 @@
 #include <memory>
 #include <sstream>
 
+#include <fmt/ranges.h>
+
 #include "framework/atomic_file.h"
 #include "framework/checkpoint.h"
 #include "framework/cli/commands.h"
@@ -50,6 +52,7 @@ struct RunOptions {
   int64_t memory_samples = 2000, memory_bytes = 0;
   bool memory_samples_given = false;
   std::string memory_policy = "reservoir";
+  std::string task_boundaries = "given";
 };
 
 std::vector<std::string> split_list(const std::string& s) {
@@ -144,6 +147,7 @@ void run(const RunOptions& o) {
   cfg.lr = o.lr > 0 ? o.lr : default_lr(cfg.optimizer);
   cfg.momentum = o.momentum, cfg.batch = o.batch, cfg.epochs = o.epochs;
   cfg.lca_batches = o.lca_batches;
+  cfg.detect_boundaries = o.task_boundaries == "detect";
   cfg.memory.policy = parse_replay_policy(o.memory_policy, "--memory-policy");
   cfg.memory.max_bytes = o.memory_bytes;
   cfg.memory.max_samples = o.memory_bytes > 0 && !o.memory_samples_given ? 0 : o.memory_samples;
@@ -207,6 +211,12 @@ void run(const RunOptions& o) {
       RunResult& r = runs.back();
       progress(fmt::format("{} seed {}: ACC {:.1f}%, train {:.0f} samples/s{}", name, seed, 100 * r.metrics.acc,
                            r.train_samples_per_s(), r.memory.empty() ? "" : "; replay memory: " + r.memory));
+      if (cfg.detect_boundaries)
+        progress(fmt::format("{} seed {}: task boundaries detected at batches [{}], true [{}]: {} of {} found, mean delay "
+                             "{:.1f} batches, {} false alarm(s) ({:.2f} per 1000 batches), {} missed",
+                             name, seed, fmt::join(r.detected_boundaries, ", "), fmt::join(r.true_boundaries, ", "),
+                             r.detection.found, r.true_boundaries.size(), r.detection.mean_delay, r.detection.false_alarms,
+                             r.detection.false_alarms_per_1000, r.detection.missed));
       if (!o.save.empty() && k == 0) {
         // The final model, and its Fisher on the last task's training data (what EWC would consolidate).
         const std::string model_path = names.size() == 1 ? o.save : sibling(o.save, name);
@@ -307,6 +317,11 @@ void register_run(CLI::App& app) {
                 "Replay memory size in bytes (0 = by --memory-samples; given alone, it alone sizes the memory)");
   c->add_option("--memory-policy", o->memory_policy, "Replay memory policy: reservoir | class-balanced")
       ->check(CLI::IsMember({"reservoir", "class-balanced"}));
+  c->add_option("--task-boundaries", o->task_boundaries,
+                "given: strategies are told where tasks end | detect: they are not; a detector on the inputs' "
+                "statistics finds the boundaries (reported with delay and false alarms) and the strategy "
+                "consolidates there")
+      ->check(CLI::IsMember({"given", "detect"}));
   c->add_option("--threads", o->threads, "CPU threads (0 = every core)");
   c->add_option("--backend", o->backend, "cpu | cuda | auto (CUDA when a GPU is usable, else cpu)")
       ->check(CLI::IsMember(backend_names()));

@@ -1,0 +1,68 @@
+#include "framework/task_detector.h"
+
+#include <algorithm>
+
+#include "framework/error.h"
+
+namespace clb {
+
+InputShiftDetector::InputShiftDetector(int dim, const DetectorConfig& cfg) : dim_(dim), cfg_(cfg), mu_(size_t(dim), 0.0) {
+  CLB_ASSERT(dim > 0 && cfg.warmup >= 2);
+}
+
+void InputShiftDetector::start_segment(const std::vector<double>& batch_mean) {
+  mu_ = batch_mean;
+  n_ = 1, d_sum_ = 0, m_ = 0, m_min_ = 0;
+}
+
+bool InputShiftDetector::observe(const float* x, int B) {
+  CLB_ASSERT(B > 0);
+  std::vector<double> mean(size_t(dim_), 0.0);
+  for (int i = 0; i < B; ++i)
+    for (int j = 0; j < dim_; ++j) mean[size_t(j)] += x[size_t(i) * dim_ + j];
+  for (double& v : mean) v /= B;
+  if (n_ == 0) {
+    start_segment(mean);
+    return false;  // the stream's first batch starts the first segment: not a boundary
+  }
+  double d = 0;
+  for (int j = 0; j < dim_; ++j) d += (mean[size_t(j)] - mu_[size_t(j)]) * (mean[size_t(j)] - mu_[size_t(j)]);
+  d /= dim_;
+  // Page-Hinkley on d relative to the segment's mean d (from the second batch on).
+  if (n_ >= 2) {
+    const double r = d / std::max(d_sum_ / double(n_ - 1), 1e-30);
+    m_ += r - 1.0 - cfg_.delta;
+    m_min_ = std::min(m_min_, m_);
+    if (n_ >= cfg_.warmup && m_ - m_min_ > cfg_.lambda) {
+      start_segment(mean);
+      return true;
+    }
+  }
+  d_sum_ += d;
+  ++n_;
+  for (int j = 0; j < dim_; ++j) mu_[size_t(j)] += (mean[size_t(j)] - mu_[size_t(j)]) / double(n_);
+  return false;
+}
+
+DetectionStats score_detections(const std::vector<int64_t>& truth, const std::vector<int64_t>& detected,
+                                int64_t total_batches, int64_t window) {
+  DetectionStats s;
+  std::vector<bool> used(detected.size(), false);
+  double delay_sum = 0;
+  for (size_t t = 0; t < truth.size(); ++t) {
+    const int64_t from = truth[t], to = std::min(from + window, t + 1 < truth.size() ? truth[t + 1] : total_batches);
+    bool found = false;
+    for (size_t k = 0; k < detected.size() && !found; ++k)
+      if (!used[k] && detected[k] >= from && detected[k] < to) {
+        used[k] = true, found = true;
+        delay_sum += double(detected[k] - from);
+      }
+    found ? ++s.found : ++s.missed;
+  }
+  s.false_alarms = int64_t(std::count(used.begin(), used.end(), false));
+  s.mean_delay = s.found ? delay_sum / double(s.found) : 0;
+  s.false_alarms_per_1000 = total_batches ? 1000.0 * double(s.false_alarms) / double(total_batches) : 0;
+  return s;
+}
+
+}  // namespace clb

@@ -1,0 +1,58 @@
+#pragma once
+// Task identification from the stream (issue 5, DESIGN §1): with --task-boundaries detect the
+// strategy is not told where tasks begin; this detector watches the inputs and says when the
+// stream has moved to another task, and the harness consolidates there (EWC's Fisher on the
+// samples since the last boundary, a fresh optimizer).
+//
+// The signal: each batch's feature mean against the running mean of the current segment,
+//   d_b = |mean(x_b) - mu|^2 / dim,   r_b = d_b / (mean of d over the segment so far)
+// Within a task d_b is sampling noise and r_b stays near 1 (a mean of `dim` squared deviations:
+// relative spread about sqrt(2/dim)); when the input distribution moves (a new permutation,
+// rotation or class pair) d_b jumps by orders of magnitude. A Page-Hinkley test on r_b,
+//   m_b = sum over the segment of (r_i - 1 - delta),  fire when m_b - min_i m_i > lambda,
+// fires on one large jump or on a run of moderate ones (gradual drift), and never in the first
+// `warmup` batches of a segment, whose statistics are still forming. Firing starts a new segment.
+// It sees what moves the inputs' mean: a new permutation or rotation of images (pixel means
+// differ across an image), new classes. A shift that keeps the mean (a permutation of
+// exchangeable features, a change of labels only) needs another signal, e.g. the loss.
+#include <cstdint>
+#include <vector>
+
+namespace clb {
+
+struct DetectorConfig {
+  int warmup = 8;        // batches of a segment before it may end (tasks shorter than this merge)
+  double delta = 1.0;    // tolerated excess of r_b over 1
+  double lambda = 20.0;  // Page-Hinkley threshold on the cumulative excess
+};
+
+class InputShiftDetector {
+ public:
+  InputShiftDetector(int dim, const DetectorConfig& cfg = {});
+  // Looks at a batch (B rows of dim features) before it is trained on; true when it belongs to a
+  // new segment (the detector has then started that segment with this batch).
+  bool observe(const float* x, int B);
+  int64_t batches_in_segment() const { return n_; }
+
+ private:
+  void start_segment(const std::vector<double>& batch_mean);
+  int dim_;
+  DetectorConfig cfg_;
+  std::vector<double> mu_;  // the segment's running feature mean
+  int64_t n_ = 0;           // batches in the segment
+  double d_sum_ = 0;        // sum of d_b over the segment (for its mean)
+  double m_ = 0, m_min_ = 0;
+};
+
+// How detected boundaries line up with the true ones (global batch indices where a new task's
+// first batch was seen): a true boundary is found when a detection falls within `window` batches
+// after it (before the next one); its delay is the distance; other detections are false alarms.
+struct DetectionStats {
+  int64_t found = 0, missed = 0, false_alarms = 0;
+  double mean_delay = 0;  // batches, over the found boundaries
+  double false_alarms_per_1000 = 0;
+};
+DetectionStats score_detections(const std::vector<int64_t>& truth, const std::vector<int64_t>& detected,
+                                int64_t total_batches, int64_t window);
+
+}  // namespace clb
