@@ -221,6 +221,10 @@ RunResult run_strategy(Backend& be, const Scenario& sc, const Mlp& init, Strateg
             engine->begin_task();
           }
           segment.insert(segment.end(), refs.begin() + std::ptrdiff_t(start), refs.begin() + std::ptrdiff_t(start + B));
+          if (detector->identified_now()) {
+            r.segment_truth.push_back(sc.tasks[size_t(t)].identity >= 0 ? sc.tasks[size_t(t)].identity : t);
+            r.segment_identity.push_back(detector->identity());
+          }
         }
         ++batches_seen;
         const Batch* replayed = memory ? memory->draw(ec.memory_batch) : nullptr;
@@ -264,7 +268,10 @@ RunResult run_strategy(Backend& be, const Scenario& sc, const Mlp& init, Strateg
                            seed, t + 1, T, loss_sum / double(std::max<int64_t>(checked, 1)), t + 1, accs));
     }
   }
-  if (detector) r.detection = score_detections(r.true_boundaries, r.detected_boundaries, batches_seen, kDetectionWindow);
+  if (detector) {
+    r.detection = score_detections(r.true_boundaries, r.detected_boundaries, batches_seen, kDetectionWindow);
+    r.task_id_accuracy = task_id_accuracy(r.segment_truth, r.segment_identity);
+  }
   r.metrics = compute_metrics(r.acc, r.init_acc, r.lca_curves);
   if (const QuadraticPenalty* pen = strategy.penalty()) r.penalty_trace = pen->trace();
   r.strategy_bytes = strategy.bytes_held() + (memory ? memory->buffer().bytes() : 0);

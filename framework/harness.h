@@ -52,6 +52,10 @@ struct RunResult {
   // batch) and of the detected ones, scored with a 50-batch window.
   std::vector<int64_t> true_boundaries, detected_boundaries;
   DetectionStats detection;
+  // ... and per identified segment its true task (Task::identity) and the identity the detector
+  // gave it; task_id_accuracy scores them (framework/task_detector.h).
+  std::vector<int> segment_truth, segment_identity;
+  double task_id_accuracy = 0;
   Mlp final_model;
 
   double train_samples_per_s() const { return train_seconds > 0 ? train_samples / train_seconds : 0; }

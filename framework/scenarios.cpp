@@ -113,6 +113,42 @@ Scenario make_synthetic(const ScenarioConfig& cfg) {
   return s;
 }
 
+// K tasks, each a Gaussian mixture of its own (fresh class means) whose inputs are also shifted by
+// a task offset (N(0, 0.5^2) per feature: a domain of its own), visited in turn; every visit draws
+// fresh training and test samples from its task's distribution.
+Scenario make_recurring(const ScenarioConfig& cfg) {
+  if (cfg.recurring_tasks < 1) fail("--recurring-tasks {}: need at least 1", cfg.recurring_tasks);
+  Scenario s;
+  s.kind = "recurring", s.il = "domain";
+  s.input_dim = cfg.synthetic_dim, s.num_classes = cfg.synthetic_classes;
+  const int64_t n_train = cfg.train_per_task > 0 ? cfg.train_per_task : 2000;
+  const int64_t n_test = cfg.test_per_task > 0 ? cfg.test_per_task : 1000;
+  const double scale = 5.0 / std::sqrt(double(cfg.synthetic_dim));
+  std::vector<std::vector<std::vector<float>>> means(size_t(cfg.recurring_tasks));
+  for (int k = 0; k < cfg.recurring_tasks; ++k) {
+    Rng rng = Rng::derive(cfg.seed, 0x5EC, 0, uint64_t(k));
+    std::vector<float> offset(size_t(cfg.synthetic_dim));
+    for (float& v : offset) v = float(0.5 * rng.normal());
+    means[size_t(k)].assign(size_t(cfg.synthetic_classes), std::vector<float>(size_t(cfg.synthetic_dim)));
+    for (auto& mu : means[size_t(k)])
+      for (int j = 0; j < cfg.synthetic_dim; ++j) mu[size_t(j)] = offset[size_t(j)] + float(scale * rng.normal());
+  }
+  for (int t = 0; t < cfg.tasks; ++t) {
+    const int k = t % cfg.recurring_tasks;
+    Task task;
+    task.id = t, task.identity = k;
+    task.name = fmt::format("task {} (visit {})", k + 1, t / cfg.recurring_tasks + 1);
+    task.train = gaussian_task(means[size_t(k)], n_train, Rng::derive(cfg.seed, 0x5EC, 1, uint64_t(t)), "recurring train");
+    task.test = gaussian_task(means[size_t(k)], n_test, Rng::derive(cfg.seed, 0x5EC, 2, uint64_t(t)), "recurring test");
+    task.train_rows.resize(size_t(n_train));
+    task.test_rows.resize(size_t(n_test));
+    std::iota(task.train_rows.begin(), task.train_rows.end(), 0);
+    std::iota(task.test_rows.begin(), task.test_rows.end(), 0);
+    s.tasks.push_back(std::move(task));
+  }
+  return s;
+}
+
 }  // namespace
 
 Scenario make_scenario(const ScenarioConfig& cfg, const SourceData& data) {
@@ -120,8 +156,9 @@ Scenario make_scenario(const ScenarioConfig& cfg, const SourceData& data) {
   if (cfg.train_per_task < 0) fail("--train-per-task: must be >= 0 (0 = all), got {}", cfg.train_per_task);
   if (cfg.test_per_task < 0) fail("--test-per-task: must be >= 0 (0 = all), got {}", cfg.test_per_task);
   if (cfg.kind == "synthetic") return make_synthetic(cfg);
+  if (cfg.kind == "recurring") return make_recurring(cfg);
   if (cfg.kind != "permuted" && cfg.kind != "rotated" && cfg.kind != "split")
-    fail("--scenario: unknown scenario '{}'; use permuted, split, rotated or synthetic", cfg.kind);
+    fail("--scenario: unknown scenario '{}'; use permuted, split, rotated, synthetic or recurring", cfg.kind);
   CLB_ASSERT(data.train && data.test);
   const Dataset& tr = *data.train;
   const int classes = std::max(tr.num_classes, data.test->num_classes);

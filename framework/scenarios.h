@@ -5,6 +5,8 @@
 //   split     5 tasks x 2 classes; task-IL (logit masking: only the task's classes compete) or
 //             class-IL (one head over all classes)
 //   synthetic domain-IL: a drifting Gaussian mixture, no files needed
+//   recurring domain-IL: K Gaussian-mixture tasks, each with its own input shift, visited in turn
+//             (1, 2, ..., K, 1, 2, ...): old tasks come back, for task identification
 #include <cstdint>
 #include <memory>
 #include <string>
@@ -25,6 +27,7 @@ struct ScenarioConfig {
   uint64_t seed = 0;           // permutations, subsets, synthetic draws
   int synthetic_dim = 784;     // synthetic: features (the model's input width)
   int synthetic_classes = 10;  // synthetic: classes (the model's output width)
+  int recurring_tasks = 3;     // recurring: distinct tasks K
 };
 
 struct SourceData {

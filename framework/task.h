@@ -19,6 +19,7 @@ struct Task {
   std::vector<int32_t> train_rows, test_rows;  // rows of train / test used by this task
   std::vector<int32_t> pixel_map;              // (dim) x'[j] = map[j] < 0 ? 0 : x[map[j]]; empty = identity
   std::vector<uint8_t> class_mask;             // (num_outputs) 1 = allowed; empty = all (no masking)
+  int identity = -1;  // which underlying task this is: equal for the repeats of a recurring task; -1 = its own
 };
 
 // A task over the first n rows (0 = all) of one data set, used as both its train and its test

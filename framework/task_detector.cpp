@@ -11,12 +11,33 @@ InputShiftDetector::InputShiftDetector(int dim, const DetectorConfig& cfg) : dim
 }
 
 void InputShiftDetector::start_segment(const std::vector<double>& batch_mean) {
+  if (id_ >= 0) signatures_[size_t(id_)] = mu_;  // the ending segment's signature
   mu_ = batch_mean;
-  n_ = 1, d_sum_ = 0, m_ = 0, m_min_ = 0;
+  n_ = 1, d_sum_ = 0, m_ = 0, m_min_ = 0, id_ = -1;
+}
+
+void InputShiftDetector::identify() {
+  const double noise = std::max(d_sum_ / double(n_ - 1), 1e-30);
+  int best = -1;
+  double best_d = 0;
+  for (size_t k = 0; k < signatures_.size(); ++k) {
+    double d = 0;
+    for (int j = 0; j < dim_; ++j) d += (mu_[size_t(j)] - signatures_[k][size_t(j)]) * (mu_[size_t(j)] - signatures_[k][size_t(j)]);
+    d /= dim_;
+    if (best < 0 || d < best_d) best = int(k), best_d = d;
+  }
+  if (best >= 0 && best_d < cfg_.recognise * noise) {
+    id_ = best;
+  } else {
+    id_ = int(signatures_.size());
+    signatures_.push_back(mu_);
+  }
+  identified_now_ = true;
 }
 
 bool InputShiftDetector::observe(const float* x, int B) {
   CLB_ASSERT(B > 0);
+  identified_now_ = false;
   std::vector<double> mean(size_t(dim_), 0.0);
   for (int i = 0; i < B; ++i)
     for (int j = 0; j < dim_; ++j) mean[size_t(j)] += x[size_t(i) * dim_ + j];
@@ -41,6 +62,7 @@ bool InputShiftDetector::observe(const float* x, int B) {
   d_sum_ += d;
   ++n_;
   for (int j = 0; j < dim_; ++j) mu_[size_t(j)] += (mean[size_t(j)] - mu_[size_t(j)]) / double(n_);
+  if (n_ == cfg_.warmup) identify();
   return false;
 }
 
@@ -63,6 +85,27 @@ DetectionStats score_detections(const std::vector<int64_t>& truth, const std::ve
   s.mean_delay = s.found ? delay_sum / double(s.found) : 0;
   s.false_alarms_per_1000 = total_batches ? 1000.0 * double(s.false_alarms) / double(total_batches) : 0;
   return s;
+}
+
+double task_id_accuracy(const std::vector<int>& truth, const std::vector<int>& assigned) {
+  CLB_ASSERT(truth.size() == assigned.size());
+  if (truth.empty()) return 0;
+  std::vector<int> first_truth_of;  // by assigned identity: the true task of its first segment
+  std::vector<int> seen_truth;
+  int right = 0;
+  for (size_t i = 0; i < truth.size(); ++i) {
+    const int a = assigned[i];
+    const bool truth_seen = std::find(seen_truth.begin(), seen_truth.end(), truth[i]) != seen_truth.end();
+    if (a >= int(first_truth_of.size())) {  // called new
+      first_truth_of.resize(size_t(a) + 1, -1);
+      first_truth_of[size_t(a)] = truth[i];
+      right += !truth_seen;
+    } else {
+      right += first_truth_of[size_t(a)] == truth[i];
+    }
+    if (!truth_seen) seen_truth.push_back(truth[i]);
+  }
+  return double(right) / double(truth.size());
 }
 
 }  // namespace clb

@@ -20,10 +20,14 @@
 
 namespace clb {
 
+// Recurrence: when a segment has seen `warmup` batches its input mean is compared with the
+// signatures (final input means) of earlier segments; within `recognise` times the segment's own
+// noise level (its mean d_b) of one, it is that task again and takes its identity, else a new one.
 struct DetectorConfig {
-  int warmup = 8;        // batches of a segment before it may end (tasks shorter than this merge)
-  double delta = 1.0;    // tolerated excess of r_b over 1
-  double lambda = 20.0;  // Page-Hinkley threshold on the cumulative excess
+  int warmup = 8;          // batches of a segment before it may end (tasks shorter than this merge)
+  double delta = 1.0;      // tolerated excess of r_b over 1
+  double lambda = 20.0;    // Page-Hinkley threshold on the cumulative excess
+  double recognise = 4.0;  // signature distance, in units of the segment's noise, that still matches
 };
 
 class InputShiftDetector {
@@ -33,15 +37,23 @@ class InputShiftDetector {
   // new segment (the detector has then started that segment with this batch).
   bool observe(const float* x, int B);
   int64_t batches_in_segment() const { return n_; }
+  // The current segment's task identity (0, 1, ... in order of first appearance), or -1 before
+  // its warm-up ends; identified_now() is true on the batch that assigned it.
+  int identity() const { return id_; }
+  bool identified_now() const { return identified_now_; }
 
  private:
   void start_segment(const std::vector<double>& batch_mean);
+  void identify();
   int dim_;
   DetectorConfig cfg_;
   std::vector<double> mu_;  // the segment's running feature mean
   int64_t n_ = 0;           // batches in the segment
   double d_sum_ = 0;        // sum of d_b over the segment (for its mean)
   double m_ = 0, m_min_ = 0;
+  int id_ = -1;
+  bool identified_now_ = false;
+  std::vector<std::vector<double>> signatures_;  // by identity: the input mean of its latest segment
 };
 
 // How detected boundaries line up with the true ones (global batch indices where a new task's
@@ -54,5 +66,10 @@ struct DetectionStats {
 };
 DetectionStats score_detections(const std::vector<int64_t>& truth, const std::vector<int64_t>& detected,
                                 int64_t total_batches, int64_t window);
+
+// Task-id accuracy over identified segments: segment i is right when it was called new and its
+// true task had not been seen, or called identity k and the first segment called k had the same
+// true task. truth[i] and assigned[i] per segment, in order.
+double task_id_accuracy(const std::vector<int>& truth, const std::vector<int>& assigned);
 
 }  // namespace clb

@@ -108,6 +108,42 @@ TEST(DetectedBoundaries, PermutedTasksAreFoundAndEwcKeepsItsAccuracy) {
   EXPECT_GT(detected.penalty_trace, 0) << "EWC consolidated at the detected boundaries";
 }
 
+TEST(InputShiftDetector, ScoresTaskIdentities) {
+  EXPECT_DOUBLE_EQ(task_id_accuracy({0, 1, 0, 2}, {0, 1, 0, 2}), 1.0);
+  // Segment 3 is task 0 again but called new (2): wrong; segment 4 (task 2) is then called 2,
+  // whose first segment was task 0: wrong too.
+  EXPECT_DOUBLE_EQ(task_id_accuracy({0, 1, 0, 2}, {0, 1, 2, 2}), 0.5);
+  // Calling every segment the first task: right only for the first.
+  EXPECT_DOUBLE_EQ(task_id_accuracy({0, 1, 2}, {0, 0, 0}), 1.0 / 3.0);
+}
+
+// The recurring stream (3 tasks, each with its own input shift, visited three times) fed without
+// boundaries: every boundary found within two batches (a shift of 0.5 per feature against batch
+// means of 50 samples: r_b about 18, so the Page-Hinkley sum may need a second batch), no false
+// alarm, and every visit after the first of a task recognised as that task.
+TEST(DetectedBoundaries, RecurringTasksAreRecognised) {
+  ScenarioConfig sc;
+  sc.kind = "recurring", sc.tasks = 9, sc.recurring_tasks = 3, sc.train_per_task = 1000, sc.test_per_task = 200;
+  sc.synthetic_dim = 64, sc.synthetic_classes = 5, sc.seed = 2;
+  const Scenario s = make_scenario(sc, {});
+  ASSERT_EQ(s.tasks.size(), 9u);
+  for (int t = 0; t < 9; ++t) EXPECT_EQ(s.tasks[size_t(t)].identity, t % 3);
+  EXPECT_NE(s.tasks[0].train, s.tasks[3].train) << "each visit draws fresh samples";
+  auto be = make_backend("cpu");
+  const Mlp init(MlpArch::parse("64-32-5"), 1);
+  TrainConfig cfg;
+  cfg.optimizer = Optimizer::kAdam, cfg.lr = 1e-3f, cfg.batch = 50, cfg.lca_batches = 2;
+  cfg.detect_boundaries = true;
+  auto st = make_strategy("naive", {}, init.arch.num_params());
+  const RunResult r = run_strategy(*be, s, init, *st, cfg, 2, nullptr);
+  EXPECT_EQ(r.detection.found, 8);
+  EXPECT_EQ(r.detection.false_alarms, 0);
+  EXPECT_LE(r.detection.mean_delay, 1.0);
+  EXPECT_EQ(r.segment_truth, (std::vector<int>{0, 1, 2, 0, 1, 2, 0, 1, 2}));
+  EXPECT_EQ(r.segment_identity, r.segment_truth);
+  EXPECT_DOUBLE_EQ(r.task_id_accuracy, 1.0);
+}
+
 TEST(DetectedBoundaries, JointNeedsTheBoundaries) {
   try {
     permuted("joint", true);

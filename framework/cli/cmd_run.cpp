@@ -53,6 +53,7 @@ struct RunOptions {
   bool memory_samples_given = false;
   std::string memory_policy = "reservoir";
   std::string task_boundaries = "given";
+  int recurring_tasks = 3;
 };
 
 std::vector<std::string> split_list(const std::string& s) {
@@ -163,8 +164,9 @@ void run(const RunOptions& o) {
   sc.kind = o.scenario, sc.il = o.scenario_il, sc.tasks = o.tasks;
   sc.train_per_task = o.train_per_task, sc.test_per_task = o.test_per_task, sc.rotation_step = o.rotation_step;
   sc.synthetic_dim = arch.input_dim(), sc.synthetic_classes = arch.num_outputs();
+  sc.recurring_tasks = o.recurring_tasks;
   SourceData data;
-  if (o.scenario != "synthetic") {
+  if (o.scenario != "synthetic" && o.scenario != "recurring") {
     progress(fmt::format("loading {}", o.dataset));
     data = load_source_data(o.dataset);
     const int classes = std::max(data.train->num_classes, data.test->num_classes);
@@ -217,6 +219,10 @@ void run(const RunOptions& o) {
                              name, seed, fmt::join(r.detected_boundaries, ", "), fmt::join(r.true_boundaries, ", "),
                              r.detection.found, r.true_boundaries.size(), r.detection.mean_delay, r.detection.false_alarms,
                              r.detection.false_alarms_per_1000, r.detection.missed));
+      if (cfg.detect_boundaries && !r.segment_identity.empty())
+        progress(fmt::format("{} seed {}: task identity of each segment [{}], true [{}]: task-id accuracy {:.1f}%", name,
+                             seed, fmt::join(r.segment_identity, ", "), fmt::join(r.segment_truth, ", "),
+                             100 * r.task_id_accuracy));
       if (!o.save.empty() && k == 0) {
         // The final model, and its Fisher on the last task's training data (what EWC would consolidate).
         const std::string model_path = names.size() == 1 ? o.save : sibling(o.save, name);
@@ -252,7 +258,7 @@ void run(const RunOptions& o) {
   if (!o.out.empty()) {
     nlohmann::json config = {{"scenario", o.scenario},
                              {"scenario_il", o.scenario == "split" ? o.scenario_il : "domain"},
-                             {"dataset", o.scenario == "synthetic" ? "synthetic" : o.dataset},
+                             {"dataset", o.scenario == "synthetic" || o.scenario == "recurring" ? "generated" : o.dataset},
                              {"tasks", o.tasks},
                              {"arch", arch.str()},
                              {"strategies", names},
@@ -284,8 +290,10 @@ void register_run(CLI::App& app) {
   auto o = std::make_shared<RunOptions>();
   CLI::App* c = app.add_subcommand("run", "Train strategies on a task sequence and score them (ACC, BWT, FWT, ...)");
   c->option_defaults()->always_capture_default();
-  c->add_option("--scenario", o->scenario, "Task sequence: permuted | split | rotated | synthetic")
-      ->check(CLI::IsMember({"permuted", "split", "rotated", "synthetic"}));
+  c->add_option("--scenario", o->scenario,
+                "Task sequence: permuted | split | rotated | synthetic | recurring (K generated tasks visited in turn)")
+      ->check(CLI::IsMember({"permuted", "split", "rotated", "synthetic", "recurring"}));
+  c->add_option("--recurring-tasks", o->recurring_tasks, "recurring: distinct tasks K (task t is task t mod K)");
   c->add_option("--scenario-il", o->scenario_il, "split only: task (logit masking per task) | class (one head)")
       ->check(CLI::IsMember({"task", "class"}));
   c->add_option("--dataset", o->dataset, "fashion-mnist (Debian's dataset-fashion-mnist) or an IDX directory");
