@@ -34,6 +34,14 @@ struct EngineConfig {
   int eval_batch = 1000;    // rows per evaluation pass
   bool record_steps = true;  // resident: replay a recorded full-batch step
   int memory_batch = 0;      // most rows a step takes from the replay memory
+  bool track_path = false;   // keep SI's path integral (take_path_integral)
+};
+
+// SI's path integral since the last take: omega_k = -sum over the steps of g_k * (change of
+// theta_k), g the step's gradient of the loss (penalty not included), and the parameters when the
+// sum started.
+struct PathIntegral {
+  std::vector<float> omega, theta_start;
 };
 
 class Engine {
@@ -57,6 +65,8 @@ class Engine {
   virtual std::vector<double> evaluate(const std::vector<int>& tasks, int64_t* samples) = 0;
   // The current parameters (Mlp::params layout).
   virtual void read_params(std::vector<float>& params) = 0;
+  // The path integral so far (EngineConfig::track_path), and a new one started from here.
+  virtual PathIntegral take_path_integral() = 0;
   // Diagonal Fisher of the current parameters over training samples `refs` (framework/fisher.h).
   virtual std::vector<float> fisher(const std::vector<SampleRef>& refs, const FisherConfig& cfg,
                                     FisherStats* stats) = 0;

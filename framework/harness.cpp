@@ -135,6 +135,7 @@ RunResult run_strategy(Backend& be, const Scenario& sc, const Mlp& init, Strateg
   ec.batch = int(std::min<int64_t>(cfg.batch, std::max<int64_t>(most_rows, 1)));
   ec.eval_batch = cfg.eval_batch;
   ec.record_steps = cfg.record_steps;
+  ec.track_path = strategy.tracks_path();
   const ReplayUse replay = strategy.replay_use();
   std::unique_ptr<ReplayFeed> memory;
   if (replay != ReplayUse::kNone) {

@@ -21,6 +21,7 @@ class HostEngine final : public Engine {
     if (cfg.optimizer != Optimizer::kSgd) m1_.resize(P);
     if (cfg.optimizer == Optimizer::kAdam) m2_.resize(P);
     if (cfg.memory_batch > 0) grad_ref_.resize(size_t(P));
+    if (cfg.track_path) path_.theta_start = init.params, path_.omega.assign(size_t(P), 0.0f);
   }
   std::string name() const override { return "host"; }
 
@@ -39,20 +40,29 @@ class HostEngine final : public Engine {
   }
   void train_next(int B) override {
     gather_next(B);
-    losses_.push_back(train_step(be_, model_, buf_.batch, pw_, next_update()));
+    tracked([&] { losses_.push_back(train_step(be_, model_, buf_.batch, pw_, next_update())); });
   }
   void train_next_with_memory(int B, const Batch& memory, ReplayUse use) override {
     CLB_ASSERT(memory.B > 0 && memory.B <= cfg_.memory_batch && use != ReplayUse::kNone);
     gather_next(B);
     if (use == ReplayUse::kMix) {
-      losses_.push_back(train_step(be_, model_, joined(buf_.batch, memory), pw_, next_update()));
+      tracked([&] { losses_.push_back(train_step(be_, model_, joined(buf_.batch, memory), pw_, next_update())); });
       return;
     }
     // A-GEM: the memory's gradient, the batch's, the projection, then the (fused) update.
-    compute_gradients(be_, model_, memory, pw_, grad_ref_.data());
-    losses_.push_back(compute_gradients(be_, model_, buf_.batch, pw_, grad_.data()));
-    agem_project(grad_.data(), grad_ref_.data(), int64_t(grad_.size()));
-    be_.ewc_update(next_update());
+    tracked([&] {
+      compute_gradients(be_, model_, memory, pw_, grad_ref_.data());
+      losses_.push_back(compute_gradients(be_, model_, buf_.batch, pw_, grad_.data()));
+      agem_project(grad_.data(), grad_ref_.data(), int64_t(grad_.size()));
+      be_.ewc_update(next_update());
+    });
+  }
+  PathIntegral take_path_integral() override {
+    CLB_ASSERT(cfg_.track_path);
+    PathIntegral fresh;
+    fresh.omega.assign(model_.params.size(), 0.0f);
+    fresh.theta_start = model_.params;
+    return std::exchange(path_, std::move(fresh));
   }
   std::vector<double> take_losses() override { return std::exchange(losses_, {}); }
   std::vector<double> evaluate(const std::vector<int>& tasks, int64_t* samples) override {
@@ -66,6 +76,15 @@ class HostEngine final : public Engine {
   }
 
  private:
+  // Runs a step; with SI's tracking on, adds -g * (change of theta) to the path integral (grad_
+  // holds the step's loss gradient afterwards, penalty not included).
+  template <class Step>
+  void tracked(Step step) {
+    if (!cfg_.track_path) return step();
+    before_ = model_.params;
+    step();
+    for (size_t k = 0; k < before_.size(); ++k) path_.omega[k] -= grad_[k] * (model_.params[k] - before_[k]);
+  }
   void gather_next(int B) {
     CLB_ASSERT(B > 0 && B <= cfg_.batch && next_ + B <= order_.size());
     gather(tasks_, Split::kTrain, order_.data() + next_, B, model_.arch.num_outputs(), buf_);
@@ -101,7 +120,8 @@ class HostEngine final : public Engine {
   const std::vector<Task>& tasks_;
   EngineConfig cfg_;
   Mlp model_;
-  std::vector<float> grad_, m1_, m2_, grad_ref_;
+  std::vector<float> grad_, m1_, m2_, grad_ref_, before_;
+  PathIntegral path_;
   ParallelWorkspace pw_;
   BatchBuffers buf_, mix_;
   QuadraticPenalty penalty_;

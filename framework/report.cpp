@@ -58,7 +58,8 @@ std::string markdown_summary(const std::vector<RunResult>& runs, const ReportCon
                      mean_of(rs, [](auto& r) { return r.train_samples_per_s(); }),
                      has_fisher ? fmt::format("{:.0f}", mean_of(rs, [](auto& r) { return r.fisher_samples_per_s(); }))
                                 : "-",
-                     has_fisher ? fmt::format("{}, N={}", ctx.estimator, n) : "-",
+                     // MAS's importance pass shows in the Fisher columns; it has no estimator.
+                     has_fisher ? (name == "mas" ? fmt::format("MAS, N={}", n) : fmt::format("{}, N={}", ctx.estimator, n)) : "-",
                      has_penalty ? fmt::format("{:.4g}", mean_of(rs, [](auto& r) { return r.penalty_trace; })) : "-",
                      has_penalty ? fmt::format("{:g}", rs[0]->lambda) : "-");
   }

@@ -111,9 +111,10 @@ class ResidentEngine final : public Engine {
     set_counter(offsetof(StepCounters, offset), 0);
   }
 
+  // Refused when the engine is made (make_resident_engine); never reached.
+  PathIntegral take_path_integral() override { fail("internal error: the resident engine keeps no path integral"); }
   void train_next_with_memory(int, const Batch&, ReplayUse) override {
-    fail("--strategy er, agem and ewc+er run on the CPU engine for now: use --backend cpu (the resident engine, "
-         "which --backend cuda uses, has no replay memory yet)");
+    fail("internal error: the resident engine has no replay memory");
   }
   void train_next(int B) override {
     CLB_ASSERT(B > 0 && B <= cfg_.batch && next_ + B <= order_size_);
@@ -361,6 +362,13 @@ class ResidentEngine final : public Engine {
 
 std::unique_ptr<Engine> make_resident_engine(Backend& be, const std::vector<Task>& tasks, const Mlp& init,
                                              const EngineConfig& cfg) {
+  // Said before any work: replay and SI need per-step host work this engine does not do yet.
+  if (cfg.memory_batch > 0)
+    fail("--strategy er, agem and ewc+er run on the CPU engine for now: use --backend cpu (the resident engine, "
+         "which --backend cuda uses, has no replay memory yet)");
+  if (cfg.track_path)
+    fail("--strategy si runs on the CPU engine for now: use --backend cpu (the resident engine, which --backend cuda "
+         "uses, keeps no path integral yet)");
   return std::make_unique<ResidentEngine>(be, tasks, init, cfg);
 }
 

@@ -1,8 +1,10 @@
 #include "framework/strategy.h"
 
 #include <algorithm>
+#include <chrono>
 
 #include "framework/error.h"
+#include "framework/importance.h"
 
 namespace clb {
 
@@ -23,6 +25,41 @@ class Replay final : public Strategy {
 
  private:
   ReplayUse use_;
+};
+
+// si and mas: a running importance (summed over tasks, Omega += this task's) with the latest
+// parameters as anchor, in the same fused quadratic penalty as EWC (lambda/2 sum Omega (theta -
+// theta*)^2: the papers' c or lambda is clbench's lambda / 2). framework/importance.h.
+class Importance final : public Strategy {
+ public:
+  enum class Kind { kSi, kMas };
+  Importance(Kind kind, int64_t num_params) : kind_(kind), penalty_(num_params) {}
+  std::string name() const override { return kind_ == Kind::kSi ? "si" : "mas"; }
+  bool tracks_path() const override { return kind_ == Kind::kSi; }
+  const QuadraticPenalty* penalty() const override { return penalty_.empty() ? nullptr : &penalty_; }
+  int64_t bytes_held() const override { return penalty_.bytes_held(); }
+
+  void end_task(const TaskEndContext& ctx, FisherStats* stats) override {
+    const auto t0 = std::chrono::steady_clock::now();
+    std::vector<float> omega;
+    if (kind_ == Kind::kSi) {
+      const PathIntegral path = ctx.engine.take_path_integral();
+      omega = si_importance(path.omega, path.theta_start, ctx.model.params);
+    } else {
+      // On the host copy of the model, whatever the run's backend: no device op computes it yet.
+      auto cpu = make_backend("cpu");
+      const auto refs = ctx.samples ? *ctx.samples : sample_refs(ctx.tasks[ctx.task], Split::kTrain, ctx.fisher.samples);
+      omega = mas_importance(*cpu, ctx.model, ctx.tasks, refs);
+      // Reported in the Fisher columns: the importance pass over the task's samples.
+      stats->samples = int64_t(refs.size());
+      stats->seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+    }
+    penalty_.add_online(omega.data(), ctx.model.params.data(), 1.0f);
+  }
+
+ private:
+  Kind kind_;
+  QuadraticPenalty penalty_;
 };
 
 class Joint final : public Strategy {
@@ -78,7 +115,8 @@ class Quadratic final : public Strategy {
 }  // namespace
 
 const std::vector<std::string>& strategy_names() {
-  static const std::vector<std::string> names = {"naive", "joint", "l2", "ewc", "online-ewc", "er", "agem", "ewc+er"};
+  static const std::vector<std::string> names = {"naive", "joint", "l2",  "ewc",  "online-ewc",
+                                                 "si",    "mas",   "er",  "agem", "ewc+er"};
   return names;
 }
 
@@ -89,10 +127,13 @@ std::unique_ptr<Strategy> make_strategy(const std::string& name, const StrategyP
   if (name == "ewc") return std::make_unique<Quadratic>(Quadratic::Kind::kEwc, p.gamma, num_params);
   if (name == "online-ewc")
     return std::make_unique<Quadratic>(Quadratic::Kind::kOnlineEwc, p.gamma, num_params);
+  if (name == "si") return std::make_unique<Importance>(Importance::Kind::kSi, num_params);
+  if (name == "mas") return std::make_unique<Importance>(Importance::Kind::kMas, num_params);
   if (name == "er") return std::make_unique<Replay>(ReplayUse::kMix);
   if (name == "agem") return std::make_unique<Replay>(ReplayUse::kProject);
   if (name == "ewc+er") return std::make_unique<Quadratic>(Quadratic::Kind::kEwc, p.gamma, num_params, ReplayUse::kMix);
-  fail("--strategy: unknown strategy '{}'; use naive, joint, l2, ewc, online-ewc, er, agem or ewc+er (comma-separated)",
+  fail("--strategy: unknown strategy '{}'; use naive, joint, l2, ewc, online-ewc, si, mas, er, agem or ewc+er "
+       "(comma-separated)",
        name);
 }
 

@@ -39,14 +39,16 @@ class Strategy {
   virtual int64_t bytes_held() const { return 0; }
   // How the strategy uses the replay memory (framework/memory/replay_buffer.h), if at all.
   virtual ReplayUse replay_use() const { return ReplayUse::kNone; }
+  // SI: the engine keeps the path integral of the loss (Engine::take_path_integral).
+  virtual bool tracks_path() const { return false; }
 };
 
 struct StrategyParams {
   float gamma = 1.0f;  // online EWC decay
 };
 
-// naive, joint, l2, ewc, online-ewc, er, agem, ewc+er. Throws clb::Error naming --strategy for
-// anything else.
+// naive, joint, l2, ewc, online-ewc, si, mas, er, agem, ewc+er. Throws clb::Error naming
+// --strategy for anything else.
 std::unique_ptr<Strategy> make_strategy(const std::string& name, const StrategyParams& p, int64_t num_params);
 const std::vector<std::string>& strategy_names();
 
