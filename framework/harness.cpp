@@ -82,6 +82,34 @@ class ReplayFeed {
 
 }  // namespace
 
+std::vector<std::vector<SampleRef>> blurred_orders(const Scenario& sc, uint64_t seed, int64_t width) {
+  const size_t T = sc.tasks.size();
+  std::vector<std::vector<SampleRef>> orders(T);
+  for (size_t t = 0; t < T; ++t) {
+    orders[t] = sample_refs(sc.tasks[t], Split::kTrain);
+    Rng order = Rng::derive(seed, 0x7A1, uint64_t(t), 0);
+    order.shuffle(orders[t]);
+  }
+  Rng mix = Rng::derive(seed, 0xB1E, 0);
+  for (size_t t = 0; t + 1 < T; ++t) {
+    std::vector<SampleRef>& a = orders[t];
+    std::vector<SampleRef>& b = orders[t + 1];
+    const size_t half = size_t(std::min<int64_t>(width / 2, int64_t(std::min(a.size(), b.size()) / 2)));
+    if (half == 0) continue;
+    std::vector<SampleRef> old_q(a.end() - std::ptrdiff_t(half), a.end()), new_q(b.begin(), b.begin() + std::ptrdiff_t(half));
+    size_t io = 0, in = 0;
+    std::vector<SampleRef> dealt;
+    for (size_t p = 0; p < 2 * half; ++p) {
+      const bool take_new = io == old_q.size() || (in < new_q.size() && mix.uniform() < double(p) / double(2 * half));
+      dealt.push_back(take_new ? new_q[in++] : old_q[io++]);
+    }
+    std::copy(dealt.begin(), dealt.begin() + std::ptrdiff_t(half), a.end() - std::ptrdiff_t(half));
+    std::copy(dealt.begin() + std::ptrdiff_t(half), dealt.end(), b.begin());
+  }
+  return orders;
+}
+
+
 double evaluate(Backend& be, const Mlp& m, const std::vector<Task>& tasks, int task, int eval_batch,
                 int64_t* samples_seen) {
   const auto refs = sample_refs(tasks[task], Split::kTest);
@@ -179,6 +207,13 @@ RunResult run_strategy(Backend& be, const Scenario& sc, const Mlp& init, Strateg
   std::vector<SampleRef> segment;
   BatchBuffers observed;
   int64_t batches_seen = 0;
+  std::vector<std::vector<SampleRef>> blurred;
+  if (cfg.blurry_width > 0) {
+    if (cfg.epochs != 1) fail("--stream blurry: a stream is seen once; use --epochs 1 (got {})", cfg.epochs);
+    if (strategy.trains_on_seen_tasks())
+      fail("--stream blurry: {} trains on every task seen so far, by task; use --stream sharp", strategy.name());
+    blurred = blurred_orders(sc, seed, cfg.blurry_width);
+  }
 
   for (int t = 0; t < T; ++t) {
     std::vector<SampleRef> refs;
@@ -205,8 +240,12 @@ RunResult run_strategy(Backend& be, const Scenario& sc, const Mlp& init, Strateg
       }
     };
     for (int epoch = 0; epoch < cfg.epochs; ++epoch) {
-      Rng order = Rng::derive(seed, 0x7A1, uint64_t(t), uint64_t(epoch));
-      order.shuffle(refs);
+      if (blurred.empty()) {
+        Rng order = Rng::derive(seed, 0x7A1, uint64_t(t), uint64_t(epoch));
+        order.shuffle(refs);
+      } else {
+        refs = blurred[size_t(t)];  // shuffled the same way, then blurred at the boundaries
+      }
       const auto t0 = Clock::now();
       double lca_seconds = 0;
       engine->set_order(refs);
@@ -270,7 +309,9 @@ RunResult run_strategy(Backend& be, const Scenario& sc, const Mlp& init, Strateg
     }
   }
   if (detector) {
-    r.detection = score_detections(r.true_boundaries, r.detected_boundaries, batches_seen, kDetectionWindow);
+    // A blurry boundary may be found while the mix is still rising: up to half its width early.
+    const int64_t lead = (cfg.blurry_width / 2 + ec.batch - 1) / ec.batch;
+    r.detection = score_detections(r.true_boundaries, r.detected_boundaries, batches_seen, kDetectionWindow, lead);
     r.task_id_accuracy = task_id_accuracy(r.segment_truth, r.segment_identity);
   }
   r.metrics = compute_metrics(r.acc, r.init_acc, r.lca_curves);

@@ -32,6 +32,9 @@ struct TrainConfig {
   bool record_steps = true;               // resident engine: replay a recorded step (CUDA graph)
   ReplayBufferConfig memory;              // er, agem, ewc+er: the replay memory (seed derived per run)
   bool detect_boundaries = false;         // --task-boundaries detect (framework/task_detector.h)
+  // --stream blurry: neighbouring tasks' samples mix over `blurry_width` samples around each
+  // boundary (the new task's share rising linearly from 0 to 1); 0 = sharp boundaries.
+  int64_t blurry_width = 0;
   DetectorConfig detector;
 };
 
@@ -68,6 +71,12 @@ using ProgressFn = std::function<void(const std::string&)>;
 // Accuracy of m on task `task`'s test set (with its class mask), on host memory.
 double evaluate(Backend& be, const Mlp& m, const std::vector<Task>& tasks, int task, int eval_batch,
                 int64_t* samples_seen = nullptr);
+
+// --stream blurry: each task's epoch-0 training order, shuffled as the sharp stream shuffles it,
+// then blurred: around each boundary the last width/2 samples of one task and the first width/2
+// of the next are re-dealt so that position p of the `width` holds the new task's sample with
+// probability p/width (the old one's otherwise, each side keeping its own order).
+std::vector<std::vector<SampleRef>> blurred_orders(const Scenario& sc, uint64_t seed, int64_t width);
 
 // Shuffled training order for (seed, task, epoch): the same for every strategy of a run.
 RunResult run_strategy(Backend& be, const Scenario& scenario, const Mlp& init, Strategy& strategy,

@@ -67,17 +67,18 @@ bool InputShiftDetector::observe(const float* x, int B) {
 }
 
 DetectionStats score_detections(const std::vector<int64_t>& truth, const std::vector<int64_t>& detected,
-                                int64_t total_batches, int64_t window) {
+                                int64_t total_batches, int64_t window, int64_t lead) {
   DetectionStats s;
   std::vector<bool> used(detected.size(), false);
   double delay_sum = 0;
   for (size_t t = 0; t < truth.size(); ++t) {
-    const int64_t from = truth[t], to = std::min(from + window, t + 1 < truth.size() ? truth[t + 1] : total_batches);
+    const int64_t from = std::max(truth[t] - lead, t > 0 ? truth[t - 1] + 1 : int64_t(0));
+    const int64_t to = std::min(truth[t] + window, t + 1 < truth.size() ? truth[t + 1] - lead : total_batches);
     bool found = false;
     for (size_t k = 0; k < detected.size() && !found; ++k)
       if (!used[k] && detected[k] >= from && detected[k] < to) {
         used[k] = true, found = true;
-        delay_sum += double(detected[k] - from);
+        delay_sum += double(detected[k] - truth[t]);
       }
     found ? ++s.found : ++s.missed;
   }

@@ -57,15 +57,16 @@ class InputShiftDetector {
 };
 
 // How detected boundaries line up with the true ones (global batch indices where a new task's
-// first batch was seen): a true boundary is found when a detection falls within `window` batches
-// after it (before the next one); its delay is the distance; other detections are false alarms.
+// first batch was seen): a true boundary is found when a detection falls from `lead` batches
+// before it (blurry streams) to `window` batches after it, between its neighbours; its delay is
+// the distance (negative when early); other detections are false alarms.
 struct DetectionStats {
   int64_t found = 0, missed = 0, false_alarms = 0;
-  double mean_delay = 0;  // batches, over the found boundaries
+  double mean_delay = 0;  // batches, over the found boundaries (negative: found early)
   double false_alarms_per_1000 = 0;
 };
 DetectionStats score_detections(const std::vector<int64_t>& truth, const std::vector<int64_t>& detected,
-                                int64_t total_batches, int64_t window);
+                                int64_t total_batches, int64_t window, int64_t lead = 0);
 
 // Task-id accuracy over identified segments: segment i is right when it was called new and its
 // true task had not been seen, or called identity k and the first segment called k had the same

@@ -2,6 +2,8 @@
 // known boundaries, the scoring of detections, and whole runs with --task-boundaries detect.
 #include <gtest/gtest.h>
 
+#include <set>
+
 #include "framework/error.h"
 #include "framework/harness.h"
 #include "framework/task_detector.h"
@@ -59,6 +61,10 @@ TEST(InputShiftDetector, ScoresDetectionsAgainstTheTruth) {
   EXPECT_EQ(s.found, 0);
   EXPECT_EQ(s.missed, 1);
   EXPECT_EQ(s.false_alarms, 2);
+  // A blurry boundary allows `lead` batches early: 99 is then found, 1 batch early.
+  s = score_detections({100}, {99}, 300, 50, 5);
+  EXPECT_EQ(s.found, 1);
+  EXPECT_DOUBLE_EQ(s.mean_delay, -1.0);
 }
 
 // Three permuted tasks over generated features with an image-like mean profile (feature j
@@ -142,6 +148,49 @@ TEST(DetectedBoundaries, RecurringTasksAreRecognised) {
   EXPECT_EQ(r.segment_truth, (std::vector<int>{0, 1, 2, 0, 1, 2, 0, 1, 2}));
   EXPECT_EQ(r.segment_identity, r.segment_truth);
   EXPECT_DOUBLE_EQ(r.task_id_accuracy, 1.0);
+}
+
+// A blurry stream keeps every sample exactly once and each task's length; around a boundary the
+// two tasks mix (the new task's share rising across the width), away from it nothing moves.
+TEST(BlurryStream, MixesNeighboursOnlyAroundTheBoundary) {
+  const Scenario s = permuted_profiled();
+  const auto sharp = blurred_orders(s, 4, 0), blurry = blurred_orders(s, 4, 400);
+  ASSERT_EQ(blurry.size(), 3u);
+  std::multiset<std::pair<int, int>> all_sharp, all_blurry;
+  for (size_t t = 0; t < 3; ++t) {
+    ASSERT_EQ(blurry[t].size(), sharp[t].size());
+    for (const SampleRef& r : sharp[t]) all_sharp.insert({r.task, r.row});
+    for (const SampleRef& r : blurry[t]) all_blurry.insert({r.task, r.row});
+  }
+  EXPECT_EQ(all_blurry, all_sharp);
+  auto foreign = [&](size_t t, size_t from, size_t to) {  // samples of other tasks in positions [from, to)
+    int n = 0;
+    for (size_t i = from; i < to; ++i) n += blurry[t][i].task != int(t);
+    return n;
+  };
+  const size_t n0 = blurry[0].size();
+  EXPECT_EQ(foreign(0, 0, n0 - 200), 0) << "before the mixing width: task 1 only";
+  EXPECT_GT(foreign(0, n0 - 200, n0), 20) << "its last 200: some of task 2 already";
+  EXPECT_LT(foreign(0, n0 - 200, n0 - 100), foreign(0, n0 - 100, n0)) << "more of task 2 towards the boundary";
+  EXPECT_GT(foreign(1, 0, 200), 20) << "task 2's first 200: some of task 1 still";
+  EXPECT_EQ(foreign(1, 200, blurry[1].size() - 200), 0);
+  for (size_t i = 0; i < 200; ++i) EXPECT_NE(blurry[1][i].task, 2) << "neighbours only";
+}
+
+TEST(DetectedBoundaries, BlurryBoundariesAreFoundAroundTheirMiddle) {
+  auto be = make_backend("cpu");
+  const Scenario s = permuted_profiled();
+  const Mlp init(MlpArch::parse("196-100-100-10"), 4);
+  TrainConfig cfg;
+  cfg.optimizer = Optimizer::kAdam, cfg.lr = 1e-3f, cfg.batch = 128, cfg.lca_batches = 3;
+  cfg.detect_boundaries = true, cfg.blurry_width = 512;  // 4 batches either side of each boundary
+  auto st = make_strategy("naive", {}, init.arch.num_params());
+  const RunResult r = run_strategy(*be, s, init, *st, cfg, 4, nullptr);
+  EXPECT_EQ(r.detection.found, 2);
+  EXPECT_EQ(r.detection.false_alarms, 0);
+  EXPECT_LE(std::abs(r.detection.mean_delay), 4.0);
+  cfg.epochs = 2;
+  EXPECT_THROW(run_strategy(*be, s, init, *st, cfg, 4, nullptr), Error) << "a stream is seen once";
 }
 
 TEST(DetectedBoundaries, JointNeedsTheBoundaries) {

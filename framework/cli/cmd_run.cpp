@@ -52,7 +52,8 @@ struct RunOptions {
   int64_t memory_samples = 2000, memory_bytes = 0;
   bool memory_samples_given = false;
   std::string memory_policy = "reservoir";
-  std::string task_boundaries = "given";
+  std::string task_boundaries = "given", stream = "sharp";
+  int64_t mixing_width = 2000;
   int recurring_tasks = 3;
 };
 
@@ -149,6 +150,11 @@ void run(const RunOptions& o) {
   cfg.momentum = o.momentum, cfg.batch = o.batch, cfg.epochs = o.epochs;
   cfg.lca_batches = o.lca_batches;
   cfg.detect_boundaries = o.task_boundaries == "detect";
+  if (o.stream == "blurry") {
+    if (o.mixing_width < 2)
+      fail("--mixing-width {}: the samples over which neighbouring tasks mix must be at least 2", o.mixing_width);
+    cfg.blurry_width = o.mixing_width;
+  }
   cfg.memory.policy = parse_replay_policy(o.memory_policy, "--memory-policy");
   cfg.memory.max_bytes = o.memory_bytes;
   cfg.memory.max_samples = o.memory_bytes > 0 && !o.memory_samples_given ? 0 : o.memory_samples;
@@ -330,6 +336,11 @@ void register_run(CLI::App& app) {
                 "statistics finds the boundaries (reported with delay and false alarms) and the strategy "
                 "consolidates there")
       ->check(CLI::IsMember({"given", "detect"}));
+  c->add_option("--stream", o->stream,
+                "sharp: each task's samples, then the next task's | blurry: around each boundary the two tasks' "
+                "samples mix over --mixing-width samples, the new task's share rising linearly")
+      ->check(CLI::IsMember({"sharp", "blurry"}));
+  c->add_option("--mixing-width", o->mixing_width, "blurry: samples over which neighbouring tasks mix");
   c->add_option("--threads", o->threads, "CPU threads (0 = every core)");
   c->add_option("--backend", o->backend, "cpu | cuda | auto (CUDA when a GPU is usable, else cpu)")
       ->check(CLI::IsMember(backend_names()));
