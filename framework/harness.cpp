@@ -232,13 +232,14 @@ RunResult run_strategy(Backend& be, const Scenario& sc, const Mlp& init, Strateg
     double loss_sum = 0;
     // Losses are read back in groups (a device engine runs ahead of the host); a non-finite one
     // ends the run naming its step.
-    auto check_losses = [&] {
-      for (double loss : engine->take_losses()) {
+    auto account = [&](const std::vector<double>& losses) {
+      for (double loss : losses) {
         ++checked;
         if (!std::isfinite(loss)) fail_diverged(strategy, cfg, t, checked);
         loss_sum += loss;
       }
     };
+    auto check_losses = [&] { account(engine->take_losses()); };
     for (int epoch = 0; epoch < cfg.epochs; ++epoch) {
       if (blurred.empty()) {
         Rng order = Rng::derive(seed, 0x7A1, uint64_t(t), uint64_t(epoch));
@@ -251,10 +252,11 @@ RunResult run_strategy(Backend& be, const Scenario& sc, const Mlp& init, Strateg
       engine->set_order(refs);
       for (size_t start = 0; start < refs.size(); start += ec.batch) {
         const int B = int(std::min<size_t>(ec.batch, refs.size() - start));
+        bool fired = false;
         if (detector) {
           if (t > 0 && epoch == 0 && start == 0) r.true_boundaries.push_back(batches_seen);
           gather(sc.tasks, Split::kTrain, refs.data() + start, B, init.arch.num_outputs(), observed);
-          if (detector->observe(observed.x.data(), B)) {
+          if ((fired = detector->observe(observed.x.data(), B))) {
             r.detected_boundaries.push_back(batches_seen);
             if (!segment.empty()) consolidate(t, &segment);
             segment.clear();
@@ -273,6 +275,20 @@ RunResult run_strategy(Backend& be, const Scenario& sc, const Mlp& init, Strateg
         else
           engine->train_next(B);
         if (memory && epoch == 0) memory->offer(refs.data() + start, B);  // each sample once
+        if (detector) {
+          // The loss of the batch just trained on, measured before its update (read every step).
+          const std::vector<double> losses = engine->take_losses();
+          account(losses);
+          if (!fired && !losses.empty() && detector->observe_loss(losses.back())) {
+            // This batch opened the new task: the old one's samples are the segment before it.
+            r.detected_boundaries.push_back(batches_seen - 1);
+            const std::vector<SampleRef> opening(segment.end() - B, segment.end());
+            segment.resize(segment.size() - size_t(B));
+            if (!segment.empty()) consolidate(t, &segment);
+            segment = opening;
+            engine->begin_task();
+          }
+        }
         ++step;
         r.train_samples += B;
         if (step <= cfg.lca_batches) {

@@ -1,6 +1,7 @@
 #include "framework/task_detector.h"
 
 #include <algorithm>
+#include <cmath>
 
 #include "framework/error.h"
 
@@ -14,6 +15,27 @@ void InputShiftDetector::start_segment(const std::vector<double>& batch_mean) {
   if (id_ >= 0) signatures_[size_t(id_)] = mu_;  // the ending segment's signature
   mu_ = batch_mean;
   n_ = 1, d_sum_ = 0, m_ = 0, m_min_ = 0, id_ = -1;
+  loss_n_ = 0, loss_level_ = 0, lm_ = 0, lm_min_ = 0;
+}
+
+bool InputShiftDetector::observe_loss(double loss) {
+  // A short batch's mean loss is too noisy to compare (a task's last batch): not looked at.
+  if (!std::isfinite(loss) || n_ == 0 || 2 * last_B_ < largest_B_) return false;
+  if (loss_n_ >= 1 && n_ >= cfg_.warmup) {
+    // Against the recent loss level (an average over the last few batches): the segment's mean
+    // would still carry the high losses of its first batches.
+    const double r = loss / std::max(loss_level_, 1e-12);
+    lm_ += r - 1.0 - cfg_.loss_delta;
+    lm_min_ = std::min(lm_min_, lm_);
+    if (lm_ - lm_min_ > cfg_.loss_lambda) {
+      // The batch that showed it opens the new segment: undo its share of the old one's mean.
+      start_segment(last_mean_);
+      return true;
+    }
+  }
+  loss_level_ = loss_n_ == 0 ? loss : loss_level_ + 0.3 * (loss - loss_level_);
+  ++loss_n_;
+  return false;
 }
 
 void InputShiftDetector::identify() {
@@ -23,7 +45,7 @@ void InputShiftDetector::identify() {
   for (size_t k = 0; k < signatures_.size(); ++k) {
     double d = 0;
     for (int j = 0; j < dim_; ++j) d += (mu_[size_t(j)] - signatures_[k][size_t(j)]) * (mu_[size_t(j)] - signatures_[k][size_t(j)]);
-    d /= dim_;
+    d *= double(largest_B_) / dim_;  // in the units of the segment's noise (d_b, scaled by B)
     if (best < 0 || d < best_d) best = int(k), best_d = d;
   }
   if (best >= 0 && best_d < cfg_.recognise * noise) {
@@ -42,13 +64,17 @@ bool InputShiftDetector::observe(const float* x, int B) {
   for (int i = 0; i < B; ++i)
     for (int j = 0; j < dim_; ++j) mean[size_t(j)] += x[size_t(i) * dim_ + j];
   for (double& v : mean) v /= B;
+  last_mean_ = mean;
+  last_B_ = B;
+  largest_B_ = std::max(largest_B_, B);
   if (n_ == 0) {
     start_segment(mean);
     return false;  // the stream's first batch starts the first segment: not a boundary
   }
   double d = 0;
   for (int j = 0; j < dim_; ++j) d += (mean[size_t(j)] - mu_[size_t(j)]) * (mean[size_t(j)] - mu_[size_t(j)]);
-  d /= dim_;
+  // Times B: the noise of a batch mean scales as 1/B, so short batches (a task's last) compare.
+  d *= double(B) / dim_;
   // Page-Hinkley on d relative to the segment's mean d (from the second batch on).
   if (n_ >= 2) {
     const double r = d / std::max(d_sum_ / double(n_ - 1), 1e-30);

@@ -5,7 +5,7 @@
 // samples since the last boundary, a fresh optimizer).
 //
 // The signal: each batch's feature mean against the running mean of the current segment,
-//   d_b = |mean(x_b) - mu|^2 / dim,   r_b = d_b / (mean of d over the segment so far)
+//   d_b = B |mean(x_b) - mu|^2 / dim,   r_b = d_b / (mean of d over the segment so far)
 // Within a task d_b is sampling noise and r_b stays near 1 (a mean of `dim` squared deviations:
 // relative spread about sqrt(2/dim)); when the input distribution moves (a new permutation,
 // rotation or class pair) d_b jumps by orders of magnitude. A Page-Hinkley test on r_b,
@@ -13,8 +13,10 @@
 // fires on one large jump or on a run of moderate ones (gradual drift), and never in the first
 // `warmup` batches of a segment, whose statistics are still forming. Firing starts a new segment.
 // It sees what moves the inputs' mean: a new permutation or rotation of images (pixel means
-// differ across an image), new classes. A shift that keeps the mean (a permutation of
-// exchangeable features, a change of labels only) needs another signal, e.g. the loss.
+// differ across an image), new classes. A shift that keeps the mean (new class means around the
+// same overall mean, a change of labels only) shows in the loss instead: a second Page-Hinkley
+// test on each batch's training loss (measured before its update) relative to its recent level (a
+// moving average), which falls while a task is learnt and jumps when the task changes.
 #include <cstdint>
 #include <vector>
 
@@ -27,6 +29,7 @@ struct DetectorConfig {
   int warmup = 8;          // batches of a segment before it may end (tasks shorter than this merge)
   double delta = 1.0;      // tolerated excess of r_b over 1
   double lambda = 20.0;    // Page-Hinkley threshold on the cumulative excess
+  double loss_delta = 0.25, loss_lambda = 2.0;  // the same for the loss ratio
   double recognise = 4.0;  // signature distance, in units of the segment's noise, that still matches
 };
 
@@ -36,6 +39,9 @@ class InputShiftDetector {
   // Looks at a batch (B rows of dim features) before it is trained on; true when it belongs to a
   // new segment (the detector has then started that segment with this batch).
   bool observe(const float* x, int B);
+  // After that batch's step: its loss (before the update). True when the loss says the batch
+  // belongs to a new segment (which then starts with it).
+  bool observe_loss(double loss);
   int64_t batches_in_segment() const { return n_; }
   // The current segment's task identity (0, 1, ... in order of first appearance), or -1 before
   // its warm-up ends; identified_now() is true on the batch that assigned it.
@@ -51,6 +57,10 @@ class InputShiftDetector {
   int64_t n_ = 0;           // batches in the segment
   double d_sum_ = 0;        // sum of d_b over the segment (for its mean)
   double m_ = 0, m_min_ = 0;
+  std::vector<double> last_mean_;  // the last batch's feature mean
+  int last_B_ = 0, largest_B_ = 0;
+  int64_t loss_n_ = 0;
+  double loss_level_ = 0, lm_ = 0, lm_min_ = 0;  // loss_level_: moving average, weight 0.3
   int id_ = -1;
   bool identified_now_ = false;
   std::vector<std::vector<double>> signatures_;  // by identity: the input mean of its latest segment

@@ -2,7 +2,10 @@
 // known boundaries, the scoring of detections, and whole runs with --task-boundaries detect.
 #include <gtest/gtest.h>
 
+#include <cmath>
 #include <set>
+
+#include <fmt/ranges.h>
 
 #include "framework/error.h"
 #include "framework/harness.h"
@@ -46,6 +49,24 @@ TEST(InputShiftDetector, FindsAnAbruptShiftOnItsFirstBatch) {
   for (int b = 0; b < 40; ++b)
     if (early.observe(batch(rng, 32, 64, b < 4 ? 0.0f : 1.0f).data(), 32)) fired_early.push_back(b);
   EXPECT_EQ(fired_early, (std::vector<int>{8})) << "a jump at batch 4 lies in the 8-batch warm-up";
+}
+
+// The loss channel: inputs that do not move, a loss that falls while a task is learnt and jumps
+// when it changes; a noisy but level loss raises nothing, and a short batch is not looked at.
+TEST(InputShiftDetector, FindsALossJumpTheInputsDoNotShow) {
+  Rng rng(3);
+  InputShiftDetector d(16);
+  std::vector<int> fired;
+  for (int b = 0; b < 120; ++b) {
+    const bool short_batch = b == 90;
+    d.observe(batch(rng, short_batch ? 8 : 64, 16, 0.0f).data(), short_batch ? 8 : 64);
+    const int since = b < 40 ? b : b - 40;
+    double loss = 2.0 * std::exp(-0.1 * since) + 0.3 + 0.03 * rng.normal();
+    if (b >= 80) loss = 0.35 + 0.05 * rng.normal();  // level, noisy
+    if (short_batch) loss = 3.0;                     // a 8-sample batch's loss: ignored
+    if (d.observe_loss(loss)) fired.push_back(b);
+  }
+  EXPECT_EQ(fired, (std::vector<int>{40}));
 }
 
 TEST(InputShiftDetector, ScoresDetectionsAgainstTheTruth) {
@@ -191,6 +212,25 @@ TEST(DetectedBoundaries, BlurryBoundariesAreFoundAroundTheirMiddle) {
   EXPECT_LE(std::abs(r.detection.mean_delay), 4.0);
   cfg.epochs = 2;
   EXPECT_THROW(run_strategy(*be, s, init, *st, cfg, 4, nullptr), Error) << "a stream is seen once";
+}
+
+// The drifting Gaussian mixture: new class means around much the same overall input mean, so
+// only the loss shows the boundaries.
+TEST(DetectedBoundaries, DriftingMixtureIsFoundByTheLoss) {
+  ScenarioConfig sc;
+  sc.kind = "synthetic", sc.tasks = 4, sc.train_per_task = 5000, sc.test_per_task = 200;
+  sc.synthetic_dim = 64, sc.synthetic_classes = 5, sc.seed = 3;
+  const Scenario s = make_scenario(sc, {});
+  auto be = make_backend("cpu");
+  const Mlp init(MlpArch::parse("64-32-5"), 1);
+  TrainConfig cfg;
+  cfg.optimizer = Optimizer::kAdam, cfg.lr = 1e-3f, cfg.batch = 64, cfg.lca_batches = 2;
+  cfg.detect_boundaries = true;
+  auto st = make_strategy("naive", {}, init.arch.num_params());
+  const RunResult r = run_strategy(*be, s, init, *st, cfg, 3, nullptr);
+  EXPECT_EQ(r.detection.found, 3) << fmt::format("detected {}", fmt::join(r.detected_boundaries, " "));
+  EXPECT_EQ(r.detection.false_alarms, 0);
+  EXPECT_LE(r.detection.mean_delay, 2.0);
 }
 
 TEST(DetectedBoundaries, JointNeedsTheBoundaries) {
