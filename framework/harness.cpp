@@ -179,7 +179,6 @@ RunResult run_strategy(Backend& be, const Scenario& sc, const Mlp& init, Strateg
     r.eval_seconds += s;
     return std::make_pair(acc, s);
   };
-  r.init_acc = timed_eval(all_tasks).first;
   FisherConfig fisher = cfg.fisher;
 
   // A task ends: the strategy consolidates (EWC's Fisher on `samples`, or on the task's training
@@ -207,6 +206,43 @@ RunResult run_strategy(Backend& be, const Scenario& sc, const Mlp& init, Strateg
   std::vector<SampleRef> segment;
   BatchBuffers observed;
   int64_t batches_seen = 0;
+  // Task-IL without task labels at test time: by identity, the class mask of the task trained
+  // when the identity was first given; each test set is evaluated with the mask of the identity
+  // its inputs are recognised as (all classes when none).
+  bool masked = false;
+  for (const Task& task : sc.tasks) masked = masked || !task.class_mask.empty();
+  std::vector<std::vector<uint8_t>> identity_mask;
+  std::unique_ptr<Backend> host_be;
+  auto eval_picking_heads = [&](int trained) {  // tasks 0..trained-1 have been trained
+    const auto t0 = Clock::now();
+    engine->read_params(model.params);
+    if (!host_be) host_be = make_backend("cpu");
+    std::vector<Task> picked = sc.tasks;
+    std::vector<double> acc(static_cast<size_t>(T));
+    BatchBuffers buf;
+    for (int j = 0; j < T; ++j) {
+      const auto refs = sample_refs(sc.tasks[size_t(j)], Split::kTest);
+      std::vector<double> mean(size_t(sc.input_dim), 0.0);
+      for (size_t start = 0; start < refs.size(); start += 1024) {
+        const int n = int(std::min<size_t>(1024, refs.size() - start));
+        gather(sc.tasks, Split::kTest, refs.data() + start, n, init.arch.num_outputs(), buf);
+        for (int i = 0; i < n; ++i)
+          for (int k = 0; k < sc.input_dim; ++k) mean[size_t(k)] += buf.x[size_t(i) * sc.input_dim + k];
+      }
+      for (double& v : mean) v /= double(std::max<size_t>(refs.size(), 1));
+      const int id = detector->recognise(mean);
+      picked[size_t(j)].class_mask = id >= 0 && id < int(identity_mask.size()) ? identity_mask[size_t(id)] : std::vector<uint8_t>{};
+      if (j < trained) {  // a task not trained yet has no head to pick
+        ++r.heads_picked;
+        r.heads_right += picked[size_t(j)].class_mask == sc.tasks[size_t(j)].class_mask;
+      }
+      acc[size_t(j)] = evaluate(*host_be, model, picked, j, cfg.eval_batch, &r.eval_samples);
+    }
+    r.eval_seconds += seconds_since(t0);
+    return acc;
+  };
+  // b_j: before any training no test set is recognised, so with picked heads every class competes.
+  r.init_acc = detector && masked ? eval_picking_heads(0) : timed_eval(all_tasks).first;
   std::vector<std::vector<SampleRef>> blurred;
   if (cfg.blurry_width > 0) {
     if (cfg.epochs != 1) fail("--stream blurry: a stream is seen once; use --epochs 1 (got {})", cfg.epochs);
@@ -266,6 +302,7 @@ RunResult run_strategy(Backend& be, const Scenario& sc, const Mlp& init, Strateg
           if (detector->identified_now()) {
             r.segment_truth.push_back(sc.tasks[size_t(t)].identity >= 0 ? sc.tasks[size_t(t)].identity : t);
             r.segment_identity.push_back(detector->identity());
+            if (detector->identity() == int(identity_mask.size())) identity_mask.push_back(sc.tasks[size_t(t)].class_mask);
           }
         }
         ++batches_seen;
@@ -315,7 +352,7 @@ RunResult run_strategy(Backend& be, const Scenario& sc, const Mlp& init, Strateg
     // After the last task nothing trains against a new penalty term: no Fisher to compute.
     if (t + 1 < T && !detector) consolidate(t, nullptr);
 
-    const auto acc = timed_eval(all_tasks).first;
+    const auto acc = detector && masked ? eval_picking_heads(t + 1) : timed_eval(all_tasks).first;
     for (int j = 0; j < T; ++j) r.acc[t][j] = acc[j];
     if (progress) {
       std::string accs;

@@ -59,6 +59,10 @@ struct RunResult {
   // gave it; task_id_accuracy scores them (framework/task_detector.h).
   std::vector<int> segment_truth, segment_identity;
   double task_id_accuracy = 0;
+  // Task-IL (class masks) with detected boundaries: each test set's head (class mask) is picked by
+  // recognising its inputs, not from its task label; how often the pick was the right head, over
+  // the evaluations of tasks already trained.
+  int64_t heads_picked = 0, heads_right = 0;
   Mlp final_model;
 
   double train_samples_per_s() const { return train_seconds > 0 ? train_samples / train_seconds : 0; }

@@ -133,7 +133,9 @@ nlohmann::json results_json(const nlohmann::json& config, const std::vector<RunR
                            {"mean_delay_batches", r.detection.mean_delay},
                            {"segment_true_task", r.segment_truth},
                            {"segment_identity", r.segment_identity},
-                           {"task_id_accuracy", r.task_id_accuracy}};
+                           {"task_id_accuracy", r.task_id_accuracy},
+                           {"heads_picked", r.heads_picked},
+                           {"heads_right", r.heads_right}};
     j["runs"].push_back(run);
   }
   return j;

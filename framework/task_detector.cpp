@@ -24,7 +24,9 @@ bool InputShiftDetector::observe_loss(double loss) {
   if (loss_n_ >= 1 && n_ >= cfg_.warmup) {
     // Against the recent loss level (an average over the last few batches): the segment's mean
     // would still carry the high losses of its first batches.
-    const double r = loss / std::max(loss_level_, 1e-12);
+    // Near-zero losses (a 2-way task-IL head once learnt) make ratios noise: below the floor the
+    // level counts as the floor.
+    const double r = loss / std::max(loss_level_, cfg_.loss_floor);
     lm_ += r - 1.0 - cfg_.loss_delta;
     lm_min_ = std::min(lm_min_, lm_);
     if (lm_ - lm_min_ > cfg_.loss_lambda) {
@@ -38,23 +40,36 @@ bool InputShiftDetector::observe_loss(double loss) {
   return false;
 }
 
-void InputShiftDetector::identify() {
-  const double noise = std::max(d_sum_ / double(n_ - 1), 1e-30);
+std::pair<int, double> InputShiftDetector::nearest(const std::vector<double>& mean) const {
   int best = -1;
   double best_d = 0;
-  for (size_t k = 0; k < signatures_.size(); ++k) {
+  auto consider = [&](int id, const std::vector<double>& sig) {
     double d = 0;
-    for (int j = 0; j < dim_; ++j) d += (mu_[size_t(j)] - signatures_[k][size_t(j)]) * (mu_[size_t(j)] - signatures_[k][size_t(j)]);
+    for (int j = 0; j < dim_; ++j) d += (mean[size_t(j)] - sig[size_t(j)]) * (mean[size_t(j)] - sig[size_t(j)]);
     d *= double(largest_B_) / dim_;  // in the units of the segment's noise (d_b, scaled by B)
-    if (best < 0 || d < best_d) best = int(k), best_d = d;
-  }
-  if (best >= 0 && best_d < cfg_.recognise * noise) {
+    if (best < 0 || d < best_d) best = id, best_d = d;
+  };
+  for (size_t k = 0; k < signatures_.size(); ++k)
+    if (int(k) != id_) consider(int(k), signatures_[k]);
+  if (id_ >= 0) consider(id_, mu_);  // the running segment: its signature is not stored yet
+  return {best, best_d};
+}
+
+void InputShiftDetector::identify() {
+  noise_ = std::max(d_sum_ / double(n_ - 1), 1e-30);
+  const auto [best, d] = nearest(mu_);
+  if (best >= 0 && d < cfg_.recognise * noise_) {
     id_ = best;
   } else {
     id_ = int(signatures_.size());
     signatures_.push_back(mu_);
   }
   identified_now_ = true;
+}
+
+int InputShiftDetector::recognise(const std::vector<double>& mean) const {
+  const auto [best, d] = nearest(mean);
+  return best >= 0 && d < cfg_.recognise * noise_ ? best : -1;
 }
 
 bool InputShiftDetector::observe(const float* x, int B) {

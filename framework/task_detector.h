@@ -18,6 +18,7 @@
 // test on each batch's training loss (measured before its update) relative to its recent level (a
 // moving average), which falls while a task is learnt and jumps when the task changes.
 #include <cstdint>
+#include <utility>
 #include <vector>
 
 namespace clb {
@@ -30,6 +31,7 @@ struct DetectorConfig {
   double delta = 1.0;      // tolerated excess of r_b over 1
   double lambda = 20.0;    // Page-Hinkley threshold on the cumulative excess
   double loss_delta = 0.25, loss_lambda = 2.0;  // the same for the loss ratio
+  double loss_floor = 0.2;                      // nats: the smallest loss level a ratio is taken to
   double recognise = 4.0;  // signature distance, in units of the segment's noise, that still matches
 };
 
@@ -47,10 +49,15 @@ class InputShiftDetector {
   // its warm-up ends; identified_now() is true on the batch that assigned it.
   int identity() const { return id_; }
   bool identified_now() const { return identified_now_; }
+  // The identity whose signature (or the current segment's mean) lies nearest to `mean`, the mean
+  // of some inputs (a test set), within the recognition threshold; -1 when none does.
+  int recognise(const std::vector<double>& mean) const;
 
  private:
   void start_segment(const std::vector<double>& batch_mean);
   void identify();
+  // The identity nearest to `mean` and its distance in the segment noise's units (-1: none known).
+  std::pair<int, double> nearest(const std::vector<double>& mean) const;
   int dim_;
   DetectorConfig cfg_;
   std::vector<double> mu_;  // the segment's running feature mean
@@ -63,6 +70,7 @@ class InputShiftDetector {
   double loss_level_ = 0, lm_ = 0, lm_min_ = 0;  // loss_level_: moving average, weight 0.3
   int id_ = -1;
   bool identified_now_ = false;
+  double noise_ = 0;  // the noise level (mean d_b) of the latest identified segment
   std::vector<std::vector<double>> signatures_;  // by identity: the input mean of its latest segment
 };
 

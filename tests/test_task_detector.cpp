@@ -69,6 +69,27 @@ TEST(InputShiftDetector, FindsALossJumpTheInputsDoNotShow) {
   EXPECT_EQ(fired, (std::vector<int>{40}));
 }
 
+// Test sets are recognised by their input mean: each known task's comes back as its identity
+// (the running segment's too), an unknown one as -1.
+TEST(InputShiftDetector, RecognisesTestSetsOfKnownTasks) {
+  Rng rng(4);
+  InputShiftDetector d(32);
+  const float means[3] = {0.0f, 1.0f, -1.0f};
+  for (int seg = 0; seg < 3; ++seg)
+    for (int b = 0; b < 30; ++b) d.observe(batch(rng, 64, 32, means[seg]).data(), 64);
+  auto test_mean = [&](float m) {
+    const auto x = batch(rng, 2000, 32, m);
+    std::vector<double> mean(32, 0.0);
+    for (int i = 0; i < 2000; ++i)
+      for (int j = 0; j < 32; ++j) mean[size_t(j)] += x[size_t(i) * 32 + size_t(j)] / 2000.0;
+    return mean;
+  };
+  EXPECT_EQ(d.recognise(test_mean(0.0f)), 0);
+  EXPECT_EQ(d.recognise(test_mean(1.0f)), 1);
+  EXPECT_EQ(d.recognise(test_mean(-1.0f)), 2) << "the running segment";
+  EXPECT_EQ(d.recognise(test_mean(3.0f)), -1);
+}
+
 TEST(InputShiftDetector, ScoresDetectionsAgainstTheTruth) {
   // Boundaries at 100 and 200; detections at 100 (delay 0), 150 (false alarm) and 230 (delay 30).
   DetectionStats s = score_detections({100, 200}, {100, 150, 230}, 300, 50);

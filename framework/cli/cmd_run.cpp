@@ -229,6 +229,11 @@ void run(const RunOptions& o) {
         progress(fmt::format("{} seed {}: task identity of each segment [{}], true [{}]: task-id accuracy {:.1f}%", name,
                              seed, fmt::join(r.segment_identity, ", "), fmt::join(r.segment_truth, ", "),
                              100 * r.task_id_accuracy));
+      if (r.heads_picked > 0)
+        progress(fmt::format("{} seed {}: task-IL without task labels: the head of each test set picked by recognising "
+                             "its inputs: the right head {} of {} times a trained task was tested (tasks not yet trained have no head: "
+                             "all classes compete)",
+                             name, seed, r.heads_right, r.heads_picked));
       if (!o.save.empty() && k == 0) {
         // The final model, and its Fisher on the last task's training data (what EWC would consolidate).
         const std::string model_path = names.size() == 1 ? o.save : sibling(o.save, name);
