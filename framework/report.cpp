@@ -130,6 +130,7 @@ nlohmann::json results_json(const nlohmann::json& config, const std::vector<RunR
                            {"missed", r.detection.missed},
                            {"false_alarms", r.detection.false_alarms},
                            {"false_alarms_per_1000_batches", r.detection.false_alarms_per_1000},
+                           {"missed_per_1000_batches", r.detection.missed_per_1000},
                            {"mean_delay_batches", r.detection.mean_delay},
                            {"segment_true_task", r.segment_truth},
                            {"segment_identity", r.segment_identity},

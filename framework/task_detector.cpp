@@ -126,6 +126,7 @@ DetectionStats score_detections(const std::vector<int64_t>& truth, const std::ve
   s.false_alarms = int64_t(std::count(used.begin(), used.end(), false));
   s.mean_delay = s.found ? delay_sum / double(s.found) : 0;
   s.false_alarms_per_1000 = total_batches ? 1000.0 * double(s.false_alarms) / double(total_batches) : 0;
+  s.missed_per_1000 = total_batches ? 1000.0 * double(s.missed) / double(total_batches) : 0;
   return s;
 }
 

@@ -81,7 +81,7 @@ class InputShiftDetector {
 struct DetectionStats {
   int64_t found = 0, missed = 0, false_alarms = 0;
   double mean_delay = 0;  // batches, over the found boundaries (negative: found early)
-  double false_alarms_per_1000 = 0;
+  double false_alarms_per_1000 = 0, missed_per_1000 = 0;  // per 1,000 batches of the stream
 };
 DetectionStats score_detections(const std::vector<int64_t>& truth, const std::vector<int64_t>& detected,
                                 int64_t total_batches, int64_t window, int64_t lead = 0);

@@ -98,10 +98,12 @@ TEST(InputShiftDetector, ScoresDetectionsAgainstTheTruth) {
   EXPECT_EQ(s.false_alarms, 1);
   EXPECT_DOUBLE_EQ(s.mean_delay, 15.0);
   EXPECT_NEAR(s.false_alarms_per_1000, 1000.0 / 300.0, 1e-12);
+  EXPECT_EQ(s.missed_per_1000, 0.0);
   // Too late (past the window) or before the boundary: missed, and the detection a false alarm.
   s = score_detections({100}, {99, 160}, 300, 50);
   EXPECT_EQ(s.found, 0);
   EXPECT_EQ(s.missed, 1);
+  EXPECT_NEAR(s.missed_per_1000, 1000.0 / 300.0, 1e-12);
   EXPECT_EQ(s.false_alarms, 2);
   // A blurry boundary allows `lead` batches early: 99 is then found, 1 batch early.
   s = score_detections({100}, {99}, 300, 50, 5);

@@ -221,10 +221,10 @@ void run(const RunOptions& o) {
                            r.train_samples_per_s(), r.memory.empty() ? "" : "; replay memory: " + r.memory));
       if (cfg.detect_boundaries)
         progress(fmt::format("{} seed {}: task boundaries detected at batches [{}], true [{}]: {} of {} found, mean delay "
-                             "{:.1f} batches, {} false alarm(s) ({:.2f} per 1000 batches), {} missed",
+                             "{:.1f} batches, {} false alarm(s) ({:.2f} per 1000 batches), {} missed ({:.2f} per 1000 batches)",
                              name, seed, fmt::join(r.detected_boundaries, ", "), fmt::join(r.true_boundaries, ", "),
                              r.detection.found, r.true_boundaries.size(), r.detection.mean_delay, r.detection.false_alarms,
-                             r.detection.false_alarms_per_1000, r.detection.missed));
+                             r.detection.false_alarms_per_1000, r.detection.missed, r.detection.missed_per_1000));
       if (cfg.detect_boundaries && !r.segment_identity.empty())
         progress(fmt::format("{} seed {}: task identity of each segment [{}], true [{}]: task-id accuracy {:.1f}%", name,
                              seed, fmt::join(r.segment_identity, ", "), fmt::join(r.segment_truth, ", "),
