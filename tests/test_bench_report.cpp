@@ -11,6 +11,8 @@
 #include "framework/error.h"
 #include "tests/cli_test.h"
 
+#include "tests/test_helpers.h"
+
 namespace clb {
 namespace {
 
@@ -184,14 +186,7 @@ TEST_F(Report, PlotsCarryEverySeriesInline) {
 }
 
 // Bad input: one clb::Error naming the file and what is wrong.
-std::string error_of(const std::function<void()>& fn) {
-  try {
-    fn();
-  } catch (const Error& e) {
-    return e.what();
-  }
-  return "";
-}
+using test::error_of;
 
 TEST_F(Report, BadInputNamesTheFileAndField) {
   EXPECT_NE(error_of([&] { load_suite((dir / "missing").string()); }).find("not a directory"), std::string::npos);

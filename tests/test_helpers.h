@@ -3,15 +3,27 @@
 #include <gtest/gtest.h>
 
 #include <cmath>
+#include <functional>
 #include <memory>
 #include <string>
 #include <vector>
 
+#include "framework/error.h"
 #include "framework/mlp.h"
 #include "framework/rng.h"
 #include "framework/task.h"
 
 namespace clb::test {
+
+// The message of the clb::Error fn throws, or "" when it throws none.
+inline std::string error_of(const std::function<void()>& fn) {
+  try {
+    fn();
+  } catch (const Error& e) {
+    return e.what();
+  }
+  return "";
+}
 
 // A single task over n random samples (inputs in [0,1), labels uniform), optional class mask.
 inline std::vector<Task> random_tasks(int n, int dim, int classes, uint64_t seed, std::vector<uint8_t> mask = {}) {

@@ -8,6 +8,8 @@
 #include "framework/error.h"
 #include "framework/memory/replay_buffer.h"
 
+#include "tests/test_helpers.h"
+
 namespace clb {
 namespace {
 
@@ -114,14 +116,7 @@ TEST(ReplayBuffer, CompactStorageIsExact) {
   EXPECT_EQ(got, any);
 }
 
-std::string error_of(const std::function<void()>& fn) {
-  try {
-    fn();
-  } catch (const Error& e) {
-    return e.what();
-  }
-  return "";
-}
+using test::error_of;
 
 TEST(ReplayBuffer, BadInputIsRefusedAndChangesNothing) {
   EXPECT_NE(error_of([] { ReplayBuffer(784, 10, SampleStorage::kUint8, ReplayBufferConfig{}); })
