@@ -134,7 +134,7 @@ void run(const RunOptions& o) {
   if (!(o.gamma > 0.0f && o.gamma <= 1.0f)) fail("--gamma {}: online EWC's decay must lie in (0, 1]", o.gamma);
   const MlpArch arch = MlpArch::parse(o.arch);
   const auto names = split_list(o.strategies);
-  if (names.empty()) fail("--strategy: give at least one of naive, joint, l2, ewc, online-ewc, er, agem, ewc+er");
+  if (names.empty()) fail("--strategy: give at least one of naive, joint, l2, ewc, online-ewc, si, mas, er, agem, ewc+er");
   for (size_t i = 0; i < names.size(); ++i) {
     make_strategy(names[i], {}, 1);  // validates every name before hours of work
     if (std::find(names.begin(), names.begin() + i, names[i]) != names.begin() + i)
@@ -311,8 +311,8 @@ void register_run(CLI::App& app) {
   c->add_option("--tasks", o->tasks, "Number of tasks");
   c->add_option("--arch", o->arch, "MLP widths, input-hidden...-output");
   c->add_option("--strategy", o->strategies,
-                "Comma-separated: naive, joint, l2, ewc, online-ewc, er (replay mixed into each batch), agem "
-                "(gradient projected against the memory's), ewc+er");
+                "Comma-separated: naive, joint, l2, ewc, online-ewc, si (path integral), mas (output sensitivity), er "
+                "(replay mixed into each batch), agem (gradient projected against the memory's), ewc+er");
   c->add_option("--lambda", o->lambda, "Penalty strength; penalty = lambda/2 sum F (theta-theta*)^2. One number for all, or per strategy: 100,l2=0.01");
   c->add_option("--gamma", o->gamma, "online-ewc: decay of the running Fisher, in (0, 1]");
   c->add_option("--fisher", o->fisher, "Fisher estimator: empirical | sampled | exact | batch (comparison only)")
@@ -338,8 +338,8 @@ void register_run(CLI::App& app) {
       ->check(CLI::IsMember({"reservoir", "class-balanced"}));
   c->add_option("--task-boundaries", o->task_boundaries,
                 "given: strategies are told where tasks end | detect: they are not; a detector on the inputs' "
-                "statistics finds the boundaries (reported with delay and false alarms) and the strategy "
-                "consolidates there")
+                "statistics and the loss finds the boundaries (reported with delay and false alarms), the strategy "
+                "consolidates there, recurring tasks are recognised")
       ->check(CLI::IsMember({"given", "detect"}));
   c->add_option("--stream", o->stream,
                 "sharp: each task's samples, then the next task's | blurry: around each boundary the two tasks' "
