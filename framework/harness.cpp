@@ -20,6 +20,13 @@ double seconds_since(Clock::time_point t0) { return std::chrono::duration<double
 constexpr int64_t kLossCheckSteps = 64;  // steps between loss checks: bounds the work after a divergence
 constexpr int64_t kDetectionWindow = 50;  // batches after a true boundary within which a detection finds it
 
+// A task's training order for an epoch: the same for every strategy of a run (and the start of
+// a blurry stream, blurred_orders).
+void shuffle_order(std::vector<SampleRef>& refs, uint64_t seed, int task, int epoch) {
+  Rng order = Rng::derive(seed, 0x7A1, uint64_t(task), uint64_t(epoch));
+  order.shuffle(refs);
+}
+
 // A run's replay memory and the host buffers its samples pass through: each training sample is
 // offered once, as the model saw it (pixel map applied), and each step draws its memory rows.
 class ReplayFeed {
@@ -35,7 +42,7 @@ class ReplayFeed {
     ReplayBufferConfig c = cfg;
     c.seed = rng_.next();
     buffer_ = std::make_unique<ReplayBuffer>(dim_, num_outputs, exact ? SampleStorage::kUint8 : SampleStorage::kFloat32, c);
-    for (const Task& t : sc.tasks) masked_ = masked_ || !t.class_mask.empty();
+    masked_ = has_class_masks(sc.tasks);
   }
   // Up to n rows drawn uniformly from the memory, or null while it is empty.
   const Batch* draw(int n) {
@@ -87,8 +94,7 @@ std::vector<std::vector<SampleRef>> blurred_orders(const Scenario& sc, uint64_t 
   std::vector<std::vector<SampleRef>> orders(T);
   for (size_t t = 0; t < T; ++t) {
     orders[t] = sample_refs(sc.tasks[t], Split::kTrain);
-    Rng order = Rng::derive(seed, 0x7A1, uint64_t(t), 0);
-    order.shuffle(orders[t]);
+    shuffle_order(orders[t], seed, int(t), 0);
   }
   Rng mix = Rng::derive(seed, 0xB1E, 0);
   for (size_t t = 0; t + 1 < T; ++t) {
@@ -108,7 +114,6 @@ std::vector<std::vector<SampleRef>> blurred_orders(const Scenario& sc, uint64_t 
   }
   return orders;
 }
-
 
 double evaluate(Backend& be, const Mlp& m, const std::vector<Task>& tasks, int task, int eval_batch,
                 int64_t* samples_seen) {
@@ -209,8 +214,7 @@ RunResult run_strategy(Backend& be, const Scenario& sc, const Mlp& init, Strateg
   // Task-IL without task labels at test time: by identity, the class mask of the task trained
   // when the identity was first given; each test set is evaluated with the mask of the identity
   // its inputs are recognised as (all classes when none).
-  bool masked = false;
-  for (const Task& task : sc.tasks) masked = masked || !task.class_mask.empty();
+  const bool masked = has_class_masks(sc.tasks);
   std::vector<std::vector<uint8_t>> identity_mask;
   std::unique_ptr<Backend> host_be;
   auto eval_picking_heads = [&](int trained) {  // tasks 0..trained-1 have been trained
@@ -226,8 +230,7 @@ RunResult run_strategy(Backend& be, const Scenario& sc, const Mlp& init, Strateg
       for (size_t start = 0; start < refs.size(); start += 1024) {
         const int n = int(std::min<size_t>(1024, refs.size() - start));
         gather(sc.tasks, Split::kTest, refs.data() + start, n, init.arch.num_outputs(), buf);
-        for (int i = 0; i < n; ++i)
-          for (int k = 0; k < sc.input_dim; ++k) mean[size_t(k)] += buf.x[size_t(i) * sc.input_dim + k];
+        add_feature_sums(buf.x.data(), n, mean);
       }
       for (double& v : mean) v /= double(std::max<size_t>(refs.size(), 1));
       const int id = detector->recognise(mean);
@@ -278,8 +281,7 @@ RunResult run_strategy(Backend& be, const Scenario& sc, const Mlp& init, Strateg
     auto check_losses = [&] { account(engine->take_losses()); };
     for (int epoch = 0; epoch < cfg.epochs; ++epoch) {
       if (blurred.empty()) {
-        Rng order = Rng::derive(seed, 0x7A1, uint64_t(t), uint64_t(epoch));
-        order.shuffle(refs);
+        shuffle_order(refs, seed, t, epoch);
       } else {
         refs = blurred[size_t(t)];  // shuffled the same way, then blurred at the boundaries
       }

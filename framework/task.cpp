@@ -5,6 +5,12 @@
 
 namespace clb {
 
+bool has_class_masks(const std::vector<Task>& tasks) {
+  for (const Task& t : tasks)
+    if (!t.class_mask.empty()) return true;
+  return false;
+}
+
 Task whole_dataset_task(std::shared_ptr<const Dataset> data, int64_t n) {
   Task t;
   t.train_rows.resize(size_t(n > 0 ? std::min(n, data->n) : data->n));

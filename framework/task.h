@@ -26,6 +26,9 @@ struct Task {
 // split: no transform, no mask. For `clbench fisher`, benchmarks and tests.
 Task whole_dataset_task(std::shared_ptr<const Dataset> data, int64_t n = 0);
 
+// True when any task masks classes (task-IL heads).
+bool has_class_masks(const std::vector<Task>& tasks);
+
 enum class Split { kTrain, kTest };
 
 // One sample: task index and row of that task's train or test data set.

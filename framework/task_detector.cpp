@@ -7,6 +7,23 @@
 
 namespace clb {
 
+namespace {
+
+// |a - b|^2 / dim.
+double mean_sq_diff(const std::vector<double>& a, const std::vector<double>& b) {
+  double d = 0;
+  for (size_t j = 0; j < a.size(); ++j) d += (a[j] - b[j]) * (a[j] - b[j]);
+  return d / double(a.size());
+}
+
+}  // namespace
+
+void add_feature_sums(const float* x, int64_t rows, std::vector<double>& sums) {
+  const size_t dim = sums.size();
+  for (int64_t i = 0; i < rows; ++i)
+    for (size_t j = 0; j < dim; ++j) sums[j] += x[size_t(i) * dim + j];
+}
+
 InputShiftDetector::InputShiftDetector(int dim, const DetectorConfig& cfg) : dim_(dim), cfg_(cfg), mu_(size_t(dim), 0.0) {
   CLB_ASSERT(dim > 0 && cfg.warmup >= 2);
 }
@@ -44,9 +61,7 @@ std::pair<int, double> InputShiftDetector::nearest(const std::vector<double>& me
   int best = -1;
   double best_d = 0;
   auto consider = [&](int id, const std::vector<double>& sig) {
-    double d = 0;
-    for (int j = 0; j < dim_; ++j) d += (mean[size_t(j)] - sig[size_t(j)]) * (mean[size_t(j)] - sig[size_t(j)]);
-    d *= double(largest_B_) / dim_;  // in the units of the segment's noise (d_b, scaled by B)
+    const double d = largest_B_ * mean_sq_diff(mean, sig);  // in the units of the segment's noise (d_b)
     if (best < 0 || d < best_d) best = id, best_d = d;
   };
   for (size_t k = 0; k < signatures_.size(); ++k)
@@ -55,8 +70,10 @@ std::pair<int, double> InputShiftDetector::nearest(const std::vector<double>& me
   return {best, best_d};
 }
 
+double InputShiftDetector::segment_noise() const { return std::max(d_sum_ / double(n_ - 1), 1e-30); }
+
 void InputShiftDetector::identify() {
-  noise_ = std::max(d_sum_ / double(n_ - 1), 1e-30);
+  noise_ = segment_noise();
   const auto [best, d] = nearest(mu_);
   if (best >= 0 && d < cfg_.recognise * noise_) {
     id_ = best;
@@ -76,8 +93,7 @@ bool InputShiftDetector::observe(const float* x, int B) {
   CLB_ASSERT(B > 0);
   identified_now_ = false;
   std::vector<double> mean(size_t(dim_), 0.0);
-  for (int i = 0; i < B; ++i)
-    for (int j = 0; j < dim_; ++j) mean[size_t(j)] += x[size_t(i) * dim_ + j];
+  add_feature_sums(x, B, mean);
   for (double& v : mean) v /= B;
   last_mean_ = mean;
   last_B_ = B;
@@ -86,13 +102,11 @@ bool InputShiftDetector::observe(const float* x, int B) {
     start_segment(mean);
     return false;  // the stream's first batch starts the first segment: not a boundary
   }
-  double d = 0;
-  for (int j = 0; j < dim_; ++j) d += (mean[size_t(j)] - mu_[size_t(j)]) * (mean[size_t(j)] - mu_[size_t(j)]);
   // Times B: the noise of a batch mean scales as 1/B, so short batches (a task's last) compare.
-  d *= double(B) / dim_;
+  const double d = B * mean_sq_diff(mean, mu_);
   // Page-Hinkley on d relative to the segment's mean d (from the second batch on).
   if (n_ >= 2) {
-    const double r = d / std::max(d_sum_ / double(n_ - 1), 1e-30);
+    const double r = d / segment_noise();
     m_ += r - 1.0 - cfg_.delta;
     m_min_ = std::min(m_min_, m_);
     if (n_ >= cfg_.warmup && m_ - m_min_ > cfg_.lambda) {

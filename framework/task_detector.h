@@ -56,6 +56,7 @@ class InputShiftDetector {
  private:
   void start_segment(const std::vector<double>& batch_mean);
   void identify();
+  double segment_noise() const;  // mean d_b over the segment so far (n_ >= 2)
   // The identity nearest to `mean` and its distance in the segment noise's units (-1: none known).
   std::pair<int, double> nearest(const std::vector<double>& mean) const;
   int dim_;
@@ -73,6 +74,10 @@ class InputShiftDetector {
   double noise_ = 0;  // the noise level (mean d_b) of the latest identified segment
   std::vector<std::vector<double>> signatures_;  // by identity: the input mean of its latest segment
 };
+
+// sums[j] += x[i][j] over `rows` rows of sums.size() features: the detector's batch means and the
+// harness's test-set means.
+void add_feature_sums(const float* x, int64_t rows, std::vector<double>& sums);
 
 // How detected boundaries line up with the true ones (global batch indices where a new task's
 // first batch was seen): a true boundary is found when a detection falls from `lead` batches
