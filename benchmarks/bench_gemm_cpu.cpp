@@ -9,7 +9,7 @@
 
 #include <vector>
 
-#include "framework/rng.h"
+#include "framework/core/rng.h"
 
 #ifdef CLB_HAVE_EIGEN
 #include <Eigen/Core>

@@ -19,8 +19,8 @@
 #include <fmt/format.h>
 
 #include "benchmarks/common/bench_common.h"
-#include "framework/backend_array.h"
-#include "framework/mlp.h"
+#include "framework/backend/backend_array.h"
+#include "framework/model/mlp.h"
 
 namespace clb::bench {
 namespace {

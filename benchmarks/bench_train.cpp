@@ -3,7 +3,7 @@
 //   BM_train_step/backend:B/strategy:naive|ewc/opt:sgd/net:N/B:B    2048/B steps + a wait, per iteration
 //   BM_fisher/backend:B/estimator:empirical|exact/net:N/B:B         one task's Fisher over ~2048 samples
 //   BM_run/backend:B/strategy:S/scenario:permuted-fmnist/tasks:10   one whole run (train, Fisher, eval)
-// Steps run through the engine the harness uses (framework/workload_bench.h): the CPU engine on
+// Steps run through the engine the harness uses (benchmarks/suite/workload_bench.h): the CPU engine on
 // every core (--threads), the resident engine with a recorded step (a CUDA graph) on CUDA. A run
 // reports training, Fisher and evaluation samples/s, ms per task, ACC, the bytes the strategy
 // holds and the process's peak resident memory during the run.
@@ -19,8 +19,9 @@
 #include <fmt/format.h>
 
 #include "benchmarks/common/bench_common.h"
-#include "framework/harness.h"
-#include "framework/workload_bench.h"
+#include "framework/harness/task_loop.h"
+#include "framework/strategies/registry.h"
+#include "benchmarks/suite/workload_bench.h"
 
 namespace clb::bench {
 namespace {
@@ -120,7 +121,7 @@ void register_runs(const SuiteFlags& flags, const std::vector<std::string>& back
         const Scenario scenario = make_scenario(data->sc, data->source);
         const MlpArch arch = MlpArch::parse("784-400-400-10");
         const Mlp init(arch, 0);
-        TrainConfig cfg;  // the defaults of clbench run: Adam 1e-3, batch 128, one epoch, lambda 100
+        RunConfig cfg;  // the defaults of clbench run: Adam 1e-3, batch 128, one epoch, lambda 100
         cfg.optimizer = Optimizer::kAdam, cfg.lr = 1e-3f, cfg.batch = 128, cfg.lambda = 100.0f;
         auto s = make_strategy(strategy, {}, arch.num_params());
         for (auto _ : st) {

@@ -1,7 +1,7 @@
 #pragma once
-// The op contract shared by the CPU reference backend (framework/cpu/<op>.cpp) and the CUDA
+// The op contract shared by the CPU reference backend (kernels/cpu/<op>.cpp) and the CUDA
 // kernels (kernels/<op>.cu): one plain args struct per op. Plain C++, no CUDA types, so the CPU
-// build never needs nvcc. Pointers are backend memory (framework/backend.h): host memory for the
+// build never needs nvcc. Pointers are backend memory (framework/backend/backend.h): host memory for the
 // CPU backend, device memory for CUDA.
 // Matrices are row-major; a batch matrix has one row per sample. Weights use PyTorch's nn.Linear
 // layout (out, in), so checkpoints load into PyTorch as they are.

@@ -26,7 +26,7 @@ case "$mode" in
 bundle)
   cmake -S . -B build-device -DCMAKE_BUILD_TYPE=Release -DCLB_CUDA=ON -DCLB_BUILD_TESTS=ON -DCLB_BUILD_BENCHMARKS=ON \
     -DCMAKE_BUILD_RPATH='$ORIGIN;/usr/local/cuda/lib64' -DCMAKE_EXE_LINKER_FLAGS='-Wl,--enable-new-dtags'
-  grep -q "CLB_HAVE_CUDA" build-device/CMakeFiles/clb_cuda.dir/flags.make 2>/dev/null ||
+  grep -q "CLB_HAVE_CUDA" build-device/CMakeFiles/clb_kernels.dir/flags.make 2>/dev/null ||
     { echo "device_check: nvcc was not found, so there is nothing to run on a GPU" >&2; exit 1; }
   cmake --build build-device -j"$(nproc)" --target clbench clb_tests bench_ops bench_train
   rm -rf "$bundle" && mkdir -p "$bundle"

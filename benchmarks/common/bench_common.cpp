@@ -12,12 +12,12 @@
 
 #include <fmt/format.h>
 
-#include "framework/error.h"
+#include "framework/core/error.h"
 #ifdef CLB_HAVE_CUDA
 #include <cuda_runtime_api.h>
 
-#include "framework/backend_array.h"
-#include "framework/cuda/backend_cuda.h"
+#include "framework/backend/backend_array.h"
+#include "framework/backend/cuda_backend.h"
 #endif
 
 namespace clb::bench {

@@ -9,7 +9,7 @@
 #include <string>
 #include <vector>
 
-#include "framework/backend.h"
+#include "framework/backend/backend.h"
 
 namespace clb::bench {
 
@@ -23,7 +23,7 @@ struct Shapes {
 Shapes suite_shapes(bool quick);
 
 // A backend and kernel variant to time. CPU: variant 0, the reference path. CUDA: GEMM variants
-// 0 (cuBLAS) to 4 and update variants 1-2 (kernels/cuda_ops.h).
+// 0 (cuBLAS) to 4 and update variants 1-2 (kernels/cuda/cuda_ops.h).
 struct Target {
   std::string backend;  // "cpu" | "cuda"
   int variant = 0;

@@ -3,7 +3,7 @@
 
 #include "framework/cli/commands.h"
 #include "framework/cli/flag_checks.h"
-#include "framework/workload_bench.h"
+#include "benchmarks/suite/workload_bench.h"
 
 namespace clb::cli {
 

@@ -2,13 +2,13 @@
 // permutation), written as safetensors under the model's tensor names: how a PyTorch user checks us.
 #include <memory>
 
-#include "framework/checkpoint.h"
+#include "framework/io/checkpoint.h"
 #include "framework/cli/commands.h"
 #include "framework/cli/flag_checks.h"
-#include "framework/error.h"
-#include "framework/fisher.h"
-#include "framework/engine.h"
-#include "framework/scenarios.h"
+#include "framework/core/error.h"
+#include "framework/consolidation/fisher.h"
+#include "framework/engine/engine.h"
+#include "framework/data/scenarios.h"
 
 namespace clb::cli {
 

@@ -9,10 +9,10 @@
 
 #include <fmt/format.h>
 
-#include "framework/atomic_file.h"
-#include "framework/bench_report.h"
+#include "framework/core/atomic_file.h"
+#include "benchmarks/suite/bench_report.h"
 #include "framework/cli/commands.h"
-#include "framework/error.h"
+#include "framework/core/error.h"
 
 namespace clb::cli {
 

@@ -3,7 +3,7 @@
 #include <cmath>
 #include <string>
 
-#include "framework/error.h"
+#include "framework/core/error.h"
 #include "kernels/ops.h"
 
 namespace clb::cli {

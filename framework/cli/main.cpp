@@ -3,7 +3,7 @@
 #include <exception>
 
 #include "framework/cli/commands.h"
-#include "framework/error.h"
+#include "framework/core/error.h"
 
 int main(int argc, char** argv) {
   CLI::App app{

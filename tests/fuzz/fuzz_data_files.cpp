@@ -6,9 +6,9 @@
 #include <cstdio>
 #include <string>
 
-#include "framework/csv_loader.h"
-#include "framework/error.h"
-#include "framework/idx_loader.h"
+#include "framework/data/csv_loader.h"
+#include "framework/core/error.h"
+#include "framework/data/idx_loader.h"
 
 namespace {
 void write(const std::string& path, const uint8_t* data, size_t size) {

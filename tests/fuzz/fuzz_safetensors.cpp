@@ -6,9 +6,9 @@
 #include <cstdio>
 #include <string>
 
-#include "framework/checkpoint.h"
-#include "framework/error.h"
-#include "framework/safetensors.h"
+#include "framework/io/checkpoint.h"
+#include "framework/core/error.h"
+#include "framework/io/safetensors.h"
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   static const std::string path = "/tmp/clb_fuzz_st_" + std::to_string(getpid()) + ".safetensors";

@@ -1,0 +1,225 @@
+#include "framework/data/scenarios.h"
+
+#include <cmath>
+#include <filesystem>
+#include <numeric>
+
+#include "framework/data/csv_loader.h"
+#include "framework/core/error.h"
+#include "framework/data/idx_loader.h"
+#include "framework/core/rng.h"
+
+namespace clb {
+
+SourceData load_source_data(const std::string& dataset) {
+  const std::string dir = resolve_dataset_dir(dataset);
+  SourceData d;
+  d.name = dataset;
+  if (is_csv_dataset_dir(dir)) {
+    d.train = std::make_shared<Dataset>(load_csv((std::filesystem::path(dir) / "train.csv").string()));
+    d.test = std::make_shared<Dataset>(load_csv((std::filesystem::path(dir) / "test.csv").string()));
+    if (d.train->dim != d.test->dim)
+      fail("{}: train.csv has {} features per row but test.csv has {}; both need the same columns", dir,
+           d.train->dim, d.test->dim);
+    return d;
+  }
+  d.train = std::make_shared<Dataset>(load_idx_split(dir, "train"));
+  d.test = std::make_shared<Dataset>(load_idx_split(dir, "test"));
+  if (d.train->dim != d.test->dim)
+    fail("{}: train images are {}x{} but test images are {}x{}; both splits must have one size", dir,
+         d.train->rows, d.train->cols, d.test->rows, d.test->cols);
+  return d;
+}
+
+namespace {
+
+// A seeded random subset (in random order) of `rows`, of size `limit` (0 = all).
+std::vector<int32_t> pick_rows(std::vector<int32_t> rows, int64_t limit, Rng rng, const char* flag, int task,
+                               const std::string& split) {
+  if (limit > int64_t(rows.size()))
+    fail("{} {}: task {} has only {} {} samples; ask for at most that many (or 0 for all)", flag, limit,
+         task + 1, rows.size(), split);
+  rng.shuffle(rows);
+  if (limit > 0) rows.resize(size_t(limit));
+  return rows;
+}
+
+std::vector<int32_t> rows_with_labels(const Dataset& d, int lo, int hi) {  // labels in [lo, hi)
+  std::vector<int32_t> rows;
+  for (int64_t i = 0; i < d.n; ++i)
+    if (d.y[i] >= lo && d.y[i] < hi) rows.push_back(int32_t(i));
+  return rows;
+}
+
+std::vector<int32_t> rotation_map(int rows, int cols, double degrees) {
+  // For each output pixel, the source pixel it comes from (inverse rotation about the centre).
+  std::vector<int32_t> map(size_t(rows) * cols);
+  const double t = degrees * 3.14159265358979323846 / 180.0, c = std::cos(t), s = std::sin(t);
+  const double cy = (rows - 1) / 2.0, cx = (cols - 1) / 2.0;
+  for (int r = 0; r < rows; ++r)
+    for (int q = 0; q < cols; ++q) {
+      const double y = r - cy, x = q - cx;
+      const int sr = int(std::lround(c * y - s * x + cy)), sq = int(std::lround(s * y + c * x + cx));
+      map[size_t(r) * cols + q] = (sr >= 0 && sr < rows && sq >= 0 && sq < cols) ? sr * cols + sq : -1;
+    }
+  return map;
+}
+
+// Drifting Gaussian mixture: class c of task t is N(mu_tc, I) with mu_tc = sqrt(rho) mu_(t-1)c +
+// sqrt(1 - rho) fresh, |mu| ~ 5, rho = 0.2: each task is learnable (about 85 % for the default
+// MLP) and the drift moves the boundaries enough that fine-tuning forgets (BWT about -13 points).
+std::shared_ptr<Dataset> gaussian_task(const std::vector<std::vector<float>>& means, int64_t n, Rng rng,
+                                       const std::string& name) {
+  auto d = std::make_shared<Dataset>();
+  const int C = int(means.size()), dim = int(means[0].size());
+  d->source = name, d->n = n, d->dim = dim, d->num_classes = C;
+  d->x.resize(size_t(n) * dim);
+  d->y.resize(n);
+  for (int64_t i = 0; i < n; ++i) {
+    const int y = int(i % C);
+    d->y[i] = y;
+    for (int j = 0; j < dim; ++j) d->x[i * dim + j] = means[y][j] + float(rng.normal());
+  }
+  return d;
+}
+
+Scenario make_synthetic(const ScenarioConfig& cfg) {
+  Scenario s;
+  s.kind = "synthetic", s.il = "domain";
+  s.input_dim = cfg.synthetic_dim, s.num_classes = cfg.synthetic_classes;
+  const int64_t n_train = cfg.train_per_task > 0 ? cfg.train_per_task : 2000;
+  const int64_t n_test = cfg.test_per_task > 0 ? cfg.test_per_task : 1000;
+  const double rho = 0.2, scale = 5.0 / std::sqrt(double(cfg.synthetic_dim));
+  Rng mean_rng = Rng::derive(cfg.seed, 0x5E7, 0);
+  std::vector<std::vector<float>> means(cfg.synthetic_classes, std::vector<float>(cfg.synthetic_dim));
+  for (int t = 0; t < cfg.tasks; ++t) {
+    for (auto& mu : means)
+      for (float& v : mu)
+        v = t == 0 ? float(scale * mean_rng.normal())
+                   : float(std::sqrt(rho) * v + std::sqrt(1.0 - rho) * scale * mean_rng.normal());
+    Task task;
+    task.id = t;
+    task.name = "drift " + std::to_string(t + 1);
+    task.train = gaussian_task(means, n_train, Rng::derive(cfg.seed, 0x5E7, 1, t), "synthetic train");
+    task.test = gaussian_task(means, n_test, Rng::derive(cfg.seed, 0x5E7, 2, t), "synthetic test");
+    task.train_rows.resize(n_train);
+    task.test_rows.resize(n_test);
+    std::iota(task.train_rows.begin(), task.train_rows.end(), 0);
+    std::iota(task.test_rows.begin(), task.test_rows.end(), 0);
+    Rng order = Rng::derive(cfg.seed, 0x5E7, 3, t);
+    order.shuffle(task.train_rows);
+    s.tasks.push_back(std::move(task));
+  }
+  return s;
+}
+
+// K tasks, each a Gaussian mixture of its own (fresh class means) whose inputs are also shifted by
+// a task offset (N(0, 0.5^2) per feature: a domain of its own), visited in turn; every visit draws
+// fresh training and test samples from its task's distribution.
+Scenario make_recurring(const ScenarioConfig& cfg) {
+  if (cfg.recurring_tasks < 1) fail("--recurring-tasks {}: need at least 1", cfg.recurring_tasks);
+  Scenario s;
+  s.kind = "recurring", s.il = "domain";
+  s.input_dim = cfg.synthetic_dim, s.num_classes = cfg.synthetic_classes;
+  const int64_t n_train = cfg.train_per_task > 0 ? cfg.train_per_task : 2000;
+  const int64_t n_test = cfg.test_per_task > 0 ? cfg.test_per_task : 1000;
+  const double scale = 5.0 / std::sqrt(double(cfg.synthetic_dim));
+  std::vector<std::vector<std::vector<float>>> means(size_t(cfg.recurring_tasks));
+  for (int k = 0; k < cfg.recurring_tasks; ++k) {
+    Rng rng = Rng::derive(cfg.seed, 0x5EC, 0, uint64_t(k));
+    std::vector<float> offset(size_t(cfg.synthetic_dim));
+    for (float& v : offset) v = float(0.5 * rng.normal());
+    means[size_t(k)].assign(size_t(cfg.synthetic_classes), std::vector<float>(size_t(cfg.synthetic_dim)));
+    for (auto& mu : means[size_t(k)])
+      for (int j = 0; j < cfg.synthetic_dim; ++j) mu[size_t(j)] = offset[size_t(j)] + float(scale * rng.normal());
+  }
+  for (int t = 0; t < cfg.tasks; ++t) {
+    const int k = t % cfg.recurring_tasks;
+    Task task;
+    task.id = t, task.identity = k;
+    task.name = fmt::format("task {} (visit {})", k + 1, t / cfg.recurring_tasks + 1);
+    task.train = gaussian_task(means[size_t(k)], n_train, Rng::derive(cfg.seed, 0x5EC, 1, uint64_t(t)), "recurring train");
+    task.test = gaussian_task(means[size_t(k)], n_test, Rng::derive(cfg.seed, 0x5EC, 2, uint64_t(t)), "recurring test");
+    task.train_rows.resize(size_t(n_train));
+    task.test_rows.resize(size_t(n_test));
+    std::iota(task.train_rows.begin(), task.train_rows.end(), 0);
+    std::iota(task.test_rows.begin(), task.test_rows.end(), 0);
+    s.tasks.push_back(std::move(task));
+  }
+  return s;
+}
+
+}  // namespace
+
+Scenario make_scenario(const ScenarioConfig& cfg, const SourceData& data) {
+  if (cfg.tasks < 1) fail("--tasks: need at least 1 task, got {}", cfg.tasks);
+  if (cfg.train_per_task < 0) fail("--train-per-task: must be >= 0 (0 = all), got {}", cfg.train_per_task);
+  if (cfg.test_per_task < 0) fail("--test-per-task: must be >= 0 (0 = all), got {}", cfg.test_per_task);
+  if (cfg.kind == "synthetic") return make_synthetic(cfg);
+  if (cfg.kind == "recurring") return make_recurring(cfg);
+  if (cfg.kind != "permuted" && cfg.kind != "rotated" && cfg.kind != "split")
+    fail("--scenario: unknown scenario '{}'; use permuted, split, rotated, synthetic or recurring", cfg.kind);
+  CLB_ASSERT(data.train && data.test);
+  const Dataset& tr = *data.train;
+  const int classes = std::max(tr.num_classes, data.test->num_classes);
+
+  Scenario s;
+  s.kind = cfg.kind;
+  s.input_dim = tr.dim, s.num_classes = classes;
+  s.il = cfg.kind == "split" ? cfg.il : "domain";
+  if (cfg.kind == "split") {
+    if (cfg.il != "task" && cfg.il != "class")
+      fail("--scenario-il: unknown setting '{}'; use task or class", cfg.il);
+    if (cfg.tasks * 2 > classes)
+      fail("--tasks {}: split makes tasks of 2 classes and {} has only {} classes; use --tasks {} or fewer",
+           cfg.tasks, data.name, classes, classes / 2);
+  }
+  if (cfg.kind == "rotated" && tr.rows * tr.cols != tr.dim)
+    fail("--scenario rotated: {} is not an image data set", data.name);
+
+  for (int t = 0; t < cfg.tasks; ++t) {
+    Task task;
+    task.id = t;
+    std::vector<int32_t> train_rows, test_rows;
+    if (cfg.kind == "split") {
+      train_rows = rows_with_labels(tr, 2 * t, 2 * t + 2);
+      test_rows = rows_with_labels(*data.test, 2 * t, 2 * t + 2);
+      task.name = "classes " + std::to_string(2 * t) + "," + std::to_string(2 * t + 1);
+      if (cfg.il == "task") {
+        task.class_mask.assign(classes, 0);
+        task.class_mask[2 * t] = task.class_mask[2 * t + 1] = 1;
+      }
+    } else {
+      train_rows.resize(tr.n);
+      test_rows.resize(data.test->n);
+      std::iota(train_rows.begin(), train_rows.end(), 0);
+      std::iota(test_rows.begin(), test_rows.end(), 0);
+      if (cfg.kind == "permuted") {
+        task.name = t == 0 ? "original" : "permutation " + std::to_string(t);
+        if (t > 0) {
+          task.pixel_map.resize(tr.dim);
+          std::iota(task.pixel_map.begin(), task.pixel_map.end(), 0);
+          Rng perm = Rng::derive(cfg.seed, 0x9E2, t);
+          perm.shuffle(task.pixel_map);
+        }
+      } else {
+        const double step = cfg.rotation_step != 0.0 ? cfg.rotation_step : 180.0 / cfg.tasks;
+        task.name = "rotated " + std::to_string(int(std::lround(t * step))) + " deg";
+        if (t > 0) task.pixel_map = rotation_map(tr.rows, tr.cols, t * step);
+      }
+    }
+    task.train_rows = pick_rows(std::move(train_rows), cfg.train_per_task, Rng::derive(cfg.seed, 0x5B5, 0, t),
+                                "--train-per-task", t, "training");
+    task.test_rows = pick_rows(std::move(test_rows), cfg.test_per_task, Rng::derive(cfg.seed, 0x5B5, 1, t),
+                               "--test-per-task", t, "test");
+    if (task.train_rows.empty() || task.test_rows.empty())
+      fail("{}: task {} ({}) has no {} samples; the data set lacks its classes", data.name, t + 1, task.name,
+           task.train_rows.empty() ? "training" : "test");
+    task.train = data.train;
+    task.test = data.test;
+    s.tasks.push_back(std::move(task));
+  }
+  return s;
+}
+
+}  // namespace clb

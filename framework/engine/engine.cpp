@@ -1,0 +1,34 @@
+#include "framework/engine/engine.h"
+
+#include "framework/core/error.h"
+
+namespace clb {
+
+std::unique_ptr<Engine> make_engine(Backend& be, const std::vector<Task>& tasks, const Mlp& init,
+                                    const EngineConfig& cfg, EngineKind kind) {
+  if (kind == EngineKind::kAuto) kind = be.host_memory() ? EngineKind::kHost : EngineKind::kResident;
+  if (kind == EngineKind::kHost) {
+    CLB_ASSERT(be.host_memory());
+    return make_host_engine(be, tasks, init, cfg);
+  }
+  return make_resident_engine(be, tasks, init, cfg);
+}
+
+EwcUpdateArgs update_args(const EngineConfig& cfg, int64_t n, float* theta, const float* grad, const float* fisher,
+                          const float* anchor, float* m, float* v) {
+  EwcUpdateArgs u;
+  u.theta = theta, u.grad = grad, u.fisher = fisher, u.anchor = anchor, u.m = m, u.v = v;
+  u.n = n;
+  u.opt = cfg.optimizer;
+  u.lr = cfg.lr;
+  u.lambda = cfg.lambda;
+  u.momentum = cfg.momentum;
+  return u;
+}
+
+std::vector<float> fisher_on(Backend& be, const std::vector<Task>& tasks, const Mlp& model,
+                             const std::vector<SampleRef>& refs, const FisherConfig& cfg, FisherStats* stats) {
+  return make_engine(be, tasks, model, EngineConfig{})->fisher(refs, cfg, stats);
+}
+
+}  // namespace clb

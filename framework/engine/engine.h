@@ -1,0 +1,95 @@
+#pragma once
+// The engine: where a run's parameters, optimizer state, penalty and data live, and how the
+// harness's passes (training steps, evaluation, Fisher) run there.
+//   host      host memory, the CPU backend, minibatches gathered per step and data parallelism
+//             across the cores (framework/model/data_parallel.h): the reference path.
+//   resident  everything in backend memory (device memory for CUDA): data sets uploaded once,
+//             minibatches gathered there, the full-batch training step recorded once and
+//             replayed (a CUDA graph), losses and accuracy counts read back only when asked for.
+//             It runs on any backend; on the CPU the tests use it to check it against `host`.
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "framework/backend/backend.h"
+#include "framework/consolidation/fisher.h"
+#include "framework/model/mlp.h"
+#include "framework/consolidation/quadratic_penalty.h"
+#include "framework/data/task.h"
+
+namespace clb {
+
+// How a training step uses extra rows beside its batch (a strategy's replay memory supplies them):
+//   join     the rows join the step's batch (one mean loss over both): experience replay
+//   project  their gradient g_ref is a direction the step may not oppose: if the batch's gradient g
+//            has g . g_ref < 0, the step uses g - (g . g_ref / g_ref . g_ref) g_ref instead (A-GEM,
+//            framework/consolidation/agem_projection.h)
+enum class MemoryRowsUse { kJoin, kProject };
+
+struct EngineConfig {
+  Optimizer optimizer = Optimizer::kSgd;
+  float lr = 0.01f, momentum = 0.9f;
+  float lambda = 0.0f;      // penalty strength
+  int batch = 128;          // largest training minibatch
+  int eval_batch = 1000;    // rows per evaluation pass
+  bool record_steps = true;  // resident: replay a recorded full-batch step
+  int memory_batch = 0;      // most rows a step takes from the replay memory
+  bool track_path = false;   // keep SI's path integral (take_path_integral)
+};
+
+// SI's path integral since the last take: omega_k = -sum over the steps of g_k * (change of
+// theta_k), g the step's gradient of the loss (penalty not included), and the parameters when the
+// sum started.
+struct PathIntegral {
+  std::vector<float> omega, theta_start;
+};
+
+class Engine {
+ public:
+  virtual ~Engine() = default;
+  virtual std::string name() const = 0;
+  // Starts a task: optimizer state and Adam's step count back to zero.
+  virtual void begin_task() = 0;
+  // The penalty the following updates fuse in (null: none). The engine copies what it needs.
+  virtual void set_penalty(const QuadraticPenalty* penalty) = 0;
+  // The order the following train_next calls walk through (one epoch).
+  virtual void set_order(const std::vector<SampleRef>& train_refs) = 0;
+  // One training step on the next B samples of the order.
+  virtual void train_next(int B) = 0;
+  // The same step with `memory`, extra rows in host memory (at most EngineConfig::memory_batch of
+  // them), used as `use` says.
+  virtual void train_next_with_memory(int B, const Batch& memory, MemoryRowsUse use) = 0;
+  // Mean minibatch losses of the steps since the last call, in order; waits for them.
+  virtual std::vector<double> take_losses() = 0;
+  // Accuracy on each listed task's test set, in the order given; adds the samples seen.
+  virtual std::vector<double> evaluate(const std::vector<int>& tasks, int64_t* samples) = 0;
+  // The current parameters (Mlp::params layout).
+  virtual void read_params(std::vector<float>& params) = 0;
+  // The path integral so far (EngineConfig::track_path), and a new one started from here.
+  virtual PathIntegral take_path_integral() = 0;
+  // Diagonal Fisher of the current parameters over training samples `refs` (framework/consolidation/fisher.h).
+  virtual std::vector<float> fisher(const std::vector<SampleRef>& refs, const FisherConfig& cfg,
+                                    FisherStats* stats) = 0;
+};
+
+enum class EngineKind { kAuto, kHost, kResident };  // auto: host for the CPU backend, else resident
+
+std::unique_ptr<Engine> make_engine(Backend& be, const std::vector<Task>& tasks, const Mlp& init,
+                                    const EngineConfig& cfg, EngineKind kind = EngineKind::kAuto);
+
+// The update an engine's training step applies (Backend::ewc_update), its step count aside;
+// fisher/anchor null: no penalty; m/v null where the optimizer keeps no such state.
+EwcUpdateArgs update_args(const EngineConfig& cfg, int64_t n, float* theta, const float* grad, const float* fisher,
+                          const float* anchor, float* m, float* v);
+
+// The Fisher of `model` over `refs`, computed where `be` keeps its data (an engine made for it).
+std::vector<float> fisher_on(Backend& be, const std::vector<Task>& tasks, const Mlp& model,
+                             const std::vector<SampleRef>& refs, const FisherConfig& cfg, FisherStats* stats);
+
+std::unique_ptr<Engine> make_host_engine(Backend& be, const std::vector<Task>& tasks, const Mlp& init,
+                                         const EngineConfig& cfg);
+std::unique_ptr<Engine> make_resident_engine(Backend& be, const std::vector<Task>& tasks, const Mlp& init,
+                                             const EngineConfig& cfg);
+
+}  // namespace clb

@@ -1,0 +1,142 @@
+// The host engine: the harness's passes on host memory with the CPU's data parallelism.
+#include <algorithm>
+#include <utility>
+
+#include "framework/consolidation/agem_projection.h"
+#include "framework/model/data_parallel.h"
+#include "framework/engine/engine.h"
+#include "framework/core/error.h"
+#include "framework/model/evaluate.h"
+
+namespace clb {
+
+namespace {
+
+class HostEngine final : public Engine {
+ public:
+  HostEngine(Backend& be, const std::vector<Task>& tasks, const Mlp& init, const EngineConfig& cfg)
+      : be_(be), tasks_(tasks), cfg_(cfg), model_(init), grad_(size_t(init.arch.num_params())),
+        pw_(init.arch, cfg.batch + cfg.memory_batch, shards_for(be, cfg.batch + cfg.memory_batch)) {
+    const int64_t P = init.arch.num_params();
+    if (cfg.optimizer != Optimizer::kSgd) m1_.resize(P);
+    if (cfg.optimizer == Optimizer::kAdam) m2_.resize(P);
+    if (cfg.memory_batch > 0) grad_ref_.resize(size_t(P));
+    if (cfg.track_path) path_.theta_start = init.params, path_.omega.assign(size_t(P), 0.0f);
+  }
+  std::string name() const override { return "host"; }
+
+  void begin_task() override {
+    std::fill(m1_.begin(), m1_.end(), 0.0f);
+    std::fill(m2_.begin(), m2_.end(), 0.0f);
+    step_ = 0;
+  }
+  void set_penalty(const QuadraticPenalty* p) override {
+    penalty_ = p ? *p : QuadraticPenalty();
+    has_penalty_ = p != nullptr;
+  }
+  void set_order(const std::vector<SampleRef>& refs) override {
+    order_ = refs;
+    next_ = 0;
+  }
+  void train_next(int B) override {
+    gather_next(B);
+    tracked([&] { losses_.push_back(train_step(be_, model_, buf_.batch, pw_, next_update())); });
+  }
+  void train_next_with_memory(int B, const Batch& memory, MemoryRowsUse use) override {
+    CLB_ASSERT(memory.B > 0 && memory.B <= cfg_.memory_batch);
+    gather_next(B);
+    if (use == MemoryRowsUse::kJoin) {
+      tracked([&] { losses_.push_back(train_step(be_, model_, joined(buf_.batch, memory), pw_, next_update())); });
+      return;
+    }
+    // A-GEM: the memory's gradient, the batch's, the projection, then the (fused) update.
+    tracked([&] {
+      compute_gradients(be_, model_, memory, pw_, grad_ref_.data());
+      losses_.push_back(compute_gradients(be_, model_, buf_.batch, pw_, grad_.data()));
+      agem_project(grad_.data(), grad_ref_.data(), int64_t(grad_.size()));
+      be_.ewc_update(next_update());
+    });
+  }
+  PathIntegral take_path_integral() override {
+    CLB_ASSERT(cfg_.track_path);
+    PathIntegral fresh;
+    fresh.omega.assign(model_.params.size(), 0.0f);
+    fresh.theta_start = model_.params;
+    return std::exchange(path_, std::move(fresh));
+  }
+  std::vector<double> take_losses() override { return std::exchange(losses_, {}); }
+  std::vector<double> evaluate(const std::vector<int>& tasks, int64_t* samples) override {
+    std::vector<double> acc;
+    for (int t : tasks) acc.push_back(clb::evaluate(be_, model_, tasks_, t, cfg_.eval_batch, samples));
+    return acc;
+  }
+  void read_params(std::vector<float>& params) override { params = model_.params; }
+  std::vector<float> fisher(const std::vector<SampleRef>& refs, const FisherConfig& cfg, FisherStats* stats) override {
+    return compute_fisher(be_, model_, tasks_, refs, cfg, stats);
+  }
+
+ private:
+  // Runs a step; with SI's tracking on, adds -g * (change of theta) to the path integral (grad_
+  // holds the step's loss gradient afterwards, penalty not included).
+  template <class Step>
+  void tracked(Step step) {
+    if (!cfg_.track_path) return step();
+    before_ = model_.params;
+    step();
+    for (size_t k = 0; k < before_.size(); ++k) path_.omega[k] -= grad_[k] * (model_.params[k] - before_[k]);
+  }
+  void gather_next(int B) {
+    CLB_ASSERT(B > 0 && B <= cfg_.batch && next_ + B <= order_.size());
+    gather(tasks_, Split::kTrain, order_.data() + next_, B, model_.arch.num_outputs(), buf_);
+    next_ += B;
+  }
+  // The update of the next step: the optimizer's state, the penalty, the step count.
+  EwcUpdateArgs next_update() {
+    EwcUpdateArgs u = update_args(cfg_, model_.arch.num_params(), model_.params.data(), grad_.data(),
+                                  has_penalty_ ? penalty_.weight() : nullptr,
+                                  has_penalty_ ? penalty_.anchor() : nullptr, m1_.empty() ? nullptr : m1_.data(),
+                                  m2_.empty() ? nullptr : m2_.data());
+    u.step = ++step_;
+    return u;
+  }
+  // The rows of a and then of b as one batch (class masks: all-allowed rows where one side has none).
+  const Batch& joined(const Batch& a, const Batch& b) {
+    const int dim = model_.arch.input_dim(), C = model_.arch.num_outputs(), n = a.B + b.B;
+    mix_.x.assign(a.x, a.x + size_t(a.B) * dim);
+    mix_.x.insert(mix_.x.end(), b.x, b.x + size_t(b.B) * dim);
+    mix_.y.assign(a.y, a.y + a.B);
+    mix_.y.insert(mix_.y.end(), b.y, b.y + b.B);
+    mix_.mask.clear();
+    if (a.class_mask || b.class_mask) {
+      mix_.mask.assign(size_t(n) * C, 1);
+      if (a.class_mask) std::copy(a.class_mask, a.class_mask + size_t(a.B) * C, mix_.mask.begin());
+      if (b.class_mask) std::copy(b.class_mask, b.class_mask + size_t(b.B) * C, mix_.mask.begin() + size_t(a.B) * C);
+    }
+    mix_.batch = Batch{mix_.x.data(), mix_.y.data(), mix_.mask.empty() ? nullptr : mix_.mask.data(), n};
+    return mix_.batch;
+  }
+
+  Backend& be_;
+  const std::vector<Task>& tasks_;
+  EngineConfig cfg_;
+  Mlp model_;
+  std::vector<float> grad_, m1_, m2_, grad_ref_, before_;
+  PathIntegral path_;
+  ParallelWorkspace pw_;
+  BatchBuffers buf_, mix_;
+  QuadraticPenalty penalty_;
+  bool has_penalty_ = false;
+  std::vector<SampleRef> order_;
+  size_t next_ = 0;
+  int64_t step_ = 0;
+  std::vector<double> losses_;
+};
+
+}  // namespace
+
+std::unique_ptr<Engine> make_host_engine(Backend& be, const std::vector<Task>& tasks, const Mlp& init,
+                                         const EngineConfig& cfg) {
+  return std::make_unique<HostEngine>(be, tasks, init, cfg);
+}
+
+}  // namespace clb

@@ -1,0 +1,375 @@
+// The resident engine (framework/engine/engine.h): parameters, optimizer state, penalty, data sets and
+// minibatch orders in backend memory. A training step is gather -> forward -> backward ->
+// fused penalty + optimizer update -> loss bookkeeping, with no host round trip; its varying
+// inputs (where the minibatch starts, Adam's step) are StepCounters in backend memory, so the
+// full-batch step is recorded once per penalty and replayed (a CUDA graph on the device).
+#include <algorithm>
+#include <chrono>
+#include <cstddef>
+#include <map>
+#include <utility>
+
+#include "framework/backend/backend_array.h"
+#include "framework/engine/engine.h"
+#include "framework/core/error.h"
+#include "framework/model/mlp_passes.h"
+
+namespace clb {
+
+namespace {
+
+// PassBuffers backed by backend memory.
+class ResidentPass {
+ public:
+  ResidentPass(Backend& be, const MlpArch& arch, int rows, int K = 1) {
+    const int L = arch.num_layers();
+    act_.emplace_back();
+    delta_.emplace_back();
+    for (int l = 0; l < L; ++l) {
+      act_.emplace_back(be, size_t(rows) * arch.out(l));
+      delta_.emplace_back(be, size_t(rows) * K * arch.out(l));
+    }
+    probs_ = BackendArray<float>(be, size_t(rows) * arch.num_outputs());
+    loss_ = BackendArray<float>(be, size_t(rows));
+    argmax_ = BackendArray<int32_t>(be, size_t(rows));
+    for (auto& a : act_) view.act.push_back(a.data());
+    for (auto& d : delta_) view.delta.push_back(d.data());
+    view.probs = probs_.data(), view.loss = loss_.data(), view.argmax = argmax_.data();
+    view.max_rows = rows, view.rows_per_sample = K;
+  }
+  PassBuffers view;
+
+ private:
+  std::vector<BackendArray<float>> act_, delta_;
+  BackendArray<float> probs_, loss_;
+  BackendArray<int32_t> argmax_;
+};
+
+// One minibatch's inputs in backend memory.
+struct ResidentBatch {
+  ResidentBatch(Backend& be, int rows, int dim, int C, bool masked)
+      : x(be, size_t(rows) * dim), y(be, size_t(rows)), mask(be, masked ? size_t(rows) * C : 0) {}
+  Batch batch(int B) const { return Batch{x.data(), y.data(), mask.empty() ? nullptr : mask.data(), B}; }
+  BackendArray<float> x;
+  BackendArray<int32_t> y;
+  BackendArray<uint8_t> mask;
+};
+
+// Sample lists (table row, task) in backend memory.
+struct ResidentRefs {
+  BackendArray<int32_t> rows, tasks;
+  void upload(Backend& be, const std::vector<int32_t>& r, const std::vector<int32_t>& t) {
+    if (rows.size() < r.size()) rows = BackendArray<int32_t>(be, r.size()), tasks = BackendArray<int32_t>(be, r.size());
+    rows.upload(r);
+    tasks.upload(t);
+  }
+};
+
+constexpr int kLossLog = 1024;  // steps between forced reads of the loss log
+
+class ResidentEngine final : public Engine {
+ public:
+  ResidentEngine(Backend& be, const std::vector<Task>& tasks, const Mlp& init, const EngineConfig& cfg)
+      : be_(be), tasks_(tasks), cfg_(cfg), arch_(init.arch), P_(init.arch.num_params()),
+        C_(init.arch.num_outputs()), dim_(init.arch.input_dim()) {
+    upload_data();
+    params_ = BackendArray<float>(be, init.params);
+    grad_ = BackendArray<float>(be, size_t(P_));
+    if (cfg.optimizer != Optimizer::kSgd) m1_ = BackendArray<float>(be, size_t(P_));
+    if (cfg.optimizer == Optimizer::kAdam) m2_ = BackendArray<float>(be, size_t(P_));
+    train_pass_ = std::make_unique<ResidentPass>(be, arch_, cfg.batch);
+    train_batch_ = std::make_unique<ResidentBatch>(be, cfg.batch, dim_, C_, !masks_.empty());
+    counters_ = BackendArray<StepCounters>(be, std::vector<StepCounters>(1));
+    loss_log_ = BackendArray<double>(be, size_t(kLossLog));
+  }
+  std::string name() const override { return "resident"; }
+
+  void begin_task() override {
+    m1_.zero();
+    m2_.zero();
+    set_counter(offsetof(StepCounters, steps_done), 0);
+  }
+
+  void set_penalty(const QuadraticPenalty* p) override {
+    recorded_.reset();  // the recorded step's update arguments name the penalty arrays
+    has_penalty_ = p != nullptr;
+    if (!p) return;
+    CLB_ASSERT(p->num_params() == P_);
+    if (weight_.empty()) weight_ = BackendArray<float>(be_, size_t(P_)), anchor_ = BackendArray<float>(be_, size_t(P_));
+    weight_.upload(p->weight(), size_t(P_));
+    anchor_.upload(p->anchor(), size_t(P_));
+  }
+
+  void set_order(const std::vector<SampleRef>& refs) override {
+    std::vector<int32_t> rows, task_of;
+    table_rows(refs, Split::kTrain, rows, task_of);
+    // A larger order reallocates the arrays the recorded step reads.
+    if (order_.rows.size() < rows.size()) recorded_.reset();
+    order_.upload(be_, rows, task_of);
+    order_size_ = int64_t(refs.size());
+    next_ = 0;
+    set_counter(offsetof(StepCounters, offset), 0);
+  }
+
+  // Refused when the engine is made (make_resident_engine); never reached.
+  PathIntegral take_path_integral() override { fail("internal error: the resident engine keeps no path integral"); }
+  void train_next_with_memory(int, const Batch&, MemoryRowsUse) override {
+    fail("internal error: the resident engine has no replay memory");
+  }
+  void train_next(int B) override {
+    CLB_ASSERT(B > 0 && B <= cfg_.batch && next_ + B <= order_size_);
+    if (pending_ == kLossLog) flush_losses();
+    if (B == cfg_.batch && cfg_.record_steps) {
+      if (!recorded_) recorded_ = be_.record([this] { enqueue_step(cfg_.batch); });
+      recorded_->replay();
+    } else {
+      enqueue_step(B);
+    }
+    next_ += B;
+    ++pending_;
+  }
+
+  std::vector<double> take_losses() override {
+    flush_losses();
+    return std::exchange(losses_, {});
+  }
+
+  std::vector<double> evaluate(const std::vector<int>& tasks, int64_t* samples) override {
+    const int T = int(tasks_.size());
+    if (!eval_pass_) {
+      eval_pass_ = std::make_unique<ResidentPass>(be_, arch_, cfg_.eval_batch);
+      eval_batch_ = std::make_unique<ResidentBatch>(be_, cfg_.eval_batch, dim_, C_, !masks_.empty());
+      hits_ = BackendArray<int64_t>(be_, size_t(T));
+    }
+    hits_.zero();
+    // Consecutive tasks' test sets lie next to each other in eval_: one sweep covers them all.
+    for (size_t k = 0; k < tasks.size();) {
+      size_t e = k + 1;
+      while (e < tasks.size() && tasks[e] == tasks[e - 1] + 1) ++e;
+      sweep_test_sets(eval_begin_[tasks[k]], eval_begin_[tasks[e - 1] + 1]);
+      k = e;
+    }
+    const std::vector<int64_t> hits = hits_.download();
+    std::vector<double> acc;
+    for (int t : tasks) {
+      const int64_t n = eval_begin_[t + 1] - eval_begin_[t];
+      acc.push_back(n > 0 ? double(hits[t]) / double(n) : 0.0);
+      if (samples) *samples += n;
+    }
+    return acc;
+  }
+
+  void read_params(std::vector<float>& params) override { params = params_.download(); }
+
+  std::vector<float> fisher(const std::vector<SampleRef>& refs, const FisherConfig& cfg, FisherStats* stats) override {
+    if (refs.empty()) fail("Fisher: no samples to compute it on (is the task's training set empty?)");
+    if (cfg.estimator == FisherEstimator::kBatch)
+      fail("--fisher batch: the minibatch-mean estimator (a comparison with Avalanche) runs on --backend cpu only; "
+           "use empirical, sampled or exact here");
+    check_fisher_config(cfg);
+    const auto t0 = std::chrono::steady_clock::now();
+    const int64_t N = int64_t(refs.size());
+    const int K = fisher_rows_per_sample(cfg, C_), rows = fisher_pass_samples(cfg, K), L = arch_.num_layers();
+    ResidentRefs dev_refs;
+    std::vector<int32_t> table_row, task_of;
+    table_rows(refs, Split::kTrain, table_row, task_of);
+    dev_refs.upload(be_, table_row, task_of);
+    ResidentPass pass(be_, arch_, rows, K);
+    ResidentBatch in(be_, rows, dim_, C_, !masks_.empty());
+    BackendArray<float> F(be_, size_t(P_));
+    F.zero();
+    std::vector<float> probs(size_t(rows) * C_), delta(size_t(rows) * K * C_);
+    std::vector<int32_t> y(rows);
+    std::vector<uint8_t> mask(masks_.empty() ? 0 : size_t(rows) * C_);
+    const float scale = float(1.0 / double(N));
+    for (int64_t start = 0; start < N; start += rows) {
+      const int B = int(std::min<int64_t>(rows, N - start));
+      gather_into(dev_refs, start, B, in);
+      const Batch b = in.batch(B);
+      forward(be_, view(), b, pass.view);
+      // The output deltas are made on the host from the probabilities, with the CPU path's code
+      // and random streams: the same label draws on every backend.
+      be_.copy_out(probs.data(), pass.view.probs, sizeof(float) * size_t(B) * C_);
+      be_.copy_out(y.data(), in.y.data(), sizeof(int32_t) * size_t(B));
+      if (!mask.empty()) be_.copy_out(mask.data(), in.mask.data(), size_t(B) * C_);
+      fisher_output_deltas(cfg, start, probs.data(), y.data(), mask.empty() ? nullptr : mask.data(), B, C_, K,
+                           delta.data());
+      be_.copy_in(pass.view.delta[L], delta.data(), sizeof(float) * size_t(B) * K * C_);
+      backprop_and_accumulate(be_, view(), b, pass.view, K, scale, F.data());
+    }
+    std::vector<float> out = F.download();
+    if (stats) {
+      stats->samples = N;
+      stats->seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+      stats->trace = 0;
+      for (float f : out) stats->trace += f;
+    }
+    return out;
+  }
+
+ private:
+  ModelView view() const { return {&arch_, params_.data()}; }
+
+  // Every data set the tasks use, stacked into one feature table; per task its splits' first rows.
+  void upload_data() {
+    std::map<const Dataset*, int64_t> base;
+    int64_t total = 0;
+    for (const Task& t : tasks_)
+      for (const Dataset* d : {t.train.get(), t.test.get()})
+        if (base.emplace(d, total).second) {
+          if (d->dim != dim_) fail("{}: {} features per sample, the model takes {}", d->source, d->dim, dim_);
+          total += d->n;
+        }
+    if (total > INT32_MAX) fail("the data sets hold {} samples together; the resident engine indexes at most {}", total, INT32_MAX);
+    table_ = BackendArray<float>(be_, size_t(total) * dim_);
+    labels_ = BackendArray<int32_t>(be_, size_t(total));
+    for (const auto& [d, b] : base) {
+      table_.upload(d->x, size_t(b) * dim_);
+      labels_.upload(d->y, size_t(b));
+    }
+    const int T = int(tasks_.size());
+    bool any_map = false, any_mask = false;
+    for (const Task& t : tasks_) {
+      train_base_.push_back(int32_t(base[t.train.get()]));
+      test_base_.push_back(int32_t(base[t.test.get()]));
+      any_map |= !t.pixel_map.empty();
+      any_mask |= !t.class_mask.empty();
+    }
+    if (any_map) {
+      std::vector<int32_t> maps(size_t(T) * dim_);
+      for (int t = 0; t < T; ++t)
+        for (int j = 0; j < dim_; ++j) maps[size_t(t) * dim_ + j] = tasks_[t].pixel_map.empty() ? j : tasks_[t].pixel_map[j];
+      maps_ = BackendArray<int32_t>(be_, maps);
+    }
+    if (any_mask) {  // as framework/data/task.cpp's gather: outputs beyond a task's mask stay masked out
+      std::vector<uint8_t> masks(size_t(T) * C_);
+      for (int t = 0; t < T; ++t) {
+        const auto& cm = tasks_[t].class_mask;
+        uint8_t* m = masks.data() + size_t(t) * C_;
+        std::fill(m, m + C_, uint8_t(cm.empty() ? 1 : 0));
+        std::copy_n(cm.begin(), std::min<size_t>(cm.size(), C_), m);
+      }
+      masks_ = BackendArray<uint8_t>(be_, masks);
+    }
+    // Every task's test set, task after task: evaluation sweeps ranges of it.
+    std::vector<int32_t> rows, task_of;
+    eval_begin_.push_back(0);
+    for (int t = 0; t < T; ++t) {
+      for (int32_t r : tasks_[t].test_rows) rows.push_back(test_base_[t] + r), task_of.push_back(t);
+      eval_begin_.push_back(int64_t(rows.size()));
+    }
+    eval_.upload(be_, rows, task_of);
+  }
+
+  void table_rows(const std::vector<SampleRef>& refs, Split split, std::vector<int32_t>& rows,
+                  std::vector<int32_t>& task_of) const {
+    const auto& base = split == Split::kTrain ? train_base_ : test_base_;
+    rows.resize(refs.size());
+    task_of.resize(refs.size());
+    for (size_t i = 0; i < refs.size(); ++i) rows[i] = base[refs[i].task] + refs[i].row, task_of[i] = refs[i].task;
+  }
+
+  GatherArgs gather_args(const int32_t* rows, const int32_t* task_of, const int64_t* offset, int B,
+                         ResidentBatch& out) const {
+    GatherArgs g;
+    g.table = table_.data(), g.labels = labels_.data();
+    g.rows = rows, g.tasks = task_of, g.offset = offset;
+    g.pixel_maps = maps_.empty() ? nullptr : maps_.data();
+    g.class_masks = masks_.empty() ? nullptr : masks_.data();
+    g.x = out.x.data(), g.y = out.y.data(), g.mask = out.mask.empty() ? nullptr : out.mask.data();
+    g.B = B, g.dim = dim_, g.C = C_;
+    return g;
+  }
+  void gather_into(const ResidentRefs& refs, int64_t start, int B, ResidentBatch& out) {
+    be_.gather(gather_args(refs.rows.data() + start, refs.tasks.data() + start, nullptr, B, out));
+  }
+
+  // The training step. Everything that changes from step to step is read from counters_.
+  void enqueue_step(int B) {
+    StepCounters* c = counters_.data();
+    be_.gather(gather_args(order_.rows.data(), order_.tasks.data(), &c->offset, B, *train_batch_));
+    const Batch b = train_batch_->batch(B);
+    gradients(be_, view(), b, train_pass_->view, grad_.data(), 1.0f / float(B));
+    EwcUpdateArgs u = update_args(cfg_, P_, params_.data(), grad_.data(), has_penalty_ ? weight_.data() : nullptr,
+                                  has_penalty_ ? anchor_.data() : nullptr, m1_.empty() ? nullptr : m1_.data(),
+                                  m2_.empty() ? nullptr : m2_.data());
+    u.steps_done = &c->steps_done;
+    be_.ewc_update(u);
+    AdvanceStepArgs a;
+    a.counters = c;
+    a.loss = train_pass_->view.loss;
+    a.loss_log = loss_log_.data();
+    a.B = B;
+    be_.advance_step(a);
+  }
+
+  void sweep_test_sets(int64_t begin, int64_t end) {
+    for (int64_t start = begin; start < end; start += cfg_.eval_batch) {
+      const int B = int(std::min<int64_t>(cfg_.eval_batch, end - start));
+      gather_into(eval_, start, B, *eval_batch_);
+      Batch b = eval_batch_->batch(B);
+      b.y = nullptr;  // inference: argmax only
+      forward(be_, view(), b, eval_pass_->view);
+      CountCorrectArgs cc;
+      cc.argmax = eval_pass_->view.argmax;
+      cc.labels = eval_batch_->y.data();
+      cc.groups = eval_.tasks.data() + start;
+      cc.hits = hits_.data();
+      cc.B = B;
+      be_.count_correct(cc);
+    }
+  }
+
+  void set_counter(size_t field, int64_t value) {
+    be_.copy_in(reinterpret_cast<char*>(counters_.data()) + field, &value, sizeof(value));
+  }
+
+  void flush_losses() {
+    if (pending_ == 0) return;
+    const size_t n = losses_.size();
+    losses_.resize(n + size_t(pending_));
+    be_.copy_out(losses_.data() + n, loss_log_.data(), sizeof(double) * size_t(pending_));
+    set_counter(offsetof(StepCounters, logged), 0);
+    pending_ = 0;
+  }
+
+  Backend& be_;
+  const std::vector<Task>& tasks_;
+  EngineConfig cfg_;
+  MlpArch arch_;
+  int64_t P_;
+  int C_, dim_;
+  BackendArray<float> table_;
+  BackendArray<int32_t> labels_, maps_;
+  BackendArray<uint8_t> masks_;
+  std::vector<int32_t> train_base_, test_base_;
+  ResidentRefs eval_, order_;
+  std::vector<int64_t> eval_begin_;  // (T + 1) task t's test samples are eval_[eval_begin_[t], eval_begin_[t+1])
+  BackendArray<float> params_, grad_, m1_, m2_, weight_, anchor_;
+  bool has_penalty_ = false;
+  std::unique_ptr<ResidentPass> train_pass_, eval_pass_;
+  std::unique_ptr<ResidentBatch> train_batch_, eval_batch_;
+  BackendArray<StepCounters> counters_;
+  BackendArray<double> loss_log_;
+  BackendArray<int64_t> hits_;
+  std::unique_ptr<Recording> recorded_;
+  int64_t order_size_ = 0, next_ = 0;
+  int pending_ = 0;
+  std::vector<double> losses_;
+};
+
+}  // namespace
+
+std::unique_ptr<Engine> make_resident_engine(Backend& be, const std::vector<Task>& tasks, const Mlp& init,
+                                             const EngineConfig& cfg) {
+  // Said before any work: replay and SI need per-step host work this engine does not do yet.
+  if (cfg.memory_batch > 0)
+    fail("strategies that train with replay memory rows run on the CPU engine for now: use --backend cpu (the "
+         "resident engine, which --backend cuda uses, has no replay memory yet)");
+  if (cfg.track_path)
+    fail("strategies that keep the loss's path integral run on the CPU engine for now: use --backend cpu (the "
+         "resident engine, which --backend cuda uses, keeps no path integral yet)");
+  return std::make_unique<ResidentEngine>(be, tasks, init, cfg);
+}
+
+}  // namespace clb

@@ -1,0 +1,158 @@
+#include "framework/harness/report.h"
+
+#include <cmath>
+#include <map>
+
+#include <fmt/format.h>
+
+namespace clb {
+
+namespace {
+
+// Strategies in first-seen order, each with its runs (one per seed).
+std::vector<std::pair<std::string, std::vector<const RunResult*>>> by_strategy(const std::vector<RunResult>& runs) {
+  std::vector<std::pair<std::string, std::vector<const RunResult*>>> groups;
+  for (const auto& r : runs) {
+    auto it = std::find_if(groups.begin(), groups.end(), [&](auto& g) { return g.first == r.strategy; });
+    if (it == groups.end()) it = groups.insert(groups.end(), {r.strategy, {}});
+    it->second.push_back(&r);
+  }
+  return groups;
+}
+
+// "85.3" or "85.3 ± 0.4" in percentage points; "n/a" where undefined (one task).
+template <typename Get>
+std::string pct(const std::vector<const RunResult*>& rs, Get get) {
+  std::vector<double> v;
+  for (auto* r : rs) v.push_back(get(*r));
+  if (std::isnan(v[0])) return "n/a";
+  const MeanStd ms = mean_std(v);
+  if (rs.size() == 1) return fmt::format("{:.1f}", 100 * ms.mean);
+  return fmt::format("{:.1f} ± {:.1f}", 100 * ms.mean, 100 * ms.std);
+}
+
+template <typename Get>
+double mean_of(const std::vector<const RunResult*>& rs, Get get) {
+  double s = 0;
+  for (auto* r : rs) s += get(*r) / double(rs.size());
+  return s;
+}
+
+nlohmann::json number_or_null(double v) { return std::isfinite(v) ? nlohmann::json(v) : nlohmann::json(nullptr); }
+
+}  // namespace
+
+std::string markdown_summary(const std::vector<RunResult>& runs, int64_t fisher_samples) {
+  std::string s =
+      "| strategy | ACC % | BWT % | FWT % | forgetting % | LCA % | train samples/s | Fisher samples/s | Fisher "
+      "| tr(F) | λ |\n|---|---|---|---|---|---|---|---|---|---|---|\n";
+  for (const auto& [name, rs] : by_strategy(runs)) {
+    const bool has_fisher = mean_of(rs, [](auto& r) { return double(r.fisher_samples); }) > 0;
+    const bool has_penalty = mean_of(rs, [](auto& r) { return r.penalty_trace; }) > 0;
+    const std::string n = fisher_samples > 0 ? std::to_string(fisher_samples) : "all";
+    s += fmt::format("| {} | {} | {} | {} | {} | {} | {:.0f} | {} | {} | {} | {} |\n", name,
+                     pct(rs, [](auto& r) { return r.metrics.acc; }), pct(rs, [](auto& r) { return r.metrics.bwt; }),
+                     pct(rs, [](auto& r) { return r.metrics.fwt; }),
+                     pct(rs, [](auto& r) { return r.metrics.forgetting; }),
+                     pct(rs, [](auto& r) { return r.metrics.lca; }),
+                     mean_of(rs, [](auto& r) { return r.train_samples_per_s(); }),
+                     has_fisher ? fmt::format("{:.0f}", mean_of(rs, [](auto& r) { return r.fisher_samples_per_s(); }))
+                                : "-",
+                     has_fisher ? fmt::format("{}, N={}", rs[0]->importance, n) : "-",
+                     has_penalty ? fmt::format("{:.4g}", mean_of(rs, [](auto& r) { return r.penalty_trace; })) : "-",
+                     has_penalty ? fmt::format("{:g}", rs[0]->lambda) : "-");
+  }
+  return s;
+}
+
+std::string markdown_costs(const std::vector<RunResult>& runs) {
+  std::string s =
+      "\n| strategy | train s | Fisher s | eval s | eval samples/s | state held MiB |\n|---|---|---|---|---|---|\n";
+  for (const auto& [name, rs] : by_strategy(runs))
+    s += fmt::format("| {} | {:.1f} | {:.1f} | {:.1f} | {:.0f} | {:.2f} |\n", name,
+                     mean_of(rs, [](auto& r) { return r.train_seconds; }),
+                     mean_of(rs, [](auto& r) { return r.fisher_seconds; }),
+                     mean_of(rs, [](auto& r) { return r.eval_seconds; }),
+                     mean_of(rs, [](auto& r) { return r.eval_samples_per_s(); }),
+                     mean_of(rs, [](auto& r) { return double(r.strategy_bytes); }) / (1024.0 * 1024.0));
+  return s;
+}
+
+std::string markdown_acc_matrices(const std::vector<RunResult>& runs) {
+  std::string s;
+  for (const auto& [name, rs] : by_strategy(runs)) {
+    const size_t T = rs[0]->acc.size();
+    s += fmt::format("\n{}: test accuracy % on task j (columns) after training task i (rows){}\n\n| after \\ on |",
+                     name, rs.size() > 1 ? fmt::format(", mean of {} seeds", rs.size()) : "");
+    for (size_t j = 0; j < T; ++j) s += fmt::format(" {} |", j + 1);
+    s += "\n|---|";
+    for (size_t j = 0; j < T; ++j) s += "---|";
+    s += "\n| init |";
+    for (size_t j = 0; j < T; ++j) s += fmt::format(" {:.1f} |", 100 * mean_of(rs, [&](auto& r) { return r.init_acc[j]; }));
+    for (size_t i = 0; i < T; ++i) {
+      s += fmt::format("\n| {} |", i + 1);
+      for (size_t j = 0; j < T; ++j) s += fmt::format(" {:.1f} |", 100 * mean_of(rs, [&](auto& r) { return r.acc[i][j]; }));
+    }
+    s += "\n";
+  }
+  return s;
+}
+
+nlohmann::json results_json(const nlohmann::json& config, const std::vector<RunResult>& runs) {
+  nlohmann::json j;
+  j["config"] = config;
+  j["runs"] = nlohmann::json::array();
+  for (const auto& r : runs) {
+    nlohmann::json run;
+    run["strategy"] = r.strategy;
+    run["seed"] = r.seed;
+    run["acc_matrix"] = r.acc;
+    run["init_acc"] = r.init_acc;
+    run["lca_curves"] = r.lca_curves;
+    run["metrics"] = {{"acc", number_or_null(r.metrics.acc)},
+                      {"bwt", number_or_null(r.metrics.bwt)},
+                      {"fwt", number_or_null(r.metrics.fwt)},
+                      {"forgetting", number_or_null(r.metrics.forgetting)},
+                      {"lca", number_or_null(r.metrics.lca)}};
+    run["throughput"] = {{"train_samples_per_s", r.train_samples_per_s()},
+                         {"fisher_samples_per_s", r.fisher_samples_per_s()},
+                         {"eval_samples_per_s", r.eval_samples_per_s()}};
+    run["seconds"] = {{"train", r.train_seconds}, {"fisher", r.fisher_seconds}, {"eval", r.eval_seconds}};
+    run["lambda"] = r.lambda;
+    run["penalty_trace"] = r.penalty_trace;
+    run["strategy_bytes"] = r.strategy_bytes;
+    if (!r.memory.empty()) run["replay_memory"] = r.memory;
+    const DetectionReport& d = r.detection;
+    if (!d.true_boundaries.empty() || !d.detected_boundaries.empty())
+      run["boundaries"] = {{"true", d.true_boundaries},
+                           {"detected", d.detected_boundaries},
+                           {"found", d.scores.found},
+                           {"missed", d.scores.missed},
+                           {"false_alarms", d.scores.false_alarms},
+                           {"false_alarms_per_1000_batches", d.scores.false_alarms_per_1000},
+                           {"missed_per_1000_batches", d.scores.missed_per_1000},
+                           {"mean_delay_batches", d.scores.mean_delay},
+                           {"segment_true_task", d.segment_truth},
+                           {"segment_identity", d.segment_identity},
+                           {"task_id_accuracy", d.task_id_accuracy},
+                           {"heads_picked", d.heads_picked},
+                           {"heads_right", d.heads_right}};
+    j["runs"].push_back(run);
+  }
+  return j;
+}
+
+std::string results_csv(const std::vector<RunResult>& runs) {
+  std::string s =
+      "strategy,seed,acc,bwt,fwt,forgetting,lca,train_samples_per_s,fisher_samples_per_s,eval_samples_per_s,"
+      "penalty_trace,strategy_bytes\n";
+  auto num = [](double v) { return std::isfinite(v) ? fmt::format("{:.6g}", v) : std::string(); };
+  for (const auto& r : runs)
+    s += fmt::format("{},{},{},{},{},{},{},{},{},{},{},{}\n", r.strategy, r.seed, num(r.metrics.acc),
+                     num(r.metrics.bwt), num(r.metrics.fwt), num(r.metrics.forgetting), num(r.metrics.lca),
+                     num(r.train_samples_per_s()), num(r.fisher_samples_per_s()), num(r.eval_samples_per_s()),
+                     num(r.penalty_trace), r.strategy_bytes);
+  return s;
+}
+
+}  // namespace clb

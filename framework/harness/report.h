@@ -1,0 +1,21 @@
+#pragma once
+// Reports of a run: the markdown summary table (a row per strategy, mean ± std over seeds), the
+// accuracy matrices, results.json and results.csv (schema in README.md).
+#include <string>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+#include "framework/harness/run_result.h"
+
+namespace clb {
+
+// fisher_samples: the importance's N per task (0 = all).
+std::string markdown_summary(const std::vector<RunResult>& runs, int64_t fisher_samples);
+// Time per phase, evaluation speed and the state each strategy keeps between tasks.
+std::string markdown_costs(const std::vector<RunResult>& runs);
+std::string markdown_acc_matrices(const std::vector<RunResult>& runs);
+nlohmann::json results_json(const nlohmann::json& config, const std::vector<RunResult>& runs);
+std::string results_csv(const std::vector<RunResult>& runs);
+
+}  // namespace clb

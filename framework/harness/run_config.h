@@ -1,0 +1,61 @@
+#pragma once
+// One configuration for a run (docs/DESIGN.md §6): the CLI fills it from its flags, the harness
+// reads it and derives the engine's from it, and results.json's config block is written from it,
+// every field, so that a results.json says how to reproduce its run.
+#include <cstdint>
+#include <map>
+#include <string>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+#include "framework/consolidation/fisher.h"
+#include "framework/data/scenarios.h"
+#include "framework/engine/engine.h"
+#include "framework/strategies/strategy.h"
+#include "framework/stream/replay_buffer.h"
+#include "framework/stream/task_detector.h"
+
+namespace clb {
+
+struct RunConfig {
+  // The task sequence (scenario.seed is set per seed of the run) and the model.
+  ScenarioConfig scenario;
+  std::string dataset = "fashion-mnist";  // fashion-mnist or a directory (unused by generated scenarios)
+  std::string arch = "784-400-400-10";
+  // The strategies compared, and their parameters.
+  std::vector<std::string> strategies;
+  float lambda = 0.0f;                          // penalty strength of every strategy ...
+  std::map<std::string, float> lambda_overrides;  // ... but these
+  StrategyParams strategy;
+  FisherConfig fisher;  // fisher.seed is derived per consolidation
+  // Training.
+  Optimizer optimizer = Optimizer::kSgd;
+  float lr = 0.01f;
+  float momentum = 0.9f;  // momentum optimizer
+  int batch = 128;
+  int epochs = 1;
+  int lca_batches = 10;  // beta: LCA averages accuracy after 0..beta minibatches
+  int eval_batch = 1000;
+  EngineKind engine = EngineKind::kAuto;  // framework/engine/engine.h
+  bool record_steps = true;               // resident engine: replay a recorded step (CUDA graph)
+  ReplayBufferConfig memory;              // the replay memory of the strategies that keep one
+  // The stream: boundaries given or detected (framework/stream/task_detector.h); blurry_width > 0
+  // mixes neighbouring tasks' samples over that many samples around each boundary (the new task's
+  // share rising linearly from 0 to 1).
+  bool detect_boundaries = false;
+  int64_t blurry_width = 0;
+  DetectorConfig detector;
+  // Seeds (seed, seed+1, ...) and the machine.
+  uint64_t seed = 0;
+  int seeds = 1;
+  std::string backend = "auto";  // the CLI records the one it picked
+  int threads = 0;               // 0 = every core
+
+  float lambda_for(const std::string& strategy) const;
+};
+
+// The config block of results.json: every field, under the names earlier results used.
+nlohmann::json to_json(const RunConfig& cfg);
+
+}  // namespace clb

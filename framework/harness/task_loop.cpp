@@ -1,0 +1,171 @@
+#include "framework/harness/task_loop.h"
+
+#include <algorithm>
+#include <chrono>
+#include <cmath>
+
+#include "framework/core/error.h"
+#include "framework/core/rng.h"
+#include "framework/engine/engine.h"
+#include "framework/harness/boundary_source.h"
+#include "framework/stream/stream_order.h"
+
+namespace clb {
+
+namespace {
+
+using Clock = std::chrono::steady_clock;
+double seconds_since(Clock::time_point t0) { return std::chrono::duration<double>(Clock::now() - t0).count(); }
+
+constexpr int64_t kLossCheckSteps = 64;  // steps between loss checks: bounds the work after a divergence
+
+[[noreturn]] void fail_diverged(const Strategy& strategy, const EngineConfig& ec, int task, int64_t step) {
+  float max_f = 0;
+  if (const QuadraticPenalty* pen = strategy.penalty())
+    for (int64_t k = 0; k < pen->num_params(); ++k) max_f = std::max(max_f, pen->weight()[k]);
+  if (max_f > 0 && ec.optimizer == Optimizer::kSgd)
+    fail("{}: training diverged in task {} at step {} (loss is not finite): plain SGD on the penalty is stable "
+         "only while lr x lambda x max(F) < 2, here {:g} x {:g} x {:.4g} = {:.3g}; lower --lr or --lambda",
+         strategy.name(), task + 1, step, ec.lr, ec.lambda, max_f, double(ec.lr) * ec.lambda * max_f);
+  fail("{}: training diverged in task {} at step {} (loss is not finite); lower --lr{}", strategy.name(), task + 1,
+       step, max_f > 0 ? " or --lambda" : "");
+}
+
+// The engine's settings for one strategy's run: no minibatch larger than the largest training
+// set (joint: all tasks together), then whatever the strategy needs of it.
+EngineConfig engine_config(const RunConfig& cfg, const Scenario& sc, float lambda) {
+  int64_t most_rows = 0;
+  for (const auto& t : sc.tasks) most_rows += int64_t(t.train_rows.size());
+  EngineConfig ec;
+  ec.optimizer = cfg.optimizer, ec.lr = cfg.lr, ec.momentum = cfg.momentum, ec.lambda = lambda;
+  ec.batch = int(std::min<int64_t>(cfg.batch, std::max<int64_t>(most_rows, 1)));
+  ec.eval_batch = cfg.eval_batch;
+  ec.record_steps = cfg.record_steps;
+  return ec;
+}
+
+}  // namespace
+
+RunResult run_strategy(Backend& be, const Scenario& sc, const Mlp& init, Strategy& strategy, const RunConfig& cfg,
+                       uint64_t seed, const ProgressFn& progress) {
+  const int T = int(sc.tasks.size());
+  RunResult r;
+  r.strategy = strategy.name(), r.seed = seed, r.lambda = cfg.lambda_for(r.strategy);
+  r.importance = strategy.importance_label(cfg.fisher);
+  r.acc.assign(T, std::vector<double>(T, 0.0));
+  r.lca_curves.assign(T, {});
+  Mlp model = init;
+  std::vector<int> all_tasks(T);
+  for (int j = 0; j < T; ++j) all_tasks[j] = j;
+
+  EngineConfig ec = engine_config(cfg, sc, r.lambda);
+  strategy.begin_run(RunStart{sc, init, seed, cfg.memory}, ec);
+  std::unique_ptr<Engine> engine;
+  try {
+    engine = make_engine(be, sc.tasks, init, ec, cfg.engine);
+  } catch (const Error& e) {
+    fail("{}: {}", r.strategy, e.what());
+  }
+  auto boundaries = make_boundary_source(cfg, sc, init, r.strategy, strategy.trains_on_seen_tasks(), r);
+  auto evaluate_all = [&](int trained) {
+    if (auto picked = boundaries->evaluate(*engine, trained)) return *picked;
+    const auto t0 = Clock::now();
+    auto acc = engine->evaluate(all_tasks, &r.eval_samples);
+    r.eval_seconds += seconds_since(t0);
+    return acc;
+  };
+  // A task ends: the strategy consolidates (on `samples`, or on the task's training set when
+  // null) and the next updates train against its penalty.
+  FisherConfig fisher = cfg.fisher;
+  int consolidations = 0;
+  auto consolidate = [&](int t, const std::vector<SampleRef>* samples) {
+    engine->read_params(model.params);
+    fisher.seed = Rng::derive(seed, 0xF15, uint64_t(consolidations++)).next();
+    FisherStats fs;
+    strategy.end_task(TaskEndContext{*engine, model, sc.tasks, t, fisher, samples}, &fs);
+    engine->set_penalty(strategy.penalty());
+    r.fisher_seconds += fs.seconds, r.fisher_samples += fs.samples;
+  };
+  auto on_boundary = [&](int t, const std::optional<Boundary>& b) {
+    if (!b) return;
+    if (!b->ended.empty()) consolidate(t, &b->ended);
+    engine->begin_task();  // the optimizer starts afresh
+  };
+  r.init_acc = evaluate_all(0);
+  StreamOrder order(sc, seed, cfg.blurry_width, cfg.epochs, strategy.trains_on_seen_tasks(), r.strategy);
+
+  for (int t = 0; t < T; ++t) {
+    order.begin_task(t);
+    if (boundaries->restarts_at_task(t)) engine->begin_task();
+    int64_t step = 0, checked = 0;
+    double loss_sum = 0;
+    // Losses are read back in groups (a device engine runs ahead of the host); a non-finite one
+    // ends the run naming its step.
+    auto account = [&](const std::vector<double>& losses) {
+      for (double loss : losses) {
+        if (!std::isfinite(loss)) fail_diverged(strategy, ec, t, checked + 1);
+        ++checked, loss_sum += loss;
+      }
+    };
+    // LCA's Z_0 is the accuracy on task t before any of its minibatches: R[t-1][t] (b_t for t = 0).
+    r.lca_curves[t].push_back(t == 0 ? r.init_acc[0] : r.acc[t - 1][t]);
+    for (int epoch = 0; epoch < cfg.epochs; ++epoch) {
+      const std::vector<SampleRef>& refs = order.epoch(epoch);
+      const auto t0 = Clock::now();
+      double lca_seconds = 0;
+      engine->set_order(refs);
+      for (size_t start = 0; start < refs.size(); start += size_t(ec.batch)) {
+        const int B = int(std::min<size_t>(size_t(ec.batch), refs.size() - start));
+        on_boundary(t, boundaries->before_batch(t, epoch, refs.data() + start, B));
+        const StepRows extra = strategy.before_step(B);
+        if (extra.rows)
+          engine->train_next_with_memory(B, *extra.rows, extra.use);
+        else
+          engine->train_next(B);
+        strategy.after_step(refs.data() + start, B, epoch == 0);
+        if (boundaries->watches_losses()) {
+          const std::vector<double> losses = engine->take_losses();  // read every step
+          account(losses);
+          on_boundary(t, boundaries->after_batch(losses, B));
+        }
+        ++step, r.train_samples += B;
+        if (step <= cfg.lca_batches) {
+          const auto e0 = Clock::now();
+          r.lca_curves[t].push_back(engine->evaluate({t}, &r.eval_samples)[0]);
+          const double s = seconds_since(e0);
+          r.eval_seconds += s, lca_seconds += s;
+        }
+        if (step % kLossCheckSteps == 0) account(engine->take_losses());
+      }
+      account(engine->take_losses());
+      r.train_seconds += seconds_since(t0) - lca_seconds;
+      if (progress && cfg.epochs > 1)
+        progress(fmt::format("{} seed {}: task {}/{} epoch {}/{} mean loss {:.4f}", r.strategy, seed, t + 1, T,
+                             epoch + 1, cfg.epochs, loss_sum / double(std::max<int64_t>(checked, 1))));
+    }
+    // Fewer minibatches than beta (tiny tasks): LCA's last point is the accuracy after all of them.
+    while (int(r.lca_curves[t].size()) < cfg.lca_batches + 1) r.lca_curves[t].push_back(r.lca_curves[t].back());
+    // The last step's update is not covered by the loss check above.
+    engine->read_params(model.params);
+    for (float p : model.params)
+      if (!std::isfinite(p)) fail_diverged(strategy, ec, t, step);
+    if (boundaries->consolidates_at_task_end(t)) consolidate(t, nullptr);
+    const auto acc = evaluate_all(t + 1);
+    for (int j = 0; j < T; ++j) r.acc[t][j] = acc[j];
+    if (progress) {
+      std::string accs;
+      for (int j = 0; j <= t; ++j) accs += fmt::format(" {:.3f}", r.acc[t][j]);
+      progress(fmt::format("{} seed {}: task {}/{} done, mean loss {:.4f}, accuracy on tasks 1..{}:{}", r.strategy,
+                           seed, t + 1, T, loss_sum / double(std::max<int64_t>(checked, 1)), t + 1, accs));
+    }
+  }
+  boundaries->finish(ec.batch);
+  r.metrics = compute_metrics(r.acc, r.init_acc, r.lca_curves);
+  if (const QuadraticPenalty* pen = strategy.penalty()) r.penalty_trace = pen->trace();
+  r.strategy_bytes = strategy.bytes_held();
+  r.memory = strategy.memory_description();
+  r.final_model = std::move(model);
+  return r;
+}
+
+}  // namespace clb

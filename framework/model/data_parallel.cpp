@@ -1,0 +1,96 @@
+#include "framework/model/data_parallel.h"
+
+#include <omp.h>
+
+#include <algorithm>
+
+#include "framework/core/error.h"
+
+namespace clb {
+
+int shards_for(const Backend& be, int rows) {
+  return std::clamp(rows / kMinRowsPerShard, 1, be.max_host_threads());
+}
+
+ParallelWorkspace::ParallelWorkspace(const MlpArch& arch, int max_batch, int n) : shards(std::max(n, 1)) {
+  const int rows = (max_batch + shards - 1) / shards;
+  for (int s = 0; s < shards; ++s) ws.emplace_back(arch, rows);
+  partial.assign(shards - 1, std::vector<float>(size_t(arch.num_params())));
+}
+
+namespace {
+
+constexpr int64_t kUpdateBlock = 8192;  // params per block: 8 streams x 32 KiB stay in L2
+
+// Shard s's rows of b, gradient summed into `out` (already scaled by 1/B). Returns its loss sum.
+double shard_gradients(Backend& be, const Mlp& m, const Batch& b, ParallelWorkspace& pw, int s, int S, float* out) {
+  const int begin = int(int64_t(b.B) * s / S), end = int(int64_t(b.B) * (s + 1) / S);
+  return compute_gradients(be, m, slice(b, begin, end, m.arch.input_dim(), m.arch.num_outputs()), pw.ws[s], out,
+                           1.0f / float(b.B));
+}
+
+// grad[k0, k1) += the other shards' partials, in shard order.
+void add_partials(const ParallelWorkspace& pw, int S, float* grad, int64_t k0, int64_t k1) {
+  for (int s = 1; s < S; ++s) {
+    const float* p = pw.partial[s - 1].data();
+    for (int64_t k = k0; k < k1; ++k) grad[k] += p[k];
+  }
+}
+
+EwcUpdateArgs block_of(const EwcUpdateArgs& u, int64_t k0, int64_t k1) {
+  EwcUpdateArgs b = u;
+  auto shift = [k0](auto* p) { return p ? p + k0 : p; };
+  b.theta = shift(u.theta), b.grad = shift(u.grad), b.fisher = shift(u.fisher), b.anchor = shift(u.anchor);
+  b.m = shift(u.m), b.v = shift(u.v);
+  b.n = k1 - k0;
+  return b;
+}
+
+// The parallel part shared by compute_gradients and train_step: shard gradients, then per block
+// the partials summed and (if update) the update applied.
+double sharded_step(Backend& be, const Mlp& m, const Batch& b, ParallelWorkspace& pw, float* grad,
+                    const EwcUpdateArgs* update) {
+  const int S = std::min(pw.shards, b.B);
+  const int64_t P = m.arch.num_params();
+  if (S <= 1) {
+    const double loss = compute_gradients(be, m, b, pw.ws[0], grad);
+    if (update) be.ewc_update(*update);
+    return loss / b.B;
+  }
+  std::vector<double> loss(S);
+  run_shards(S, [&](int s) { loss[s] = shard_gradients(be, m, b, pw, s, S, s == 0 ? grad : pw.partial[s - 1].data()); });
+  // Blocks of parameters dealt to the same threads: partials summed, update applied in cache.
+  const int64_t blocks = (P + kUpdateBlock - 1) / kUpdateBlock;
+  run_shards(S, [&](int s) {
+    for (int64_t blk = blocks * s / S; blk < blocks * (s + 1) / S; ++blk) {
+      const int64_t k0 = blk * kUpdateBlock, k1 = std::min(P, k0 + kUpdateBlock);
+      add_partials(pw, S, grad, k0, k1);
+      if (update) be.ewc_update(block_of(*update, k0, k1));
+    }
+  });
+  double total = 0;
+  for (double l : loss) total += l;
+  return total / b.B;
+}
+
+}  // namespace
+
+double compute_gradients(Backend& be, const Mlp& m, const Batch& b, ParallelWorkspace& pw, float* grad) {
+  return sharded_step(be, m, b, pw, grad, nullptr);
+}
+
+double train_step(Backend& be, Mlp& m, const Batch& b, ParallelWorkspace& pw, const EwcUpdateArgs& update) {
+  CLB_ASSERT(update.theta == m.params.data() && update.n == m.arch.num_params());
+  return sharded_step(be, m, b, pw, const_cast<float*>(update.grad), &update);
+}
+
+void sum_partials(std::vector<std::vector<float>>& parts, float* dst, int64_t n) {
+#pragma omp parallel for schedule(static)
+  for (int64_t k = 0; k < n; ++k) {
+    float acc = 0.0f;
+    for (const auto& p : parts) acc += p[k];
+    dst[k] = acc;
+  }
+}
+
+}  // namespace clb

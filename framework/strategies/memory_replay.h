@@ -1,0 +1,33 @@
+#pragma once
+// The replay memory as a part of a strategy (er, agem, ewc+er): made at the run's start, each step
+// draws as many memory rows as it has new ones, every training sample is offered once.
+#include <memory>
+#include <string>
+
+#include "framework/stream/replay_memory.h"
+#include "framework/strategies/strategy.h"
+
+namespace clb {
+
+class MemoryReplay {
+ public:
+  explicit MemoryReplay(MemoryRowsUse use) : use_(use) {}
+  void begin_run(const RunStart& run, EngineConfig& engine) {
+    memory_ = std::make_unique<ReplayMemory>(run.scenario, run.init.arch.num_outputs(), run.memory, run.seed);
+    engine.memory_batch = engine.batch;
+    rows_ = engine.memory_batch;
+  }
+  StepRows before_step() { return {memory_->draw(rows_), use_}; }
+  void after_step(const SampleRef* refs, int B, bool first_epoch) {
+    if (first_epoch) memory_->offer(refs, B);
+  }
+  int64_t bytes() const { return memory_ ? memory_->buffer().bytes() : 0; }
+  std::string describe() const { return memory_ ? memory_->buffer().describe() : std::string(); }
+
+ private:
+  MemoryRowsUse use_;
+  int rows_ = 0;
+  std::unique_ptr<ReplayMemory> memory_;
+};
+
+}  // namespace clb

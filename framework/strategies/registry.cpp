@@ -1,0 +1,80 @@
+// The one list of strategies. A new strategy: its file defines make_<name>, and one line below.
+#include "framework/strategies/registry.h"
+
+#include "framework/core/error.h"
+
+namespace clb {
+
+using StrategyFactory = std::unique_ptr<Strategy> (*)(const StrategyParams&, int64_t num_params);
+
+// Defined in each strategy's own file.
+#define CLB_STRATEGIES(X)                                                                                         \
+  X("naive", make_naive, "fine-tuning, the lower bound")                                                          \
+  X("joint", make_joint, "trains on every task so far, the upper bound")                                          \
+  X("l2", make_l2, "quadratic penalty with F = 1")                                                                \
+  X("ewc", make_ewc, "a separate Fisher-weighted penalty per task")                                               \
+  X("online-ewc", make_online_ewc, "running Fisher decayed by --gamma, latest anchor")                             \
+  X("si", make_si, "Synaptic Intelligence: importance from the loss's path integral")                             \
+  X("mas", make_mas, "Memory Aware Synapses: importance from the output's sensitivity")                           \
+  X("er", make_er, "experience replay: memory rows joined to each batch")                                         \
+  X("agem", make_agem, "A-GEM: the gradient projected against the memory rows' gradient")                         \
+  X("ewc+er", make_ewc_er, "ewc and er together")
+
+#define CLB_DECLARE_FACTORY(name, factory, summary) \
+  std::unique_ptr<Strategy> factory(const StrategyParams&, int64_t);
+CLB_STRATEGIES(CLB_DECLARE_FACTORY)
+
+namespace {
+
+struct Entry {
+  StrategyInfo info;
+  StrategyFactory make;
+};
+
+const std::vector<Entry>& entries() {
+#define CLB_ENTRY(name, factory, summary) Entry{{name, summary}, &factory},
+  static const std::vector<Entry> list = {CLB_STRATEGIES(CLB_ENTRY)};
+#undef CLB_ENTRY
+  return list;
+}
+
+}  // namespace
+
+const std::vector<StrategyInfo>& strategy_registry() {
+  static const std::vector<StrategyInfo> infos = [] {
+    std::vector<StrategyInfo> v;
+    for (const Entry& e : entries()) v.push_back(e.info);
+    return v;
+  }();
+  return infos;
+}
+
+const std::vector<std::string>& strategy_names() {
+  static const std::vector<std::string> names = [] {
+    std::vector<std::string> v;
+    for (const Entry& e : entries()) v.push_back(e.info.name);
+    return v;
+  }();
+  return names;
+}
+
+std::string strategy_name_list() {
+  const auto& names = strategy_names();
+  std::string s;
+  for (size_t i = 0; i < names.size(); ++i) s += (i == 0 ? "" : i + 1 == names.size() ? " or " : ", ") + names[i];
+  return s;
+}
+
+const std::string& default_strategies() {
+  // The lower bound and the method clbench is built around.
+  static const std::string names = "naive,ewc";
+  return names;
+}
+
+std::unique_ptr<Strategy> make_strategy(const std::string& name, const StrategyParams& p, int64_t num_params) {
+  for (const Entry& e : entries())
+    if (e.info.name == name) return e.make(p, num_params);
+  fail("--strategy: unknown strategy '{}'; use {} (comma-separated)", name, strategy_name_list());
+}
+
+}  // namespace clb

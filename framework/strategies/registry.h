@@ -1,0 +1,29 @@
+#pragma once
+// The strategy registry: the one list of strategy names (the CLI's help and validation and the
+// docs read it). Adding a strategy: its own file under framework/strategies/ defining a factory,
+// and one line in registry.cpp.
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "framework/strategies/strategy.h"
+
+namespace clb {
+
+struct StrategyInfo {
+  std::string name;
+  std::string summary;  // one line for --help
+};
+
+// Every strategy, in the order --help lists them.
+const std::vector<StrategyInfo>& strategy_registry();
+const std::vector<std::string>& strategy_names();
+// "naive, joint, ... or ewc+er", for error messages.
+std::string strategy_name_list();
+// The strategies clbench run compares when --strategy is not given.
+const std::string& default_strategies();
+
+// Throws clb::Error naming --strategy for a name not in the registry.
+std::unique_ptr<Strategy> make_strategy(const std::string& name, const StrategyParams& p, int64_t num_params);
+
+}  // namespace clb

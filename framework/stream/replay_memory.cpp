@@ -1,0 +1,42 @@
+#include "framework/stream/replay_memory.h"
+
+#include <algorithm>
+#include <set>
+
+namespace clb {
+
+ReplayMemory::ReplayMemory(const Scenario& sc, int num_outputs, const ReplayBufferConfig& cfg, uint64_t seed)
+    : tasks_(sc.tasks), dim_(sc.input_dim), outputs_(num_outputs), rng_(Rng::derive(seed, 0x3E3)) {
+  bool exact = true;
+  std::set<const Dataset*> checked;  // tasks share their data sets
+  for (const Task& t : sc.tasks)
+    if (checked.insert(t.train.get()).second)
+      exact = exact && is_uint8_exact(t.train->x.data(), int64_t(t.train->x.size()));
+  ReplayBufferConfig c = cfg;
+  c.seed = rng_.next();
+  buffer_ = std::make_unique<ReplayBuffer>(dim_, num_outputs, exact ? SampleStorage::kUint8 : SampleStorage::kFloat32, c);
+  masked_ = has_class_masks(sc.tasks);
+}
+
+const Batch* ReplayMemory::draw(int n) {
+  if (buffer_->size() == 0) return nullptr;
+  const std::vector<int64_t> slots = buffer_->draw(n, rng_);
+  const int m = int(slots.size());
+  out_.x.resize(size_t(m) * dim_), out_.y.resize(size_t(m));
+  out_.mask.assign(masked_ ? size_t(m) * outputs_ : 0, 1);
+  for (int i = 0; i < m; ++i) {
+    buffer_->read(slots[size_t(i)], out_.x.data() + size_t(i) * dim_);
+    out_.y[size_t(i)] = buffer_->label(slots[size_t(i)]);
+    const auto& mask = tasks_[size_t(buffer_->task(slots[size_t(i)]))].class_mask;
+    if (!mask.empty()) std::copy(mask.begin(), mask.end(), out_.mask.begin() + size_t(i) * outputs_);
+  }
+  out_.batch = Batch{out_.x.data(), out_.y.data(), masked_ ? out_.mask.data() : nullptr, m};
+  return &out_.batch;
+}
+
+void ReplayMemory::offer(const SampleRef* refs, int n) {
+  gather(tasks_, Split::kTrain, refs, n, outputs_, seen_);
+  for (int i = 0; i < n; ++i) buffer_->offer(seen_.x.data() + size_t(i) * dim_, seen_.y[size_t(i)], refs[i].task);
+}
+
+}  // namespace clb

@@ -1,0 +1,36 @@
+#pragma once
+// A run's replay memory as its strategies use it: the buffer (framework/stream/replay_buffer.h),
+// every training sample offered once, as the model saw it (pixel map applied), and the host rows
+// each step draws from it, with their tasks' class masks.
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "framework/data/scenarios.h"
+#include "framework/stream/replay_buffer.h"
+
+namespace clb {
+
+class ReplayMemory {
+ public:
+  // Sized by cfg (its seed is derived from the run's); uint8 storage where every training set's
+  // features are k/255 (IDX pixels), float32 otherwise.
+  ReplayMemory(const Scenario& sc, int num_outputs, const ReplayBufferConfig& cfg, uint64_t seed);
+  // Up to n rows drawn uniformly from the memory, or null while it is empty. The batch stays
+  // valid until the next draw.
+  const Batch* draw(int n);
+  // Offers n training samples, in stream order.
+  void offer(const SampleRef* refs, int n);
+  const ReplayBuffer& buffer() const { return *buffer_; }
+
+ private:
+  const std::vector<Task>& tasks_;
+  int dim_, outputs_;
+  bool masked_ = false;
+  Rng rng_;
+  std::unique_ptr<ReplayBuffer> buffer_;
+  BatchBuffers out_, seen_;
+};
+
+}  // namespace clb

@@ -1,0 +1,168 @@
+#include "framework/stream/task_detector.h"
+
+#include <algorithm>
+#include <cmath>
+
+#include "framework/core/error.h"
+
+namespace clb {
+
+namespace {
+
+// |a - b|^2 / dim.
+double mean_sq_diff(const std::vector<double>& a, const std::vector<double>& b) {
+  double d = 0;
+  for (size_t j = 0; j < a.size(); ++j) d += (a[j] - b[j]) * (a[j] - b[j]);
+  return d / double(a.size());
+}
+
+}  // namespace
+
+void add_feature_sums(const float* x, int64_t rows, std::vector<double>& sums) {
+  const size_t dim = sums.size();
+  for (int64_t i = 0; i < rows; ++i)
+    for (size_t j = 0; j < dim; ++j) sums[j] += x[size_t(i) * dim + j];
+}
+
+InputShiftDetector::InputShiftDetector(int dim, const DetectorConfig& cfg) : dim_(dim), cfg_(cfg), mu_(size_t(dim), 0.0) {
+  CLB_ASSERT(dim > 0 && cfg.warmup >= 2);
+}
+
+void InputShiftDetector::start_segment(const std::vector<double>& batch_mean) {
+  if (id_ >= 0) signatures_[size_t(id_)] = mu_;  // the ending segment's signature
+  mu_ = batch_mean;
+  n_ = 1, d_sum_ = 0, m_ = 0, m_min_ = 0, id_ = -1;
+  loss_n_ = 0, loss_level_ = 0, lm_ = 0, lm_min_ = 0;
+}
+
+bool InputShiftDetector::observe_loss(double loss) {
+  // A short batch's mean loss is too noisy to compare (a task's last batch): not looked at.
+  if (!std::isfinite(loss) || n_ == 0 || 2 * last_B_ < largest_B_) return false;
+  if (loss_n_ >= 1 && n_ >= cfg_.warmup) {
+    // Against the recent loss level (an average over the last few batches): the segment's mean
+    // would still carry the high losses of its first batches.
+    // Near-zero losses (a 2-way task-IL head once learnt) make ratios noise: below the floor the
+    // level counts as the floor.
+    const double r = loss / std::max(loss_level_, cfg_.loss_floor);
+    lm_ += r - 1.0 - cfg_.loss_delta;
+    lm_min_ = std::min(lm_min_, lm_);
+    if (lm_ - lm_min_ > cfg_.loss_lambda) {
+      // The batch that showed it opens the new segment: undo its share of the old one's mean.
+      start_segment(last_mean_);
+      return true;
+    }
+  }
+  loss_level_ = loss_n_ == 0 ? loss : loss_level_ + 0.3 * (loss - loss_level_);
+  ++loss_n_;
+  return false;
+}
+
+std::pair<int, double> InputShiftDetector::nearest(const std::vector<double>& mean) const {
+  int best = -1;
+  double best_d = 0;
+  auto consider = [&](int id, const std::vector<double>& sig) {
+    const double d = largest_B_ * mean_sq_diff(mean, sig);  // in the units of the segment's noise (d_b)
+    if (best < 0 || d < best_d) best = id, best_d = d;
+  };
+  for (size_t k = 0; k < signatures_.size(); ++k)
+    if (int(k) != id_) consider(int(k), signatures_[k]);
+  if (id_ >= 0) consider(id_, mu_);  // the running segment: its signature is not stored yet
+  return {best, best_d};
+}
+
+double InputShiftDetector::segment_noise() const { return std::max(d_sum_ / double(n_ - 1), 1e-30); }
+
+void InputShiftDetector::identify() {
+  noise_ = segment_noise();
+  const auto [best, d] = nearest(mu_);
+  if (best >= 0 && d < cfg_.recognise * noise_) {
+    id_ = best;
+  } else {
+    id_ = int(signatures_.size());
+    signatures_.push_back(mu_);
+  }
+  identified_now_ = true;
+}
+
+int InputShiftDetector::recognise(const std::vector<double>& mean) const {
+  const auto [best, d] = nearest(mean);
+  return best >= 0 && d < cfg_.recognise * noise_ ? best : -1;
+}
+
+bool InputShiftDetector::observe(const float* x, int B) {
+  CLB_ASSERT(B > 0);
+  identified_now_ = false;
+  std::vector<double> mean(size_t(dim_), 0.0);
+  add_feature_sums(x, B, mean);
+  for (double& v : mean) v /= B;
+  last_mean_ = mean;
+  last_B_ = B;
+  largest_B_ = std::max(largest_B_, B);
+  if (n_ == 0) {
+    start_segment(mean);
+    return false;  // the stream's first batch starts the first segment: not a boundary
+  }
+  // Times B: the noise of a batch mean scales as 1/B, so short batches (a task's last) compare.
+  const double d = B * mean_sq_diff(mean, mu_);
+  // Page-Hinkley on d relative to the segment's mean d (from the second batch on).
+  if (n_ >= 2) {
+    const double r = d / segment_noise();
+    m_ += r - 1.0 - cfg_.delta;
+    m_min_ = std::min(m_min_, m_);
+    if (n_ >= cfg_.warmup && m_ - m_min_ > cfg_.lambda) {
+      start_segment(mean);
+      return true;
+    }
+  }
+  d_sum_ += d;
+  ++n_;
+  for (int j = 0; j < dim_; ++j) mu_[size_t(j)] += (mean[size_t(j)] - mu_[size_t(j)]) / double(n_);
+  if (n_ == cfg_.warmup) identify();
+  return false;
+}
+
+DetectionStats score_detections(const std::vector<int64_t>& truth, const std::vector<int64_t>& detected,
+                                int64_t total_batches, int64_t window, int64_t lead) {
+  DetectionStats s;
+  std::vector<bool> used(detected.size(), false);
+  double delay_sum = 0;
+  for (size_t t = 0; t < truth.size(); ++t) {
+    const int64_t from = std::max(truth[t] - lead, t > 0 ? truth[t - 1] + 1 : int64_t(0));
+    const int64_t to = std::min(truth[t] + window, t + 1 < truth.size() ? truth[t + 1] - lead : total_batches);
+    bool found = false;
+    for (size_t k = 0; k < detected.size() && !found; ++k)
+      if (!used[k] && detected[k] >= from && detected[k] < to) {
+        used[k] = true, found = true;
+        delay_sum += double(detected[k] - truth[t]);
+      }
+    found ? ++s.found : ++s.missed;
+  }
+  s.false_alarms = int64_t(std::count(used.begin(), used.end(), false));
+  s.mean_delay = s.found ? delay_sum / double(s.found) : 0;
+  s.false_alarms_per_1000 = total_batches ? 1000.0 * double(s.false_alarms) / double(total_batches) : 0;
+  s.missed_per_1000 = total_batches ? 1000.0 * double(s.missed) / double(total_batches) : 0;
+  return s;
+}
+
+double task_id_accuracy(const std::vector<int>& truth, const std::vector<int>& assigned) {
+  CLB_ASSERT(truth.size() == assigned.size());
+  if (truth.empty()) return 0;
+  std::vector<int> first_truth_of;  // by assigned identity: the true task of its first segment
+  std::vector<int> seen_truth;
+  int right = 0;
+  for (size_t i = 0; i < truth.size(); ++i) {
+    const int a = assigned[i];
+    const bool truth_seen = std::find(seen_truth.begin(), seen_truth.end(), truth[i]) != seen_truth.end();
+    if (a >= int(first_truth_of.size())) {  // called new
+      first_truth_of.resize(size_t(a) + 1, -1);
+      first_truth_of[size_t(a)] = truth[i];
+      right += !truth_seen;
+    } else {
+      right += first_truth_of[size_t(a)] == truth[i];
+    }
+    if (!truth_seen) seen_truth.push_back(truth[i]);
+  }
+  return double(right) / double(truth.size());
+}
+
+}  // namespace clb

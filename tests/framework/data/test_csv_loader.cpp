@@ -1,0 +1,75 @@
+// CSV data sets: good files with and without a header, and each kind of bad file giving an error
+// that names the file and line.
+#include <gtest/gtest.h>
+
+#include <filesystem>
+#include <fstream>
+
+#include "framework/data/csv_loader.h"
+#include "framework/core/error.h"
+#include "framework/data/scenarios.h"
+#include "tests/common/scratch_dir.h"
+
+namespace fs = std::filesystem;
+
+namespace clb {
+namespace {
+
+class Csv : public ::testing::Test {
+ protected:
+  test::ScratchDir scratch_{"csv"};
+  const fs::path dir = scratch_.path();
+  std::string write(const std::string& name, const std::string& text) {
+    std::ofstream(dir / name) << text;
+    return (dir / name).string();
+  }
+  void expect_error(const std::string& text, const std::string& needle) {
+    const std::string p = write("bad.csv", text);
+    try {
+      load_csv(p);
+      ADD_FAILURE() << "no error for: " << text;
+    } catch (const Error& e) {
+      const std::string what = e.what();
+      EXPECT_NE(what.find(p), std::string::npos) << what;
+      EXPECT_NE(what.find(needle), std::string::npos) << what;
+    }
+  }
+};
+
+TEST_F(Csv, LoadsWithAndWithoutHeader) {
+  for (const std::string header : {"", "a,b,label\n"}) {
+    const Dataset d = load_csv(write("d.csv", header + "0.5,-1,2\n1e-3, 4 ,0\r\n\n3,4,1\n"));
+    ASSERT_EQ(d.n, 3);
+    EXPECT_EQ(d.dim, 2);
+    EXPECT_EQ(d.num_classes, 3);
+    EXPECT_EQ(d.x, (std::vector<float>{0.5f, -1.0f, 1e-3f, 4.0f, 3.0f, 4.0f}));
+    EXPECT_EQ(d.y, (std::vector<int32_t>{2, 0, 1}));
+  }
+}
+
+TEST_F(Csv, BadFilesNameFileAndLine) {
+  expect_error("1,2,0\n1,x,1\n", ":2:");
+  expect_error("1,2,0\n1,2,3,1\n", "same number of columns");
+  expect_error("1,nan,0\n", "not finite");
+  expect_error("1,2,-1\n", "label");
+  expect_error("1,2,0.5\n", "label");
+  expect_error("7\n", "at least one feature");
+  expect_error("", "no data rows");
+  expect_error("a,b,label\n", "no data rows");
+  EXPECT_THROW(load_csv((dir / "missing.csv").string()), Error);
+}
+
+TEST_F(Csv, DirectoryWithTrainAndTestIsADataSet) {
+  write("train.csv", "x1,x2,y\n0,1,0\n1,0,1\n1,1,1\n");
+  write("test.csv", "0,0,0\n1,1,1\n");
+  ASSERT_TRUE(is_csv_dataset_dir(dir.string()));
+  const SourceData s = load_source_data(dir.string());
+  EXPECT_EQ(s.train->n, 3);
+  EXPECT_EQ(s.test->n, 2);
+  EXPECT_EQ(s.train->dim, 2);
+  write("test.csv", "0,0,0,0\n");
+  EXPECT_THROW(load_source_data(dir.string()), Error);  // column counts differ between the splits
+}
+
+}  // namespace
+}  // namespace clb
