@@ -1,6 +1,6 @@
 #pragma once
-// The op contract shared by the CPU reference backend (kernels/cpu/<op>.cpp) and the CUDA
-// kernels (kernels/<op>.cu): one plain args struct per op. Plain C++, no CUDA types, so the CPU
+// The op contract shared by the CPU twins (kernels/cpu/<op>.cpp), the reference, and the CUDA
+// kernels (kernels/cuda/<op>.cu): one plain args struct per op (docs/DESIGN.md §4). Plain C++, no CUDA types, so the CPU
 // build never needs nvcc. Pointers are backend memory (framework/backend/backend.h): host memory for the
 // CPU backend, device memory for CUDA.
 // Matrices are row-major; a batch matrix has one row per sample. Weights use PyTorch's nn.Linear

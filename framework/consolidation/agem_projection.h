@@ -1,5 +1,5 @@
 #pragma once
-// A-GEM's projection (Chaudhry et al., ICLR 2019; DESIGN §3): a step may not increase the loss on
+// A-GEM's projection (Chaudhry et al., ICLR 2019; docs/DESIGN.md §3): a step may not increase the loss on
 // the replay memory to first order, so a gradient g that opposes the memory's gradient g_ref is
 // replaced by its projection onto the half-space g . g_ref >= 0:
 //   g <- g - (g . g_ref / g_ref . g_ref) g_ref      when g . g_ref < 0

@@ -1,6 +1,6 @@
 #pragma once
 // Parameter importances beside the Fisher (framework/consolidation/fisher.h), for the strategies that weigh
-// their quadratic penalty by them (DESIGN §3):
+// their quadratic penalty by them (docs/DESIGN.md §3):
 //   MAS (Aljundi et al., ECCV 2018): Omega_k = (1/N) sum_i |d ||z_L(x_i)||^2 / d theta_k|, z_L the
 //        logits (allowed classes only under a class mask). No labels needed.
 //   SI (Zenke et al., ICML 2017): Omega_k = omega_k / (Delta_k^2 + xi), omega_k = -sum over the

@@ -18,7 +18,7 @@
 namespace clb {
 
 struct ScenarioConfig {
-  std::string kind = "permuted";  // permuted | split | rotated | synthetic
+  std::string kind = "permuted";  // permuted | split | rotated | synthetic | recurring
   std::string il = "class";       // split only: task | class
   int tasks = 5;
   int64_t train_per_task = 0;  // 0 = all rows (synthetic: 2000)

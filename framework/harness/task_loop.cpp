@@ -44,28 +44,61 @@ EngineConfig engine_config(const RunConfig& cfg, const Scenario& sc, float lambd
   return ec;
 }
 
-}  // namespace
+// Losses are read back in groups (a device engine runs ahead of the host); a non-finite one ends
+// the run naming its step.
+struct LossLog {
+  const Strategy& strategy;
+  const EngineConfig& ec;
+  int task;
+  int64_t checked = 0;
+  double sum = 0;
+  void account(const std::vector<double>& losses) {
+    for (double loss : losses) {
+      if (!std::isfinite(loss)) fail_diverged(strategy, ec, task, checked + 1);
+      ++checked, sum += loss;
+    }
+  }
+  double mean() const { return sum / double(std::max<int64_t>(checked, 1)); }
+};
 
-RunResult run_strategy(Backend& be, const Scenario& sc, const Mlp& init, Strategy& strategy, const RunConfig& cfg,
-                       uint64_t seed, const ProgressFn& progress) {
-  const int T = int(sc.tasks.size());
+RunResult start_result(const Strategy& strategy, const RunConfig& cfg, uint64_t seed, int T) {
   RunResult r;
   r.strategy = strategy.name(), r.seed = seed, r.lambda = cfg.lambda_for(r.strategy);
   r.importance = strategy.importance_label(cfg.fisher);
   r.acc.assign(T, std::vector<double>(T, 0.0));
   r.lca_curves.assign(T, {});
+  return r;
+}
+
+// The engine, or an error naming the strategy whose needs it cannot meet.
+std::unique_ptr<Engine> make_run_engine(Backend& be, const Scenario& sc, const Mlp& init, const EngineConfig& ec,
+                                        const RunConfig& cfg, const std::string& strategy) {
+  try {
+    return make_engine(be, sc.tasks, init, ec, cfg.engine);
+  } catch (const Error& e) {
+    fail("{}: {}", strategy, e.what());
+  }
+}
+
+std::string task_summary(const RunResult& r, int t, double mean_loss) {
+  std::string accs;
+  for (int j = 0; j <= t; ++j) accs += fmt::format(" {:.3f}", r.acc[t][j]);
+  return fmt::format("{} seed {}: task {}/{} done, mean loss {:.4f}, accuracy on tasks 1..{}:{}", r.strategy, r.seed,
+                     t + 1, r.acc.size(), mean_loss, t + 1, accs);
+}
+
+}  // namespace
+
+RunResult run_strategy(Backend& be, const Scenario& sc, const Mlp& init, Strategy& strategy, const RunConfig& cfg,
+                       uint64_t seed, const ProgressFn& progress) {
+  const int T = int(sc.tasks.size());
+  RunResult r = start_result(strategy, cfg, seed, T);
   Mlp model = init;
   std::vector<int> all_tasks(T);
   for (int j = 0; j < T; ++j) all_tasks[j] = j;
-
   EngineConfig ec = engine_config(cfg, sc, r.lambda);
   strategy.begin_run(RunStart{sc, init, seed, cfg.memory}, ec);
-  std::unique_ptr<Engine> engine;
-  try {
-    engine = make_engine(be, sc.tasks, init, ec, cfg.engine);
-  } catch (const Error& e) {
-    fail("{}: {}", r.strategy, e.what());
-  }
+  auto engine = make_run_engine(be, sc, init, ec, cfg, r.strategy);
   auto boundaries = make_boundary_source(cfg, sc, init, r.strategy, strategy.trains_on_seen_tasks(), r);
   auto evaluate_all = [&](int trained) {
     if (auto picked = boundaries->evaluate(*engine, trained)) return *picked;
@@ -86,10 +119,14 @@ RunResult run_strategy(Backend& be, const Scenario& sc, const Mlp& init, Strateg
     engine->set_penalty(strategy.penalty());
     r.fisher_seconds += fs.seconds, r.fisher_samples += fs.samples;
   };
+  // A boundary found inside an epoch (detected): its consolidation is not training time.
+  double boundary_seconds = 0;
   auto on_boundary = [&](int t, const std::optional<Boundary>& b) {
     if (!b) return;
+    const auto t0 = Clock::now();
     if (!b->ended.empty()) consolidate(t, &b->ended);
     engine->begin_task();  // the optimizer starts afresh
+    boundary_seconds += seconds_since(t0);
   };
   r.init_acc = evaluate_all(0);
   StreamOrder order(sc, seed, cfg.blurry_width, cfg.epochs, strategy.trains_on_seen_tasks(), r.strategy);
@@ -97,22 +134,15 @@ RunResult run_strategy(Backend& be, const Scenario& sc, const Mlp& init, Strateg
   for (int t = 0; t < T; ++t) {
     order.begin_task(t);
     if (boundaries->restarts_at_task(t)) engine->begin_task();
-    int64_t step = 0, checked = 0;
-    double loss_sum = 0;
-    // Losses are read back in groups (a device engine runs ahead of the host); a non-finite one
-    // ends the run naming its step.
-    auto account = [&](const std::vector<double>& losses) {
-      for (double loss : losses) {
-        if (!std::isfinite(loss)) fail_diverged(strategy, ec, t, checked + 1);
-        ++checked, loss_sum += loss;
-      }
-    };
+    LossLog losses{strategy, ec, t};
+    int64_t step = 0;
     // LCA's Z_0 is the accuracy on task t before any of its minibatches: R[t-1][t] (b_t for t = 0).
     r.lca_curves[t].push_back(t == 0 ? r.init_acc[0] : r.acc[t - 1][t]);
     for (int epoch = 0; epoch < cfg.epochs; ++epoch) {
       const std::vector<SampleRef>& refs = order.epoch(epoch);
       const auto t0 = Clock::now();
       double lca_seconds = 0;
+      boundary_seconds = 0;
       engine->set_order(refs);
       for (size_t start = 0; start < refs.size(); start += size_t(ec.batch)) {
         const int B = int(std::min<size_t>(size_t(ec.batch), refs.size() - start));
@@ -124,9 +154,9 @@ RunResult run_strategy(Backend& be, const Scenario& sc, const Mlp& init, Strateg
           engine->train_next(B);
         strategy.after_step(refs.data() + start, B, epoch == 0);
         if (boundaries->watches_losses()) {
-          const std::vector<double> losses = engine->take_losses();  // read every step
-          account(losses);
-          on_boundary(t, boundaries->after_batch(losses, B));
+          const std::vector<double> step_losses = engine->take_losses();  // read every step
+          losses.account(step_losses);
+          on_boundary(t, boundaries->after_batch(step_losses, B));
         }
         ++step, r.train_samples += B;
         if (step <= cfg.lca_batches) {
@@ -135,13 +165,13 @@ RunResult run_strategy(Backend& be, const Scenario& sc, const Mlp& init, Strateg
           const double s = seconds_since(e0);
           r.eval_seconds += s, lca_seconds += s;
         }
-        if (step % kLossCheckSteps == 0) account(engine->take_losses());
+        if (step % kLossCheckSteps == 0) losses.account(engine->take_losses());
       }
-      account(engine->take_losses());
-      r.train_seconds += seconds_since(t0) - lca_seconds;
+      losses.account(engine->take_losses());
+      r.train_seconds += seconds_since(t0) - lca_seconds - boundary_seconds;
       if (progress && cfg.epochs > 1)
         progress(fmt::format("{} seed {}: task {}/{} epoch {}/{} mean loss {:.4f}", r.strategy, seed, t + 1, T,
-                             epoch + 1, cfg.epochs, loss_sum / double(std::max<int64_t>(checked, 1))));
+                             epoch + 1, cfg.epochs, losses.mean()));
     }
     // Fewer minibatches than beta (tiny tasks): LCA's last point is the accuracy after all of them.
     while (int(r.lca_curves[t].size()) < cfg.lca_batches + 1) r.lca_curves[t].push_back(r.lca_curves[t].back());
@@ -150,14 +180,8 @@ RunResult run_strategy(Backend& be, const Scenario& sc, const Mlp& init, Strateg
     for (float p : model.params)
       if (!std::isfinite(p)) fail_diverged(strategy, ec, t, step);
     if (boundaries->consolidates_at_task_end(t)) consolidate(t, nullptr);
-    const auto acc = evaluate_all(t + 1);
-    for (int j = 0; j < T; ++j) r.acc[t][j] = acc[j];
-    if (progress) {
-      std::string accs;
-      for (int j = 0; j <= t; ++j) accs += fmt::format(" {:.3f}", r.acc[t][j]);
-      progress(fmt::format("{} seed {}: task {}/{} done, mean loss {:.4f}, accuracy on tasks 1..{}:{}", r.strategy,
-                           seed, t + 1, T, loss_sum / double(std::max<int64_t>(checked, 1)), t + 1, accs));
-    }
+    r.acc[t] = evaluate_all(t + 1);
+    if (progress) progress(task_summary(r, t, losses.mean()));
   }
   boundaries->finish(ec.batch);
   r.metrics = compute_metrics(r.acc, r.init_acc, r.lca_curves);

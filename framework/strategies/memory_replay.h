@@ -1,6 +1,7 @@
 #pragma once
-// The replay memory as a part of a strategy (er, agem, ewc+er): made at the run's start, each step
-// draws as many memory rows as it has new ones, every training sample is offered once.
+// The replay memory as a part of a strategy: made at the run's start, each step draws up to a full
+// minibatch of memory rows (the engine's batch, whatever the step's own size), and every training
+// sample is offered once, in its first epoch.
 #include <memory>
 #include <string>
 

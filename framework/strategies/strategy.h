@@ -10,6 +10,7 @@
 //   after_step    after it: the samples just trained on (the replay memory's offers)
 //   end_task      a task ended (given or detected boundary): consolidate
 //   penalty       the quadratic penalty the following steps fuse into their update
+//   bytes_held    the state it keeps between tasks, for the reports
 #include <cstdint>
 #include <memory>
 #include <string>

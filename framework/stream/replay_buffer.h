@@ -1,5 +1,5 @@
 #pragma once
-// The replay memory (issue 5, DESIGN §1 "memory"): a bounded store of samples seen in the stream,
+// The replay memory (issue 5, docs/DESIGN.md §9): a bounded store of samples seen in the stream,
 // filled by a policy, sized by a sample count or a byte budget, and able to say what it holds.
 //   reservoir       every sample seen so far is held with the same probability, capacity / seen
 //                   (Vitter's algorithm R): a uniform sample of the stream, whatever its length

@@ -1,5 +1,5 @@
 #pragma once
-// Task identification from the stream (issue 5, DESIGN §1): with --task-boundaries detect the
+// Task identification from the stream (issue 5, docs/DESIGN.md §5 and §9): with --task-boundaries detect the
 // strategy is not told where tasks begin; this detector watches the inputs and says when the
 // stream has moved to another task, and the harness consolidates there (EWC's Fisher on the
 // samples since the last boundary, a fresh optimizer).
