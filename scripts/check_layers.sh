@@ -5,7 +5,8 @@
 #   framework/core backend data model io consolidation engine stream strategies harness
 #   benchmarks/suite, framework/cli, benchmarks (binaries and common), tests
 # Prints each include that goes up (or sideways between kernels/cpu and kernels/cuda) and exits 1
-# if there is any. Run from anywhere: scripts/check_layers.sh
+# if there is any; also that every op has both twins (kernels/README.md). Run from anywhere:
+# scripts/check_layers.sh
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -38,5 +39,18 @@ while IFS= read -r file; do
   done < <(sed -n 's/^[[:space:]]*#[[:space:]]*include[[:space:]]*"\([^"]*\)".*/\1/p' "$file")
 done < <(git ls-files --cached --others --exclude-standard -- kernels framework benchmarks tests |
          grep -E '\.(h|hpp|cpp|cu|cuh)$')
-if [ "$bad" -eq 0 ]; then echo "layering: every include goes down a layer or stays within one"; fi
+# An op is three sibling files: kernels/ops.h, kernels/cpu/<op>.cpp, kernels/cuda/<op>.cu.
+helpers="gemm"  # CPU matrix products the twins share, not an op
+for f in kernels/cpu/*.cpp; do
+  op=$(basename "$f" .cpp)
+  [[ " $helpers " == *" $op "* ]] && continue
+  [ -f "kernels/cuda/$op.cu" ] || { echo "$f: the op $op has no CUDA kernel (kernels/cuda/$op.cu)"; bad=1; }
+done
+for f in kernels/cuda/*.cu; do
+  op=$(basename "$f" .cu)
+  [ -f "kernels/cpu/$op.cpp" ] || { echo "$f: the op $op has no CPU twin (kernels/cpu/$op.cpp)"; bad=1; }
+done
+if [ "$bad" -eq 0 ]; then
+  echo "layering: every include goes down a layer or stays within one; every op has a CPU twin and a CUDA kernel"
+fi
 exit "$bad"
