@@ -80,12 +80,24 @@ int fisher_pass_samples(const FisherConfig& cfg, int K) {
 }
 
 void backprop_and_accumulate(Backend& be, const ModelView& m, const Batch& b, const PassBuffers& ws, int K,
-                             float scale, float* F) {
+                             float scale, float* F, ImportanceOperands ops) {
   backprop_deltas(be, m, b, ws, K);
+  const bool absolute = ops == ImportanceOperands::kAbsolute;
+  CLB_ASSERT(!absolute || (be.host_memory() && K == 1));
+  std::vector<float> root_delta, root_act;  // absolute: sqrt(|operand|), which fisher_diag squares back
+  auto root_abs = [](const float* x, size_t n, std::vector<float>& out) {
+    out.resize(n);
+    for (size_t k = 0; k < n; ++k) out[k] = std::sqrt(std::abs(x[k]));
+    return out.data();
+  };
   for (int l = 0; l < m.arch->num_layers(); ++l) {
     FisherDiagArgs a;
     a.delta = ws.delta[l + 1];
     a.X = l == 0 ? b.x : ws.act[l];
+    if (absolute) {
+      a.delta = root_abs(a.delta, size_t(b.B) * m.arch->out(l), root_delta);
+      a.X = root_abs(a.X, size_t(b.B) * m.arch->in(l), root_act);
+    }
     a.FW = F + m.arch->weight_offset(l);
     a.Fb = F + m.arch->bias_offset(l);
     a.B = b.B, a.n_in = m.arch->in(l), a.n_out = m.arch->out(l);

@@ -50,10 +50,16 @@ int fisher_pass_samples(const FisherConfig& cfg, int K);
 // Sampled draws come from Rng::derive(cfg.seed, 0xF15, start): the pass's first sample `start`.
 void fisher_output_deltas(const FisherConfig& cfg, int64_t start, const float* probs, const int32_t* y,
                           const uint8_t* mask, int B, int C, int K, float* delta);
-// With the output deltas in ws.delta.back() (after a forward pass of b): backpropagates them and
-// adds scale * the squared-operand Fisher of every layer to F (backend memory, num_params).
+// What the importance pass accumulates per layer from the deltas and the layer's inputs:
+//   squared   (Δ∘Δ)^T (A∘A): the Fisher's per-sample squared gradients
+//   absolute  |Δ|^T |A|: MAS's per-sample absolute gradients, by handing fisher_diag (which squares
+//             what it loads) the square roots of the absolute operands; host memory only
+enum class ImportanceOperands { kSquared, kAbsolute };
+// The importance pass every importance shares (host Fisher, resident Fisher, MAS): with the output
+// deltas in ws.delta.back() (after a forward pass of b), backpropagates them and adds scale * the
+// per-layer accumulation above to F (backend memory, num_params).
 void backprop_and_accumulate(Backend& be, const ModelView& m, const Batch& b, const PassBuffers& ws, int K,
-                             float scale, float* F);
+                             float scale, float* F, ImportanceOperands ops = ImportanceOperands::kSquared);
 
 // Fisher (num_params, flat like Mlp::params) over `refs` samples.
 std::vector<float> compute_fisher(Backend& be, const Mlp& m, const std::vector<Task>& tasks,

@@ -2,6 +2,7 @@
 
 #include <cmath>
 
+#include "framework/consolidation/fisher.h"
 #include "framework/core/error.h"
 #include "framework/model/mlp_passes.h"
 
@@ -15,7 +16,6 @@ std::vector<float> mas_importance(Backend& be, const Mlp& m, const std::vector<T
   std::vector<float> omega(size_t(m.arch.num_params()), 0.0f);
   MlpWorkspace ws(m.arch, batch);
   BatchBuffers buf;
-  std::vector<float> root_delta, root_act;
   const float scale = float(1.0 / double(refs.size()));
   for (size_t start = 0; start < refs.size(); start += size_t(batch)) {
     const int B = int(std::min(refs.size() - start, size_t(batch)));
@@ -30,19 +30,7 @@ std::vector<float> mas_importance(Backend& be, const Mlp& m, const std::vector<T
         const size_t k = size_t(i) * C + size_t(c);
         delta[k] = b.class_mask && !b.class_mask[k] ? 0.0f : 2.0f * z[k];
       }
-    backprop_deltas(be, m, b, ws, 1);
-    for (int l = 0; l < L; ++l) {
-      const int in = m.arch.in(l), out = m.arch.out(l);
-      const float* a = l == 0 ? b.x : ws.act[size_t(l)].data();
-      root_delta.resize(size_t(B) * out), root_act.resize(size_t(B) * in);
-      for (size_t k = 0; k < root_delta.size(); ++k) root_delta[k] = std::sqrt(std::abs(ws.delta[size_t(l + 1)][k]));
-      for (size_t k = 0; k < root_act.size(); ++k) root_act[k] = std::sqrt(std::abs(a[k]));
-      FisherDiagArgs f;
-      f.delta = root_delta.data(), f.X = root_act.data();
-      f.FW = omega.data() + m.arch.weight_offset(l), f.Fb = omega.data() + m.arch.bias_offset(l);
-      f.B = B, f.n_in = in, f.n_out = out, f.scale = scale;
-      be.fisher_diag(f);
-    }
+    backprop_and_accumulate(be, view(m), b, ws.buffers(), 1, scale, omega.data(), ImportanceOperands::kAbsolute);
   }
   return omega;
 }
