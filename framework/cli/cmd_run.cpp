@@ -292,7 +292,7 @@ void register_run(CLI::App& app) {
   c->add_option("--recurring-tasks", cfg.scenario.recurring_tasks, "recurring: distinct tasks K (task t is task t mod K)");
   c->add_option("--scenario-il", cfg.scenario.il, "split only: task (logit masking per task) | class (one head)")
       ->check(CLI::IsMember({"task", "class"}));
-  c->add_option("--dataset", cfg.dataset, "fashion-mnist (Debian's dataset-fashion-mnist) or an IDX directory");
+  c->add_option("--dataset", cfg.dataset, "fashion-mnist (Debian's dataset-fashion-mnist), an IDX directory, or a directory with train.csv and test.csv");
   c->add_option("--tasks", cfg.scenario.tasks, "Number of tasks");
   c->add_option("--arch", cfg.arch, "MLP widths, input-hidden...-output");
   std::string strategy_help = "Comma-separated:";
