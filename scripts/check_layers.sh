@@ -22,6 +22,14 @@ rank_of() {  # the layer index of a path (longest matching prefix)
   echo "$best"
 }
 
+source_files() {  # what git tracks (and would track); every file when this is no git checkout
+  if git rev-parse --is-inside-work-tree >/dev/null 2>&1; then
+    git ls-files --cached --others --exclude-standard -- kernels framework benchmarks tests
+  else
+    find kernels framework benchmarks tests -type f
+  fi | grep -E '\.(h|hpp|cpp|cu|cuh)$'
+}
+
 bad=0
 while IFS= read -r file; do
   from=$(rank_of "$file")
@@ -37,8 +45,7 @@ while IFS= read -r file; do
       echo "$file includes $inc: the CPU twins and the CUDA kernels are siblings"; bad=1
     fi
   done < <(sed -n 's/^[[:space:]]*#[[:space:]]*include[[:space:]]*"\([^"]*\)".*/\1/p' "$file")
-done < <(git ls-files --cached --others --exclude-standard -- kernels framework benchmarks tests |
-         grep -E '\.(h|hpp|cpp|cu|cuh)$')
+done < <(source_files)
 # An op is three sibling files: kernels/ops.h, kernels/cpu/<op>.cpp, kernels/cuda/<op>.cu.
 helpers="gemm"  # CPU matrix products the twins share, not an op
 for f in kernels/cpu/*.cpp; do
