@@ -60,7 +60,7 @@ class Backend {
 };
 
 // "cpu", "cuda" or "auto" (CUDA when a device is usable, else the CPU). Throws clb::Error
-// naming --backend.
+// naming the backend setting.
 std::unique_ptr<Backend> make_backend(const std::string& name);
 
 // The --backend values: cpu, cuda, auto (make_backend explains a cuda this build or machine lacks).

@@ -111,7 +111,7 @@ int usable_devices(std::string* why) {
 
 std::unique_ptr<Backend> make_backend(const Variants& v) {
   std::string why;
-  if (usable_devices(&why) == 0) fail("--backend cuda: no usable CUDA device ({}); use --backend cpu", why);
+  if (usable_devices(&why) == 0) fail_setting("@backend cuda: no usable CUDA device ({}); use @backend cpu", why);
   return std::make_unique<CudaBackend>(v);
 }
 

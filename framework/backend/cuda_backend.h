@@ -25,7 +25,7 @@ struct Variants {
 // the reason in *why.
 int usable_devices(std::string* why = nullptr);
 
-// A CUDA backend on device 0, or a clb::Error naming --backend when none is usable.
+// A CUDA backend on device 0, or a clb::SettingError naming backend when none is usable.
 std::unique_ptr<Backend> make_backend(const Variants& v = {});
 
 // The stream a CUDA backend issues its ops on (for timing with events); `be` must be one.

@@ -26,10 +26,10 @@ std::unique_ptr<Backend> make_backend(const std::string& name) {
     return make_cpu_backend();
   }
 #else
-  if (name == "cuda") fail("--backend cuda: this clbench was built without CUDA (no nvcc at configure time); use --backend cpu");
+  if (name == "cuda") fail_setting("@backend cuda: this clbench was built without CUDA (no nvcc at configure time); use @backend cpu");
   if (name == "auto") return make_cpu_backend();
 #endif
-  fail("--backend: unknown backend '{}'; use one of: {}", name, fmt::join(backend_names(), ", "));
+  fail_setting("@backend: unknown backend '{}'; use one of: {}", name, fmt::join(backend_names(), ", "));
 }
 
 }  // namespace clb

@@ -3,6 +3,7 @@
 #include <exception>
 
 #include "framework/cli/commands.h"
+#include "framework/cli/setting_flags.h"
 #include "framework/core/error.h"
 
 int main(int argc, char** argv) {
@@ -24,6 +25,13 @@ int main(int argc, char** argv) {
     // One line, like every other clbench error (CLI11's own message names the flag).
     std::fprintf(stderr, "clbench: error: %s; see clbench --help or clbench SUBCOMMAND --help\n", e.what());
     return 2;
+  } catch (const clb::SettingError& e) {
+    // The core names settings by config field; say the flag of the subcommand that ran.
+    const auto ran = app.get_subcommands();
+    const std::string sub = ran.empty() ? "run" : ran.front()->get_name();
+    const std::string what = e.with_names([&](const std::string& field) { return clb::cli::flag_for(sub, field); });
+    std::fprintf(stderr, "clbench: error: %s\n", what.c_str());
+    return 1;
   } catch (const clb::Error& e) {
     std::fprintf(stderr, "clbench: error: %s\n", e.what());
     return 1;

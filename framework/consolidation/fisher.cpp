@@ -67,7 +67,8 @@ void fisher_output_deltas(const FisherConfig& cfg, int64_t start, const float* p
 void check_fisher_config(const FisherConfig& cfg) {
   CLB_ASSERT(cfg.batch > 0);
   if (cfg.estimator == FisherEstimator::kSampled && (cfg.draws <= 0 || cfg.draws > kMaxFisherDraws))
-    fail("--fisher-draws {}: the sampled estimator takes 1 to {} label draws per sample", cfg.draws, kMaxFisherDraws);
+    fail_setting("@fisher.draws {}: the sampled estimator takes 1 to {} label draws per sample", cfg.draws,
+                 kMaxFisherDraws);
 }
 
 int fisher_rows_per_sample(const FisherConfig& cfg, int C) {

@@ -39,7 +39,7 @@ struct FisherStats {
   double trace = 0.0;  // sum of the diagonal, printed beside lambda
 };
 
-// Throws clb::Error (naming --fisher-draws) for a configuration no estimator can run.
+// Throws clb::SettingError (naming fisher.draws) for a configuration no estimator can run.
 void check_fisher_config(const FisherConfig& cfg);
 // K: the delta rows each sample contributes (exact: C, sampled: draws, else 1).
 int fisher_rows_per_sample(const FisherConfig& cfg, int num_outputs);

@@ -197,14 +197,14 @@ std::string resolve_dataset_dir(const std::string& name_or_dir) {
   if (name_or_dir == "fashion-mnist") {
     const std::string dir = "/usr/share/datasets/fashion-mnist";
     if (!fs::is_directory(dir, ec))
-      fail("dataset 'fashion-mnist' not found at {}: install it with "
-           "`apt-get install dataset-fashion-mnist` or pass --dataset DIR",
+      fail_setting("@dataset 'fashion-mnist' not found at {}: install it with "
+                   "`apt-get install dataset-fashion-mnist` or give @dataset DIR",
            dir);
     return dir;
   }
   if (!fs::is_directory(name_or_dir, ec))
-    fail("dataset '{}' is neither a known name (fashion-mnist) nor an existing directory; "
-         "pass --dataset fashion-mnist or --dataset DIR",
+    fail_setting("@dataset '{}' is neither a known name (fashion-mnist) nor an existing directory; "
+                 "give @dataset fashion-mnist or @dataset DIR",
          name_or_dir);
   return name_or_dir;
 }

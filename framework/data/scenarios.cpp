@@ -34,11 +34,11 @@ SourceData load_source_data(const std::string& dataset) {
 namespace {
 
 // A seeded random subset (in random order) of `rows`, of size `limit` (0 = all).
-std::vector<int32_t> pick_rows(std::vector<int32_t> rows, int64_t limit, Rng rng, const char* flag, int task,
+std::vector<int32_t> pick_rows(std::vector<int32_t> rows, int64_t limit, Rng rng, const char* field, int task,
                                const std::string& split) {
   if (limit > int64_t(rows.size()))
-    fail("{} {}: task {} has only {} {} samples; ask for at most that many (or 0 for all)", flag, limit,
-         task + 1, rows.size(), split);
+    fail_setting("{} {}: task {} has only {} {} samples; ask for at most that many (or 0 for all)", setting(field),
+                 limit, task + 1, rows.size(), split);
   rng.shuffle(rows);
   if (limit > 0) rows.resize(size_t(limit));
   return rows;
@@ -117,7 +117,7 @@ Scenario make_synthetic(const ScenarioConfig& cfg) {
 // a task offset (N(0, 0.5^2) per feature: a domain of its own), visited in turn; every visit draws
 // fresh training and test samples from its task's distribution.
 Scenario make_recurring(const ScenarioConfig& cfg) {
-  if (cfg.recurring_tasks < 1) fail("--recurring-tasks {}: need at least 1", cfg.recurring_tasks);
+  if (cfg.recurring_tasks < 1) fail_setting("@recurring_tasks {}: need at least 1", cfg.recurring_tasks);
   Scenario s;
   s.kind = "recurring", s.il = "domain";
   s.input_dim = cfg.synthetic_dim, s.num_classes = cfg.synthetic_classes;
@@ -152,13 +152,13 @@ Scenario make_recurring(const ScenarioConfig& cfg) {
 }  // namespace
 
 Scenario make_scenario(const ScenarioConfig& cfg, const SourceData& data) {
-  if (cfg.tasks < 1) fail("--tasks: need at least 1 task, got {}", cfg.tasks);
-  if (cfg.train_per_task < 0) fail("--train-per-task: must be >= 0 (0 = all), got {}", cfg.train_per_task);
-  if (cfg.test_per_task < 0) fail("--test-per-task: must be >= 0 (0 = all), got {}", cfg.test_per_task);
+  if (cfg.tasks < 1) fail_setting("@tasks: need at least 1 task, got {}", cfg.tasks);
+  if (cfg.train_per_task < 0) fail_setting("@train_per_task: must be >= 0 (0 = all), got {}", cfg.train_per_task);
+  if (cfg.test_per_task < 0) fail_setting("@test_per_task: must be >= 0 (0 = all), got {}", cfg.test_per_task);
   if (cfg.kind == "synthetic") return make_synthetic(cfg);
   if (cfg.kind == "recurring") return make_recurring(cfg);
   if (cfg.kind != "permuted" && cfg.kind != "rotated" && cfg.kind != "split")
-    fail("--scenario: unknown scenario '{}'; use permuted, split, rotated, synthetic or recurring", cfg.kind);
+    fail_setting("@scenario: unknown scenario '{}'; use permuted, split, rotated, synthetic or recurring", cfg.kind);
   CLB_ASSERT(data.train && data.test);
   const Dataset& tr = *data.train;
   const int classes = std::max(tr.num_classes, data.test->num_classes);
@@ -169,13 +169,13 @@ Scenario make_scenario(const ScenarioConfig& cfg, const SourceData& data) {
   s.il = cfg.kind == "split" ? cfg.il : "domain";
   if (cfg.kind == "split") {
     if (cfg.il != "task" && cfg.il != "class")
-      fail("--scenario-il: unknown setting '{}'; use task or class", cfg.il);
+      fail_setting("@scenario_il: unknown setting '{}'; use task or class", cfg.il);
     if (cfg.tasks * 2 > classes)
-      fail("--tasks {}: split makes tasks of 2 classes and {} has only {} classes; use --tasks {} or fewer",
+      fail_setting("@tasks {}: split makes tasks of 2 classes and {} has only {} classes; use @tasks {} or fewer",
            cfg.tasks, data.name, classes, classes / 2);
   }
   if (cfg.kind == "rotated" && tr.rows * tr.cols != tr.dim)
-    fail("--scenario rotated: {} is not an image data set", data.name);
+    fail_setting("@scenario rotated: {} is not an image data set", data.name);
 
   for (int t = 0; t < cfg.tasks; ++t) {
     Task task;
@@ -209,9 +209,9 @@ Scenario make_scenario(const ScenarioConfig& cfg, const SourceData& data) {
       }
     }
     task.train_rows = pick_rows(std::move(train_rows), cfg.train_per_task, Rng::derive(cfg.seed, 0x5B5, 0, t),
-                                "--train-per-task", t, "training");
+                                "train_per_task", t, "training");
     task.test_rows = pick_rows(std::move(test_rows), cfg.test_per_task, Rng::derive(cfg.seed, 0x5B5, 1, t),
-                               "--test-per-task", t, "test");
+                               "test_per_task", t, "test");
     if (task.train_rows.empty() || task.test_rows.empty())
       fail("{}: task {} ({}) has no {} samples; the data set lacks its classes", data.name, t + 1, task.name,
            task.train_rows.empty() ? "training" : "test");

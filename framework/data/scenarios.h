@@ -45,7 +45,7 @@ struct Scenario {
   std::vector<Task> tasks;
 };
 
-// Throws clb::Error naming the flag (--tasks, --train-per-task, ...) on impossible requests.
+// Throws clb::SettingError naming the setting (tasks, train_per_task, ...) on impossible requests.
 Scenario make_scenario(const ScenarioConfig& cfg, const SourceData& data);
 
 }  // namespace clb

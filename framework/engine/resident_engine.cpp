@@ -164,8 +164,8 @@ class ResidentEngine final : public Engine {
   std::vector<float> fisher(const std::vector<SampleRef>& refs, const FisherConfig& cfg, FisherStats* stats) override {
     if (refs.empty()) fail("Fisher: no samples to compute it on (is the task's training set empty?)");
     if (cfg.estimator == FisherEstimator::kBatch)
-      fail("--fisher batch: the minibatch-mean estimator (a comparison with Avalanche) runs on --backend cpu only; "
-           "use empirical, sampled or exact here");
+      fail_setting("@fisher.estimator batch: the minibatch-mean estimator (a comparison with Avalanche) runs on "
+                   "@backend cpu only; use empirical, sampled or exact here");
     check_fisher_config(cfg);
     const auto t0 = std::chrono::steady_clock::now();
     const int64_t N = int64_t(refs.size());
@@ -364,11 +364,11 @@ std::unique_ptr<Engine> make_resident_engine(Backend& be, const std::vector<Task
                                              const EngineConfig& cfg) {
   // Said before any work: replay and SI need per-step host work this engine does not do yet.
   if (cfg.memory_batch > 0)
-    fail("strategies that train with replay memory rows run on the CPU engine for now: use --backend cpu (the "
-         "resident engine, which --backend cuda uses, has no replay memory yet)");
+    fail_setting("strategies that train with replay memory rows run on the CPU engine for now: use @backend cpu "
+                 "(the resident engine, which @backend cuda uses, has no replay memory yet)");
   if (cfg.track_path)
-    fail("strategies that keep the loss's path integral run on the CPU engine for now: use --backend cpu (the "
-         "resident engine, which --backend cuda uses, keeps no path integral yet)");
+    fail_setting("strategies that keep the loss's path integral run on the CPU engine for now: use @backend cpu "
+                 "(the resident engine, which @backend cuda uses, keeps no path integral yet)");
   return std::make_unique<ResidentEngine>(be, tasks, init, cfg);
 }
 

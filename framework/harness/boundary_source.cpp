@@ -136,8 +136,8 @@ std::unique_ptr<BoundarySource> make_boundary_source(const RunConfig& cfg, const
                                                      RunResult& result) {
   if (!cfg.detect_boundaries) return std::make_unique<GivenBoundaries>(int(sc.tasks.size()));
   if (needs_boundaries)
-    fail("--task-boundaries detect: {} trains on every task seen so far, which needs the boundaries; run it with "
-         "--task-boundaries given",
+    fail_setting("@task_boundaries detect: {} trains on every task seen so far, which needs the boundaries; run it "
+                 "with @task_boundaries given",
          learner);
   return std::make_unique<DetectedBoundaries>(cfg, sc, init, result);
 }

@@ -24,11 +24,11 @@ constexpr int64_t kLossCheckSteps = 64;  // steps between loss checks: bounds th
   if (const QuadraticPenalty* pen = strategy.penalty())
     for (int64_t k = 0; k < pen->num_params(); ++k) max_f = std::max(max_f, pen->weight()[k]);
   if (max_f > 0 && ec.optimizer == Optimizer::kSgd)
-    fail("{}: training diverged in task {} at step {} (loss is not finite): plain SGD on the penalty is stable "
-         "only while lr x lambda x max(F) < 2, here {:g} x {:g} x {:.4g} = {:.3g}; lower --lr or --lambda",
+    fail_setting("{}: training diverged in task {} at step {} (loss is not finite): plain SGD on the penalty is "
+                 "stable only while lr x lambda x max(F) < 2, here {:g} x {:g} x {:.4g} = {:.3g}; lower @lr or @lambda",
          strategy.name(), task + 1, step, ec.lr, ec.lambda, max_f, double(ec.lr) * ec.lambda * max_f);
-  fail("{}: training diverged in task {} at step {} (loss is not finite); lower --lr{}", strategy.name(), task + 1,
-       step, max_f > 0 ? " or --lambda" : "");
+  fail_setting("{}: training diverged in task {} at step {} (loss is not finite); lower @lr{}", strategy.name(),
+               task + 1, step, max_f > 0 ? " or " + setting("lambda") : "");
 }
 
 // The engine's settings for one strategy's run: no minibatch larger than the largest training
@@ -75,6 +75,8 @@ std::unique_ptr<Engine> make_run_engine(Backend& be, const Scenario& sc, const M
                                         const RunConfig& cfg, const std::string& strategy) {
   try {
     return make_engine(be, sc.tasks, init, ec, cfg.engine);
+  } catch (const SettingError& e) {
+    throw SettingError(strategy + ": " + e.marked());
   } catch (const Error& e) {
     fail("{}: {}", strategy, e.what());
   }

@@ -22,13 +22,13 @@ MlpArch MlpArch::parse(const std::string& text) {
       used = 0;
     }
     if (used != part.size() || part.empty() || w <= 0 || w > (1 << 20))
-      fail("--arch '{}': '{}' is not a positive layer width; use widths joined by '-', e.g. 784-400-400-10",
+      fail_setting("@arch '{}': '{}' is not a positive layer width; use widths joined by '-', e.g. 784-400-400-10",
            text, part);
     a.widths.push_back(w);
   }
   if (a.widths.size() < 2)
-    fail("--arch '{}': need at least an input and an output width, e.g. 784-400-400-10", text);
-  if (a.widths.back() < 2) fail("--arch '{}': a classifier needs at least 2 outputs", text);
+    fail_setting("@arch '{}': need at least an input and an output width, e.g. 784-400-400-10", text);
+  if (a.widths.back() < 2) fail_setting("@arch '{}': a classifier needs at least 2 outputs", text);
   return a;
 }
 

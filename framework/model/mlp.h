@@ -11,7 +11,7 @@ namespace clb {
 struct MlpArch {
   std::vector<int> widths;  // input, hidden..., output: "784-400-400-10"
 
-  // Parses "784-400-400-10"; errors name the flag (--arch) and the expected form.
+  // Parses "784-400-400-10"; errors name the setting (arch) and the expected form.
   static MlpArch parse(const std::string& text);
   std::string str() const;
   int num_layers() const { return int(widths.size()) - 1; }

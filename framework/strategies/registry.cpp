@@ -74,7 +74,7 @@ const std::string& default_strategies() {
 std::unique_ptr<Strategy> make_strategy(const std::string& name, const StrategyParams& p, int64_t num_params) {
   for (const Entry& e : entries())
     if (e.info.name == name) return e.make(p, num_params);
-  fail("--strategy: unknown strategy '{}'; use {} (comma-separated)", name, strategy_name_list());
+  fail_setting("@strategies: unknown strategy '{}'; use {} (comma-separated)", name, strategy_name_list());
 }
 
 }  // namespace clb

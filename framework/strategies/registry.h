@@ -23,7 +23,7 @@ std::string strategy_name_list();
 // The strategies clbench run compares when --strategy is not given.
 const std::string& default_strategies();
 
-// Throws clb::Error naming --strategy for a name not in the registry.
+// Throws clb::SettingError naming the strategies setting for a name not in the registry.
 std::unique_ptr<Strategy> make_strategy(const std::string& name, const StrategyParams& p, int64_t num_params);
 
 }  // namespace clb

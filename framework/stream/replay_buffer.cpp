@@ -29,15 +29,15 @@ constexpr int64_t kSampleHeaderBytes = 2 * sizeof(int32_t);
 ReplayBuffer::ReplayBuffer(int dim, int num_classes, SampleStorage storage, const ReplayBufferConfig& cfg)
     : dim_(dim), num_classes_(num_classes), storage_(storage), policy_(cfg.policy), rng_(Rng::derive(cfg.seed, 0x6d656d)) {
   CLB_ASSERT(dim > 0 && num_classes > 0);
-  if (cfg.max_samples < 0) fail("--memory-samples {}: must be positive (or 0 to size the memory by --memory-bytes)", cfg.max_samples);
-  if (cfg.max_bytes < 0) fail("--memory-bytes {}: must be positive (or 0 to size the memory by --memory-samples)", cfg.max_bytes);
+  if (cfg.max_samples < 0) fail_setting("@memory.samples {}: must be positive (or 0 to size the memory by @memory.bytes)", cfg.max_samples);
+  if (cfg.max_bytes < 0) fail_setting("@memory.bytes {}: must be positive (or 0 to size the memory by @memory.samples)", cfg.max_bytes);
   if (cfg.max_samples == 0 && cfg.max_bytes == 0)
-    fail("--memory-samples and --memory-bytes are both 0: give the replay memory a size, e.g. --memory-samples 2000");
+    fail_setting("@memory.samples and @memory.bytes are both 0: give the replay memory a size, e.g. @memory.samples 2000");
   capacity_ = cfg.max_samples;
   if (cfg.max_bytes > 0) {
     const int64_t by_bytes = cfg.max_bytes / bytes_per_sample();
     if (by_bytes == 0)
-      fail("--memory-bytes {}: holds no sample; one takes {} bytes here", cfg.max_bytes, bytes_per_sample());
+      fail_setting("@memory.bytes {}: holds no sample; one takes {} bytes here", cfg.max_bytes, bytes_per_sample());
     capacity_ = capacity_ > 0 ? std::min(capacity_, by_bytes) : by_bytes;
   }
   held_per_class_.assign(size_t(num_classes), 0);

@@ -31,7 +31,7 @@ enum class SampleStorage { kUint8, kFloat32 };
 class ReplayBuffer {
  public:
   // dim: features per sample; storage: kUint8 when the source's features are k/255 (check with
-  // is_uint8_exact), else kFloat32. Throws clb::Error naming --memory-samples / --memory-bytes
+  // is_uint8_exact), else kFloat32. Throws clb::SettingError naming memory.samples / memory.bytes
   // for a capacity that holds no sample.
   ReplayBuffer(int dim, int num_classes, SampleStorage storage, const ReplayBufferConfig& cfg);
 

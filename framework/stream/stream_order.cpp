@@ -42,8 +42,8 @@ StreamOrder::StreamOrder(const Scenario& sc, uint64_t seed, int64_t blurry_width
                          const std::string& learner)
     : sc_(sc), seed_(seed), seen_tasks_(seen_tasks) {
   if (blurry_width <= 0) return;
-  if (epochs != 1) fail("--stream blurry: a stream is seen once; use --epochs 1 (got {})", epochs);
-  if (seen_tasks) fail("--stream blurry: {} trains on every task seen so far, by task; use --stream sharp", learner);
+  if (epochs != 1) fail_setting("@stream blurry: a stream is seen once; use @epochs 1 (got {})", epochs);
+  if (seen_tasks) fail_setting("@stream blurry: {} trains on every task seen so far, by task; use @stream sharp", learner);
   blurred_ = blurred_orders(sc, seed, blurry_width);
 }
 

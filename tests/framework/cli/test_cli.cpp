@@ -105,6 +105,10 @@ TEST_F(Cli, CudaWithoutAUsableGpuIsAOneLineError) {
   expect_one_line_error("run --scenario synthetic --backend cuda", "--backend cuda");
   expect_one_line_error("bench --backend cuda", "--backend cuda");
   expect_one_line_error("run --scenario synthetic --backend tpu", "--backend");
+  // Errors the core raises name its settings by field; the CLI says its flags.
+  expect_one_line_error("run --scenario synthetic --stream blurry --epochs 2", "--stream blurry: a stream is seen once; use --epochs 1");
+  expect_one_line_error("run --scenario synthetic --task-boundaries detect --strategy joint",
+                        "run it with --task-boundaries given");
 }
 
 TEST_F(Cli, BadDataGivesOneLineErrors) {

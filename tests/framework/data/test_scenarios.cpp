@@ -80,7 +80,7 @@ TEST(Scenarios, SubsetsAreSeededAndBounded) {
     make_scenario(c, tiny_images(40, 5, 10));
     FAIL() << "expected an error";
   } catch (const Error& e) {
-    EXPECT_NE(std::string(e.what()).find("--train-per-task"), std::string::npos) << e.what();
+    EXPECT_NE(std::string(e.what()).find("train_per_task 41"), std::string::npos) << e.what();
   }
 }
 

@@ -135,7 +135,7 @@ TEST(ResidentEngine, FisherMatchesTheHostEngineForEveryEstimator) {
     e.resident->fisher(refs, batch, nullptr);
     FAIL() << "the batch estimator is CPU-only";
   } catch (const Error& err) {
-    EXPECT_NE(std::string(err.what()).find("--fisher batch"), std::string::npos) << err.what();
+    EXPECT_NE(std::string(err.what()).find("fisher.estimator batch"), std::string::npos) << err.what();
   }
 }
 

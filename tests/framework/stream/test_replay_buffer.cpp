@@ -120,11 +120,11 @@ using test::error_of;
 
 TEST(ReplayBuffer, BadInputIsRefusedAndChangesNothing) {
   EXPECT_NE(error_of([] { ReplayBuffer(784, 10, SampleStorage::kUint8, ReplayBufferConfig{}); })
-                .find("--memory-samples and --memory-bytes are both 0"),
+                .find("memory.samples and memory.bytes are both 0"),
             std::string::npos);
   ReplayBufferConfig tiny;
   tiny.max_bytes = 100;
-  EXPECT_NE(error_of([&] { ReplayBuffer(784, 10, SampleStorage::kUint8, tiny); }).find("--memory-bytes 100: holds no sample"),
+  EXPECT_NE(error_of([&] { ReplayBuffer(784, 10, SampleStorage::kUint8, tiny); }).find("memory.bytes 100: holds no sample"),
             std::string::npos);
   EXPECT_NE(error_of([] { parse_replay_policy("fifo", "--memory-policy"); }).find("--memory-policy 'fifo'"), std::string::npos);
   ReplayBuffer buf(2, 3, SampleStorage::kUint8, sized(4));

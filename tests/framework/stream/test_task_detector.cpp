@@ -263,7 +263,7 @@ TEST(DetectedBoundaries, JointNeedsTheBoundaries) {
     permuted("joint", true);
     FAIL() << "expected an error";
   } catch (const Error& e) {
-    EXPECT_NE(std::string(e.what()).find("--task-boundaries given"), std::string::npos) << e.what();
+    EXPECT_NE(std::string(e.what()).find("with task_boundaries given"), std::string::npos) << e.what();
   }
 }
 
