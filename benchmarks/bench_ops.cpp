@@ -138,7 +138,7 @@ class UpdateCase final : public OpCase {
     a_.theta = theta_.data(), a_.grad = grad_.data(), a_.fisher = F_.data(), a_.anchor = anchor_.data();
     a_.m = m_.data(), a_.v = v_.data(), a_.n = P, a_.opt = opt, a_.lr = 1e-6f, a_.lambda = 1.0f, a_.step = 3;
   }
-  void issue() override { be_.ewc_update(a_); }
+  void issue() override { be_.fused_update(a_); }
   std::vector<double> result() override {
     std::vector<double> r;
     append(r, theta_);
@@ -155,7 +155,7 @@ class UpdateCase final : public OpCase {
  private:
   Backend& be_;
   BackendArray<float> theta_, grad_, F_, anchor_, m_, v_;
-  EwcUpdateArgs a_;
+  FusedUpdateArgs a_;
 };
 
 constexpr int kDim = 784, kClasses = 10, kTasks = 3, kTableRows = 4096;
@@ -356,7 +356,7 @@ void register_all(const SuiteFlags& flags) {
     const std::pair<const char*, Optimizer> opts[] = {
         {"sgd", Optimizer::kSgd}, {"momentum", Optimizer::kMomentum}, {"adam", Optimizer::kAdam}};
     for (auto [name, opt] : opts)
-      register_op("ewc_update", "update", fmt::format("opt:{}/P:{}", name, P),
+      register_op("fused_update", "update", fmt::format("opt:{}/P:{}", name, P),
                   [opt, P](Backend& be) { return std::make_unique<UpdateCase>(be, opt, P); }, UpdateCase::work(opt, P),
                   kElementRtol, ceilings, &cuda_note);
   }

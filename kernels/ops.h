@@ -67,13 +67,14 @@ struct FisherDiagArgs {
 
 enum class Optimizer : int { kSgd = 0, kMomentum = 1, kAdam = 2 };
 
-// One fused pass over the parameters: quadratic penalty gradient + optimizer step.
+// One fused pass over the parameters: quadratic penalty gradient + optimizer step. Every strategy's
+// update (no penalty: F null); named ewc_update until the redesign (issue 10), as in results/cpu.md's rows.
 //   g' = g + lambda * F o (theta - anchor)        (F, anchor null: no penalty)
 //   sgd:      theta -= lr * g'
 //   momentum: m = mu*m + g';  theta -= lr * m
 //   adam:     m = b1*m + (1-b1) g';  v = b2*v + (1-b2) g'^2;  theta -= lr * mhat / (sqrt(vhat) + eps)
 // Bytes per param: 20 (sgd with penalty), +8 momentum, +16 adam (read and written once each).
-struct EwcUpdateArgs {
+struct FusedUpdateArgs {
   float* theta = nullptr;         // (n)
   const float* grad = nullptr;    // (n)
   const float* fisher = nullptr;  // (n) or null

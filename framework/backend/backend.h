@@ -33,7 +33,7 @@ class Backend {
   virtual void softmax_xent(const SoftmaxXentArgs& a) = 0;
   virtual void linear_backward(const LinearBackwardArgs& a) = 0;
   virtual void fisher_diag(const FisherDiagArgs& a) = 0;
-  virtual void ewc_update(const EwcUpdateArgs& a) = 0;
+  virtual void fused_update(const FusedUpdateArgs& a) = 0;
   virtual void gather(const GatherArgs& a) = 0;
   virtual void count_correct(const CountCorrectArgs& a) = 0;
   virtual void advance_step(const AdvanceStepArgs& a) = 0;

@@ -48,7 +48,7 @@ class CpuBackend final : public Backend {
   void softmax_xent(const SoftmaxXentArgs& a) override { run(a, cpu::softmax_xent); }
   void linear_backward(const LinearBackwardArgs& a) override { run(a, cpu::linear_backward); }
   void fisher_diag(const FisherDiagArgs& a) override { run(a, cpu::fisher_diag); }
-  void ewc_update(const EwcUpdateArgs& a) override { run(a, cpu::ewc_update); }
+  void fused_update(const FusedUpdateArgs& a) override { run(a, cpu::fused_update); }
   void gather(const GatherArgs& a) override { run(a, cpu::gather); }
   void count_correct(const CountCorrectArgs& a) override { run(a, cpu::count_correct); }
   void advance_step(const AdvanceStepArgs& a) override { run(a, cpu::advance_step); }

@@ -81,7 +81,7 @@ class CudaBackend final : public Backend {
   void softmax_xent(const SoftmaxXentArgs& a) override { cuda::softmax_xent(a, 1, stream_); }
   void linear_backward(const LinearBackwardArgs& a) override { cuda::linear_backward(a, v_.gemm, stream_); }
   void fisher_diag(const FisherDiagArgs& a) override { cuda::fisher_diag(a, v_.gemm, stream_); }
-  void ewc_update(const EwcUpdateArgs& a) override { cuda::ewc_update(a, v_.update, stream_); }
+  void fused_update(const FusedUpdateArgs& a) override { cuda::fused_update(a, v_.update, stream_); }
   void synchronize() override { CLB_CUDA_CHECK(cudaStreamSynchronize(stream_)); }
 
  private:

@@ -14,9 +14,9 @@ std::unique_ptr<Engine> make_engine(Backend& be, const std::vector<Task>& tasks,
   return make_resident_engine(be, tasks, init, cfg);
 }
 
-EwcUpdateArgs update_args(const EngineConfig& cfg, int64_t n, float* theta, const float* grad, const float* fisher,
+FusedUpdateArgs update_args(const EngineConfig& cfg, int64_t n, float* theta, const float* grad, const float* fisher,
                           const float* anchor, float* m, float* v) {
-  EwcUpdateArgs u;
+  FusedUpdateArgs u;
   u.theta = theta, u.grad = grad, u.fisher = fisher, u.anchor = anchor, u.m = m, u.v = v;
   u.n = n;
   u.opt = cfg.optimizer;

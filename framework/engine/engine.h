@@ -78,9 +78,9 @@ enum class EngineKind { kAuto, kHost, kResident };  // auto: host for the CPU ba
 std::unique_ptr<Engine> make_engine(Backend& be, const std::vector<Task>& tasks, const Mlp& init,
                                     const EngineConfig& cfg, EngineKind kind = EngineKind::kAuto);
 
-// The update an engine's training step applies (Backend::ewc_update), its step count aside;
+// The update an engine's training step applies (Backend::fused_update), its step count aside;
 // fisher/anchor null: no penalty; m/v null where the optimizer keeps no such state.
-EwcUpdateArgs update_args(const EngineConfig& cfg, int64_t n, float* theta, const float* grad, const float* fisher,
+FusedUpdateArgs update_args(const EngineConfig& cfg, int64_t n, float* theta, const float* grad, const float* fisher,
                           const float* anchor, float* m, float* v);
 
 // The Fisher of `model` over `refs`, computed where `be` keeps its data (an engine made for it).

@@ -54,7 +54,7 @@ class HostEngine final : public Engine {
       compute_gradients(be_, model_, memory, pw_, grad_ref_.data());
       losses_.push_back(compute_gradients(be_, model_, buf_.batch, pw_, grad_.data()));
       agem_project(grad_.data(), grad_ref_.data(), int64_t(grad_.size()));
-      be_.ewc_update(next_update());
+      be_.fused_update(next_update());
     });
   }
   PathIntegral take_path_integral() override {
@@ -91,8 +91,8 @@ class HostEngine final : public Engine {
     next_ += B;
   }
   // The update of the next step: the optimizer's state, the penalty, the step count.
-  EwcUpdateArgs next_update() {
-    EwcUpdateArgs u = update_args(cfg_, model_.arch.num_params(), model_.params.data(), grad_.data(),
+  FusedUpdateArgs next_update() {
+    FusedUpdateArgs u = update_args(cfg_, model_.arch.num_params(), model_.params.data(), grad_.data(),
                                   has_penalty_ ? penalty_.weight() : nullptr,
                                   has_penalty_ ? penalty_.anchor() : nullptr, m1_.empty() ? nullptr : m1_.data(),
                                   m2_.empty() ? nullptr : m2_.data());

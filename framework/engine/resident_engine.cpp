@@ -290,11 +290,11 @@ class ResidentEngine final : public Engine {
     be_.gather(gather_args(order_.rows.data(), order_.tasks.data(), &c->offset, B, *train_batch_));
     const Batch b = train_batch_->batch(B);
     gradients(be_, view(), b, train_pass_->view, grad_.data(), 1.0f / float(B));
-    EwcUpdateArgs u = update_args(cfg_, P_, params_.data(), grad_.data(), has_penalty_ ? weight_.data() : nullptr,
+    FusedUpdateArgs u = update_args(cfg_, P_, params_.data(), grad_.data(), has_penalty_ ? weight_.data() : nullptr,
                                   has_penalty_ ? anchor_.data() : nullptr, m1_.empty() ? nullptr : m1_.data(),
                                   m2_.empty() ? nullptr : m2_.data());
     u.steps_done = &c->steps_done;
-    be_.ewc_update(u);
+    be_.fused_update(u);
     AdvanceStepArgs a;
     a.counters = c;
     a.loss = train_pass_->view.loss;

@@ -37,8 +37,8 @@ void add_partials(const ParallelWorkspace& pw, int S, float* grad, int64_t k0, i
   }
 }
 
-EwcUpdateArgs block_of(const EwcUpdateArgs& u, int64_t k0, int64_t k1) {
-  EwcUpdateArgs b = u;
+FusedUpdateArgs block_of(const FusedUpdateArgs& u, int64_t k0, int64_t k1) {
+  FusedUpdateArgs b = u;
   auto shift = [k0](auto* p) { return p ? p + k0 : p; };
   b.theta = shift(u.theta), b.grad = shift(u.grad), b.fisher = shift(u.fisher), b.anchor = shift(u.anchor);
   b.m = shift(u.m), b.v = shift(u.v);
@@ -49,12 +49,12 @@ EwcUpdateArgs block_of(const EwcUpdateArgs& u, int64_t k0, int64_t k1) {
 // The parallel part shared by compute_gradients and train_step: shard gradients, then per block
 // the partials summed and (if update) the update applied.
 double sharded_step(Backend& be, const Mlp& m, const Batch& b, ParallelWorkspace& pw, float* grad,
-                    const EwcUpdateArgs* update) {
+                    const FusedUpdateArgs* update) {
   const int S = std::min(pw.shards, b.B);
   const int64_t P = m.arch.num_params();
   if (S <= 1) {
     const double loss = compute_gradients(be, m, b, pw.ws[0], grad);
-    if (update) be.ewc_update(*update);
+    if (update) be.fused_update(*update);
     return loss / b.B;
   }
   std::vector<double> loss(S);
@@ -65,7 +65,7 @@ double sharded_step(Backend& be, const Mlp& m, const Batch& b, ParallelWorkspace
     for (int64_t blk = blocks * s / S; blk < blocks * (s + 1) / S; ++blk) {
       const int64_t k0 = blk * kUpdateBlock, k1 = std::min(P, k0 + kUpdateBlock);
       add_partials(pw, S, grad, k0, k1);
-      if (update) be.ewc_update(block_of(*update, k0, k1));
+      if (update) be.fused_update(block_of(*update, k0, k1));
     }
   });
   double total = 0;
@@ -79,7 +79,7 @@ double compute_gradients(Backend& be, const Mlp& m, const Batch& b, ParallelWork
   return sharded_step(be, m, b, pw, grad, nullptr);
 }
 
-double train_step(Backend& be, Mlp& m, const Batch& b, ParallelWorkspace& pw, const EwcUpdateArgs& update) {
+double train_step(Backend& be, Mlp& m, const Batch& b, ParallelWorkspace& pw, const FusedUpdateArgs& update) {
   CLB_ASSERT(update.theta == m.params.data() && update.n == m.arch.num_params());
   return sharded_step(be, m, b, pw, const_cast<float*>(update.grad), &update);
 }

@@ -35,7 +35,7 @@ double compute_gradients(Backend& be, const Mlp& m, const Batch& b, ParallelWork
 // shards' partial gradients summed and the fused penalty + optimizer update (`update`, whose
 // theta/grad/fisher/anchor/m/v cover all parameters) applied while the block is still in cache:
 // the gradient is not streamed through memory a second time. Returns the mean loss.
-double train_step(Backend& be, Mlp& m, const Batch& b, ParallelWorkspace& pw, const EwcUpdateArgs& update);
+double train_step(Backend& be, Mlp& m, const Batch& b, ParallelWorkspace& pw, const FusedUpdateArgs& update);
 
 // Runs fn(s) for s = 0..S-1, one OpenMP thread each. An exception from any shard is rethrown
 // here: one escaping an OpenMP region would terminate the process instead of reaching the CLI's

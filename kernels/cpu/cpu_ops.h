@@ -9,7 +9,7 @@ void linear_forward(const LinearForwardArgs& a);
 void softmax_xent(const SoftmaxXentArgs& a);
 void linear_backward(const LinearBackwardArgs& a);
 void fisher_diag(const FisherDiagArgs& a);
-void ewc_update(const EwcUpdateArgs& a);
+void fused_update(const FusedUpdateArgs& a);
 void gather(const GatherArgs& a);
 void count_correct(const CountCorrectArgs& a);
 void advance_step(const AdvanceStepArgs& a);

@@ -13,7 +13,7 @@
 //                    sample) fused into the operand loads: no squared copies in memory;
 //                    0 = cuBLAS on explicitly squared copies (the yard-stick)
 //   softmax_xent     1 one warp per row: loss, delta, probs and argmax in one pass
-//   ewc_update       1 grid-stride, one element per thread-iteration
+//   fused_update       1 grid-stride, one element per thread-iteration
 //                    2 grid-stride with 16-byte loads/stores where all arrays are 16-byte aligned
 //   gather, count_correct, advance_step: one variant each (the resident engine's bookkeeping)
 #include <cuda_runtime_api.h>
@@ -29,7 +29,7 @@ void linear_forward(const LinearForwardArgs& a, int variant, cudaStream_t stream
 void linear_backward(const LinearBackwardArgs& a, int variant, cudaStream_t stream);
 void fisher_diag(const FisherDiagArgs& a, int variant, cudaStream_t stream);
 void softmax_xent(const SoftmaxXentArgs& a, int variant, cudaStream_t stream);
-void ewc_update(const EwcUpdateArgs& a, int variant, cudaStream_t stream);
+void fused_update(const FusedUpdateArgs& a, int variant, cudaStream_t stream);
 void gather(const GatherArgs& a, cudaStream_t stream);
 void count_correct(const CountCorrectArgs& a, cudaStream_t stream);
 void advance_step(const AdvanceStepArgs& a, cudaStream_t stream);

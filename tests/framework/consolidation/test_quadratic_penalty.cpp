@@ -107,12 +107,12 @@ TEST_P(FusedUpdate, MatchesFormulaInDouble) {
     anchor[i] = float(rng.normal()), m[i] = float(rng.normal()), v[i] = float(rng.uniform());
   }
   const auto theta0 = theta, m0 = m, v0 = v;
-  EwcUpdateArgs a;
+  FusedUpdateArgs a;
   a.theta = theta.data(), a.grad = grad.data(), a.n = n, a.opt = c.opt;
   a.lr = 0.05f, a.lambda = c.penalty ? 2.5f : 0.0f, a.step = 3;
   if (c.penalty) a.fisher = F.data(), a.anchor = anchor.data();
   a.m = m.data(), a.v = v.data();
-  cpu::ewc_update(a);
+  cpu::fused_update(a);
   for (int i = 0; i < n; i += 97) {
     double g = grad[i];
     if (c.penalty) g += 2.5 * F[i] * (double(theta0[i]) - anchor[i]);
@@ -151,14 +151,14 @@ TEST_P(FusedUpdate, PenaltyValueInTheSamePass) {
   double want = 0.0;
   for (int i = 0; i < n; ++i) want += 0.5 * double(F[i]) * (double(theta[i]) - anchor[i]) * (double(theta[i]) - anchor[i]);
   auto theta2 = theta, m2 = m, v2 = v;
-  EwcUpdateArgs a;
+  FusedUpdateArgs a;
   a.grad = grad.data(), a.fisher = F.data(), a.anchor = anchor.data(), a.n = n, a.opt = c.opt;
   a.lr = 0.05f, a.lambda = 2.5f, a.step = 3;
   a.theta = theta.data(), a.m = m.data(), a.v = v.data();
-  cpu::ewc_update(a);
+  cpu::fused_update(a);
   double got = -1.0;
   a.theta = theta2.data(), a.m = m2.data(), a.v = v2.data(), a.penalty_value = &got;
-  cpu::ewc_update(a);
+  cpu::fused_update(a);
   EXPECT_NEAR(got, want, 1e-12 * want);
   EXPECT_EQ(theta, theta2);
 }

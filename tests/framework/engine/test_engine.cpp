@@ -179,13 +179,13 @@ TEST(ResidentOps, UpdateReadsItsStepFromTheCounter) {
   std::vector<float> theta(n), grad(n), m(n, 0.1f), v(n, 0.2f);
   for (int i = 0; i < n; ++i) theta[i] = 0.01f * i, grad[i] = 0.5f - 0.03f * i;
   auto a_theta = theta, a_m = m, a_v = v;
-  EwcUpdateArgs u;
+  FusedUpdateArgs u;
   u.theta = a_theta.data(), u.grad = grad.data(), u.m = a_m.data(), u.v = a_v.data();
   u.n = n, u.opt = Optimizer::kAdam, u.lr = 0.01f, u.step = 4;
-  cpu::ewc_update(u);
+  cpu::fused_update(u);
   const int64_t done = 3;
   u.theta = theta.data(), u.m = m.data(), u.v = v.data(), u.step = 99, u.steps_done = &done;
-  cpu::ewc_update(u);
+  cpu::fused_update(u);
   EXPECT_TRUE(bitwise_equal(theta, a_theta));
 }
 

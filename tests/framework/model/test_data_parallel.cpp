@@ -46,7 +46,7 @@ TEST_P(Shards, TrainStepIsGradientThenFusedUpdate) {
   Rng rng(8);
   for (int64_t k = 0; k < P; ++k) F[k] = float(rng.uniform()), anchor[k] = a.params[k] + 0.1f * float(rng.normal());
   auto args = [&](Mlp& m, std::vector<float>& g, std::vector<float>& mm, std::vector<float>& vv) {
-    EwcUpdateArgs u;
+    FusedUpdateArgs u;
     u.theta = m.params.data(), u.grad = g.data(), u.fisher = F.data(), u.anchor = anchor.data();
     u.m = mm.data(), u.v = vv.data(), u.n = P, u.opt = Optimizer::kAdam, u.lr = 1e-3f, u.lambda = 3.0f;
     return u;
@@ -54,10 +54,10 @@ TEST_P(Shards, TrainStepIsGradientThenFusedUpdate) {
   MlpWorkspace one(arch, B);
   ParallelWorkspace pw(arch, B, 2);
   for (int step = 1; step <= 3; ++step) {
-    EwcUpdateArgs ua = args(a, ga, ma, va), ub = args(b, gb, mb, vb);
+    FusedUpdateArgs ua = args(a, ga, ma, va), ub = args(b, gb, mb, vb);
     ua.step = ub.step = step;
     compute_gradients(*be, a, buf.batch, one, ga.data());
-    be->ewc_update(ua);
+    be->fused_update(ua);
     train_step(*be, b, buf.batch, pw, ub);
   }
   // Adam normalises each step, so gradient rounding differences stay at the float32 level of

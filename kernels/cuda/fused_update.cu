@@ -29,7 +29,7 @@ __host__ __device__ inline void set_bias_corrections(Coeffs& c, float step) {
 }
 
 // The step from the device counter when the args name one (a replayed CUDA graph).
-__device__ __forceinline__ Coeffs coeffs_for(const EwcUpdateArgs& a, Coeffs c) {
+__device__ __forceinline__ Coeffs coeffs_for(const FusedUpdateArgs& a, Coeffs c) {
   if (a.steps_done) set_bias_corrections(c, float(*a.steps_done + 1));
   return c;
 }
@@ -71,7 +71,7 @@ __device__ __forceinline__ double penalty_term(float theta, float f, float ancho
 }
 
 template <bool kPenalty, Optimizer kOpt, bool kValue>
-__global__ void ewc_update_kernel1(EwcUpdateArgs a, Coeffs c0, int64_t begin, int slot0) {
+__global__ void fused_update_kernel1(FusedUpdateArgs a, Coeffs c0, int64_t begin, int slot0) {
   const Coeffs c = coeffs_for(a, c0);
   double value = 0.0;
   for (int64_t i = begin + blockIdx.x * int64_t(blockDim.x) + threadIdx.x; i < a.n;
@@ -87,7 +87,7 @@ __global__ void ewc_update_kernel1(EwcUpdateArgs a, Coeffs c0, int64_t begin, in
 }
 
 template <bool kPenalty, Optimizer kOpt, bool kValue>
-__global__ void ewc_update_kernel2(EwcUpdateArgs a, Coeffs c0) {
+__global__ void fused_update_kernel2(FusedUpdateArgs a, Coeffs c0) {
   const Coeffs c = coeffs_for(a, c0);
   double value = 0.0;
   const int64_t n4 = a.n / 4;
@@ -123,7 +123,7 @@ __global__ void penalty_value_kernel(const double* scratch, int slots, double* o
 bool aligned16(const void* p) { return p == nullptr || reinterpret_cast<uintptr_t>(p) % 16 == 0; }
 
 template <bool kPenalty, Optimizer kOpt, bool kValue>
-void launch(const EwcUpdateArgs& a, const Coeffs& c, int variant, cudaStream_t stream) {
+void launch(const FusedUpdateArgs& a, const Coeffs& c, int variant, cudaStream_t stream) {
   // With the value, each kernel keeps to half the scratch slots (the grid-stride loops cover n).
   const int64_t max_blocks = kValue ? kPenaltyPartials / 2 : 65536;
   const bool vec = variant == 2 && aligned16(a.theta) && aligned16(a.grad) && aligned16(a.fisher) &&
@@ -133,21 +133,21 @@ void launch(const EwcUpdateArgs& a, const Coeffs& c, int variant, cudaStream_t s
   if (vec && a.n >= 4) {
     const int64_t n4 = a.n / 4;
     const int blocks = int(std::min<int64_t>((n4 + kThreads - 1) / kThreads, max_blocks));
-    ewc_update_kernel2<kPenalty, kOpt, kValue><<<blocks, kThreads, 0, stream>>>(a, c);
+    fused_update_kernel2<kPenalty, kOpt, kValue><<<blocks, kThreads, 0, stream>>>(a, c);
     begin = n4 * 4;
     slots = blocks;
   }
   const int64_t rest = a.n - begin;
   if (rest > 0) {
     const int blocks = int(std::min<int64_t>((rest + kThreads - 1) / kThreads, max_blocks));
-    ewc_update_kernel1<kPenalty, kOpt, kValue><<<blocks, kThreads, 0, stream>>>(a, c, begin, slots);
+    fused_update_kernel1<kPenalty, kOpt, kValue><<<blocks, kThreads, 0, stream>>>(a, c, begin, slots);
     slots += blocks;
   }
   if (kValue) penalty_value_kernel<<<1, 1, 0, stream>>>(a.penalty_scratch, slots, a.penalty_value);
 }
 
 template <bool kPenalty, bool kValue = false>
-void dispatch(const EwcUpdateArgs& a, const Coeffs& c, int variant, cudaStream_t s) {
+void dispatch(const FusedUpdateArgs& a, const Coeffs& c, int variant, cudaStream_t s) {
   switch (a.opt) {
     case Optimizer::kSgd: return launch<kPenalty, Optimizer::kSgd, kValue>(a, c, variant, s);
     case Optimizer::kMomentum: return launch<kPenalty, Optimizer::kMomentum, kValue>(a, c, variant, s);
@@ -157,15 +157,15 @@ void dispatch(const EwcUpdateArgs& a, const Coeffs& c, int variant, cudaStream_t
 
 }  // namespace
 
-void ewc_update(const EwcUpdateArgs& a, int variant, cudaStream_t stream) {
+void fused_update(const FusedUpdateArgs& a, int variant, cudaStream_t stream) {
   if (a.n <= 0) return;
-  // Same hoisted bias corrections as the CPU twin (kernels/cpu/ewc_update.cpp).
+  // Same hoisted bias corrections as the CPU twin (kernels/cpu/fused_update.cpp).
   Coeffs c{a.lr, a.lambda, a.momentum, a.beta1, a.beta2, a.eps, 0.0f, 0.0f};
   set_bias_corrections(c, float(a.step));  // replaced in the kernel when a.steps_done is set
   const bool penalty = a.fisher != nullptr && a.anchor != nullptr && a.lambda != 0.0f;
   if (penalty && a.penalty_value) {
     if (a.penalty_scratch == nullptr)
-      throw_cuda_error(cudaErrorInvalidValue, "EwcUpdateArgs::penalty_value without penalty_scratch", __FILE__, __LINE__);
+      throw_cuda_error(cudaErrorInvalidValue, "FusedUpdateArgs::penalty_value without penalty_scratch", __FILE__, __LINE__);
     dispatch<true, true>(a, c, variant, stream);
   } else if (penalty)
     dispatch<true>(a, c, variant, stream);

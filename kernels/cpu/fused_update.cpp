@@ -9,7 +9,7 @@ namespace {
 // The penalty and optimizer choices are template parameters so the loop body has no branches and
 // vectorises; 20 B/param (sgd + penalty) makes it bandwidth-bound, so two threads share it.
 template <bool kPenalty, Optimizer kOpt, bool kValue>
-void update_loop(const EwcUpdateArgs& a) {
+void update_loop(const FusedUpdateArgs& a) {
   // PyTorch's Adam: theta -= (lr / bc1) * m / (sqrt(v) / sqrt(bc2) + eps), with the bias
   // corrections hoisted so the loop has one sqrt and one division.
   const float step = float(a.steps_done ? *a.steps_done + 1 : a.step);
@@ -45,7 +45,7 @@ void update_loop(const EwcUpdateArgs& a) {
 }
 
 template <bool kPenalty, bool kValue = false>
-void dispatch_optimizer(const EwcUpdateArgs& a) {
+void dispatch_optimizer(const FusedUpdateArgs& a) {
   switch (a.opt) {
     case Optimizer::kSgd: return update_loop<kPenalty, Optimizer::kSgd, kValue>(a);
     case Optimizer::kMomentum: return update_loop<kPenalty, Optimizer::kMomentum, kValue>(a);
@@ -55,7 +55,7 @@ void dispatch_optimizer(const EwcUpdateArgs& a) {
 
 }  // namespace
 
-void ewc_update(const EwcUpdateArgs& a) {
+void fused_update(const FusedUpdateArgs& a) {
   const bool penalty = a.fisher != nullptr && a.anchor != nullptr && a.lambda != 0.0f;
   if (penalty && a.penalty_value)
     dispatch_optimizer<true, true>(a);
