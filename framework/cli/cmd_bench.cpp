@@ -4,6 +4,7 @@
 #include "framework/cli/commands.h"
 #include "framework/cli/flag_checks.h"
 #include "benchmarks/suite/workload_bench.h"
+#include "framework/engine/engine.h"
 
 namespace clb::cli {
 
@@ -25,7 +26,7 @@ void bench(const BenchOptions& o) {
   cfg.arch = MlpArch::parse(o.arch);
   cfg.batch = o.batch;
   cfg.estimator = parse_fisher_estimator(o.estimator, "--estimator");
-  cfg.optimizer = parse_optimizer(o.optimizer, "--optimizer");
+  cfg.optimizer = parse_optimizer(o.optimizer);
   cfg.repeats = o.repeats;
   cfg.seconds_per_repeat = o.seconds;
   auto be = make_backend(o.backend);

@@ -6,6 +6,7 @@
 #include <chrono>
 #include <cmath>
 #include <filesystem>
+#include <fstream>
 #include <map>
 #include <memory>
 #include <sstream>
@@ -40,7 +41,8 @@ struct RunOptions {
   std::string task_boundaries = "given", stream = "sharp";
   int64_t mixing_width = 2000;
   bool memory_samples_given = false;
-  std::string out, save;
+  std::string out, save, config;
+  std::vector<std::string> given;  // the flags on the command line, by long name
 
   static RunConfig defaults() {
     RunConfig c;
@@ -151,9 +153,8 @@ void save_model_and_fisher(Backend& be, const Scenario& scenario, const RunResul
   progress(fmt::format("saved {} and {}", model_path, fisher_path));
 }
 
-// The flags' text parsed and checked into o.cfg, before any work.
-RunConfig build_config(const RunOptions& o) {
-  RunConfig cfg = o.cfg;
+// Checks that hold wherever the config came from (flags or --config), before any work.
+void check_config(RunConfig& cfg) {
   check_positive(cfg.scenario.tasks, "--tasks");
   check_positive(cfg.batch, "--batch");
   check_positive(cfg.epochs, "--epochs");
@@ -167,20 +168,30 @@ RunConfig build_config(const RunOptions& o) {
   check_finite_non_negative(cfg.momentum, "--momentum");
   if (!(cfg.strategy.gamma > 0.0f && cfg.strategy.gamma <= 1.0f))
     fail("--gamma {}: online EWC's decay must lie in (0, 1]", cfg.strategy.gamma);
-  cfg.arch = MlpArch::parse(cfg.arch).str();
-  cfg.strategies = split_list(o.strategies);
+  if (cfg.blurry_width == 1)
+    fail("--mixing-width {}: the samples over which neighbouring tasks mix must be at least 2", cfg.blurry_width);
+  const MlpArch arch = MlpArch::parse(cfg.arch);
+  cfg.arch = arch.str();
+  cfg.scenario.synthetic_dim = arch.input_dim(), cfg.scenario.synthetic_classes = arch.num_outputs();
   if (cfg.strategies.empty()) fail("--strategy: give at least one of {}", strategy_name_list());
   for (size_t i = 0; i < cfg.strategies.size(); ++i) {
     const std::string& name = cfg.strategies[i];
     make_strategy(name, {}, 1);  // validates every name before hours of work
     if (std::find(cfg.strategies.begin(), cfg.strategies.begin() + std::ptrdiff_t(i), name) !=
         cfg.strategies.begin() + std::ptrdiff_t(i))
-      fail("--strategy {}: '{}' is listed twice; list each strategy once (use --seeds for repeats)", o.strategies,
-           name);
+      fail("--strategy {}: '{}' is listed twice; list each strategy once (use --seeds for repeats)",
+           fmt::join(cfg.strategies, ","), name);
   }
+}
+
+// The flags' text parsed into o.cfg.
+RunConfig config_from_flags(const RunOptions& o) {
+  RunConfig cfg = o.cfg;
+  cfg.strategies = split_list(o.strategies);
   parse_lambdas(o.lambda, cfg);
-  cfg.optimizer = parse_optimizer(o.optimizer, "--optimizer");
-  if (!(cfg.lr > 0)) cfg.lr = default_lr(cfg.optimizer);
+  cfg.optimizer = parse_optimizer(o.optimizer);
+  check_finite_non_negative(cfg.lr, "--lr");  // before 0 becomes the optimizer's default
+  if (cfg.lr == 0) cfg.lr = default_lr(cfg.optimizer);
   cfg.detect_boundaries = o.task_boundaries == "detect";
   if (o.stream == "blurry") {
     if (o.mixing_width < 2)
@@ -195,8 +206,30 @@ RunConfig build_config(const RunOptions& o) {
          memory_samples, cfg.memory.max_bytes);
   cfg.fisher.estimator = parse_fisher_estimator(o.fisher, "--fisher");
   if (cfg.fisher.estimator == FisherEstimator::kBatch) cfg.fisher.batch = cfg.batch;  // Avalanche's minibatch
-  const MlpArch arch = MlpArch::parse(cfg.arch);
-  cfg.scenario.synthetic_dim = arch.input_dim(), cfg.scenario.synthetic_classes = arch.num_outputs();
+  return cfg;
+}
+
+// --config FILE: the run a results.json recorded, where it may be written and on what machine.
+RunConfig config_from_file(const RunOptions& o) {
+  static const std::vector<std::string> allowed = {"config", "out", "save", "threads", "backend"};
+  for (const std::string& flag : o.given)
+    if (std::find(allowed.begin(), allowed.end(), flag) == allowed.end())
+      fail("--config {}: reruns the recorded run as it was, so --{} cannot change it; only --out, --save, --threads "
+           "and --backend go with --config",
+           o.config, flag);
+  std::ifstream in(o.config, std::ios::binary);
+  if (!in) fail("--config {}: cannot open the file; give the results.json a clbench run --out wrote", o.config);
+  nlohmann::json j;
+  try {
+    j = nlohmann::json::parse(in);
+  } catch (const nlohmann::json::exception& e) {
+    fail("--config {}: not valid JSON (byte {}); give the results.json a clbench run --out wrote", o.config,
+         e.id == 101 ? static_cast<const nlohmann::json::parse_error&>(e).byte : 0);
+  }
+  RunConfig cfg = run_config_from_json(j, o.config);
+  auto given = [&](const char* flag) { return std::find(o.given.begin(), o.given.end(), flag) != o.given.end(); };
+  if (given("threads")) cfg.threads = o.cfg.threads;
+  if (given("backend")) cfg.backend = o.cfg.backend;
   return cfg;
 }
 
@@ -206,8 +239,9 @@ void run(const RunOptions& o) {
     const double s = std::chrono::duration<double>(std::chrono::steady_clock::now() - t_start).count();
     fmt::print(stderr, "[{:6.1f}s] {}\n", s, msg);
   };
-  set_threads(o.cfg.threads);
-  RunConfig cfg = build_config(o);
+  RunConfig cfg = o.config.empty() ? config_from_flags(o) : config_from_file(o);
+  check_config(cfg);
+  set_threads(cfg.threads);
   const MlpArch arch = MlpArch::parse(cfg.arch);
   auto backend = make_backend(cfg.backend);
   cfg.backend = backend->name();
@@ -261,7 +295,7 @@ void run(const RunOptions& o) {
   }
 
   fmt::print("## clbench run: {} ({}-IL), {} tasks, {}, {}, lr {}, batch {}, {} epoch(s), {} seed(s)\n\n", kind,
-             kind == "split" ? cfg.scenario.il : "domain", cfg.scenario.tasks, arch.str(), o.optimizer, cfg.lr,
+             kind == "split" ? cfg.scenario.il : "domain", cfg.scenario.tasks, arch.str(), to_string(cfg.optimizer), cfg.lr,
              cfg.batch, cfg.epochs, cfg.seeds);
   fmt::print("{}", markdown_summary(runs, cfg.fisher.samples));
   fmt::print("{}", markdown_costs(runs));
@@ -336,7 +370,14 @@ void register_run(CLI::App& app) {
       ->check(CLI::IsMember(backend_names()));
   c->add_option("--out", o->out, "Directory for results.json and results.csv");
   c->add_option("--save", o->save, "Write the final model of the first seed and its Fisher (FILE, FILE-stem.fisher.safetensors); with several strategies the name goes into the file names");
-  c->callback([o] { run(*o); });
+  c->add_option("--config", o->config,
+                "Rerun the run a results.json recorded (its config block: every setting); only --out, --save, "
+                "--threads and --backend may be given with it");
+  c->callback([o, c] {
+    for (const CLI::Option* opt : c->get_options())
+      if (opt->count() > 0 && !opt->get_lnames().empty()) o->given.push_back(opt->get_lnames().front());
+    run(*o);
+  });
 }
 
 }  // namespace clb::cli

@@ -4,7 +4,6 @@
 #include <string>
 
 #include "framework/core/error.h"
-#include "kernels/ops.h"
 
 namespace clb::cli {
 
@@ -19,12 +18,6 @@ void check_non_negative(T v, const char* flag) {
 template <typename T>
 void check_in_range(T v, T lo, T hi, const char* flag) {
   if (!(v >= lo && v <= hi)) fail("{} {}: must lie between {} and {}", flag, v, lo, hi);
-}
-inline Optimizer parse_optimizer(const std::string& s, const char* flag) {
-  if (s == "sgd") return Optimizer::kSgd;
-  if (s == "momentum") return Optimizer::kMomentum;
-  if (s == "adam") return Optimizer::kAdam;
-  fail("{} '{}': use sgd, momentum or adam", flag, s);
 }
 inline void check_finite_positive(double v, const char* flag) {
   if (!std::isfinite(v) || !(v > 0)) fail("{} {}: must be a finite positive number", flag, v);

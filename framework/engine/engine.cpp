@@ -4,6 +4,15 @@
 
 namespace clb {
 
+const char* to_string(Optimizer o) { return o == Optimizer::kAdam ? "adam" : o == Optimizer::kMomentum ? "momentum" : "sgd"; }
+
+Optimizer parse_optimizer(const std::string& text) {
+  if (text == "sgd") return Optimizer::kSgd;
+  if (text == "momentum") return Optimizer::kMomentum;
+  if (text == "adam") return Optimizer::kAdam;
+  fail_setting("@optimizer '{}': use sgd, momentum or adam", text);
+}
+
 std::unique_ptr<Engine> make_engine(Backend& be, const std::vector<Task>& tasks, const Mlp& init,
                                     const EngineConfig& cfg, EngineKind kind) {
   if (kind == EngineKind::kAuto) kind = be.host_memory() ? EngineKind::kHost : EngineKind::kResident;

@@ -73,6 +73,10 @@ class Engine {
                                     FisherStats* stats) = 0;
 };
 
+const char* to_string(Optimizer o);
+// sgd | momentum | adam; throws clb::SettingError naming the optimizer setting for anything else.
+Optimizer parse_optimizer(const std::string& text);
+
 enum class EngineKind { kAuto, kHost, kResident };  // auto: host for the CPU backend, else resident
 
 std::unique_ptr<Engine> make_engine(Backend& be, const std::vector<Task>& tasks, const Mlp& init,

@@ -1,5 +1,9 @@
 #include "framework/harness/run_config.h"
 
+#include <type_traits>
+
+#include "framework/core/error.h"
+
 namespace clb {
 
 float RunConfig::lambda_for(const std::string& name) const {
@@ -9,7 +13,6 @@ float RunConfig::lambda_for(const std::string& name) const {
 
 namespace {
 
-const char* to_string(Optimizer o) { return o == Optimizer::kAdam ? "adam" : o == Optimizer::kMomentum ? "momentum" : "sgd"; }
 const char* to_string(EngineKind k) { return k == EngineKind::kHost ? "host" : k == EngineKind::kResident ? "resident" : "auto"; }
 const char* to_string(ReplayPolicy p) { return p == ReplayPolicy::kClassBalanced ? "class-balanced" : "reservoir"; }
 bool generated(const ScenarioConfig& s) { return s.kind == "synthetic" || s.kind == "recurring"; }
@@ -62,6 +65,136 @@ nlohmann::json to_json(const RunConfig& c) {
           {"seeds", c.seeds},
           {"backend", c.backend},
           {"threads", c.threads}};
+}
+
+namespace {
+
+// Reads fields of a config block, each error naming the file and the field's path.
+class ConfigReader {
+ public:
+  ConfigReader(const nlohmann::json& j, std::string source, std::string path)
+      : j_(j), source_(std::move(source)), path_(std::move(path)) {
+    if (!j_.is_object()) fail("{}: {} is not a JSON object", source_, path_);
+  }
+  ConfigReader object(const char* key) const { return ConfigReader(at(key), source_, path_ + "." + key); }
+  template <typename T>
+  void get(const char* key, T& out) const {
+    const nlohmann::json& v = at(key);
+    try {
+      out = v.get<T>();
+    } catch (const nlohmann::json::exception&) {
+      fail("{}: {}.{} is {}, not the {} it should be", source_, path_, key, v.dump(), kind_of<T>());
+    }
+    if constexpr (std::is_integral_v<T>) {
+      if (!v.is_number_integer() && !v.is_number_unsigned() && !v.is_boolean())
+        fail("{}: {}.{} is {}, not the integer it should be", source_, path_, key, v.dump());
+    }
+  }
+  std::string text(const char* key) const {
+    std::string s;
+    get(key, s);
+    return s;
+  }
+  // An enum's value: `parse` throws for text it does not know, and the error says which field held it.
+  template <typename Parse>
+  auto choice(const char* key, Parse parse) const {
+    const std::string s = text(key);
+    try {
+      return parse(s);
+    } catch (const Error& e) {
+      fail("{}: {}.{}: {}", source_, path_, key, e.what());
+    }
+  }
+
+ private:
+  const nlohmann::json& at(const char* key) const {
+    const auto it = j_.find(key);
+    if (it == j_.end()) fail("{}: {} has no field '{}'; give a results.json that clbench run wrote (those from before the field "
+           "existed cannot be rerun)",
+           source_, path_, key);
+    return *it;
+  }
+  template <typename T>
+  static const char* kind_of() {
+    if constexpr (std::is_same_v<T, bool>) return "true or false";
+    else if constexpr (std::is_integral_v<T>) return "integer";
+    else if constexpr (std::is_floating_point_v<T>) return "number";
+    else if constexpr (std::is_same_v<T, std::string>) return "string";
+    else return "value";
+  }
+  const nlohmann::json& j_;
+  std::string source_, path_;
+};
+
+EngineKind parse_engine(const std::string& s) {
+  if (s == "auto") return EngineKind::kAuto;
+  if (s == "host") return EngineKind::kHost;
+  if (s == "resident") return EngineKind::kResident;
+  fail("unknown engine '{}'; use auto, host or resident", s);
+}
+
+bool parse_boundaries(const std::string& s) {
+  if (s == "given" || s == "detect") return s == "detect";
+  fail("unknown task boundaries '{}'; use given or detect", s);
+}
+
+}  // namespace
+
+RunConfig run_config_from_json(const nlohmann::json& j, const std::string& source) {
+  const bool whole_results = j.is_object() && j.contains("config") && j.contains("runs");
+  const ConfigReader r(whole_results ? j.at("config") : j, source, "config");
+  RunConfig c;
+  r.get("scenario", c.scenario.kind);
+  const std::string il = r.text("scenario_il");
+  c.scenario.il = il == "domain" ? c.scenario.il : il;  // "domain": not split, the setting unused
+  const std::string dataset = r.text("dataset");
+  if (dataset != "generated") c.dataset = dataset;
+  r.get("tasks", c.scenario.tasks);
+  r.get("train_per_task", c.scenario.train_per_task);
+  r.get("test_per_task", c.scenario.test_per_task);
+  r.get("rotation_step", c.scenario.rotation_step);
+  r.get("recurring_tasks", c.scenario.recurring_tasks);
+  r.get("arch", c.arch);
+  r.get("strategies", c.strategies);
+  r.get("lambda", c.lambda_overrides);  // every strategy run has its own
+  r.get("gamma", c.strategy.gamma);
+  const ConfigReader f = r.object("fisher");
+  c.fisher.estimator = f.choice("estimator", [](const std::string& s) { return parse_fisher_estimator(s, "estimator"); });
+  f.get("samples", c.fisher.samples);
+  f.get("draws", c.fisher.draws);
+  f.get("batch", c.fisher.batch);
+  c.optimizer = r.choice("optimizer", parse_optimizer);
+  r.get("lr", c.lr);
+  r.get("momentum", c.momentum);
+  r.get("batch", c.batch);
+  r.get("epochs", c.epochs);
+  r.get("lca_batches", c.lca_batches);
+  r.get("eval_batch", c.eval_batch);
+  c.engine = r.choice("engine", parse_engine);
+  r.get("record_steps", c.record_steps);
+  const ConfigReader m = r.object("memory");
+  c.memory.policy = m.choice("policy", [](const std::string& s) { return parse_replay_policy(s, "policy"); });
+  m.get("samples", c.memory.max_samples);
+  m.get("bytes", c.memory.max_bytes);
+  c.detect_boundaries = r.choice("task_boundaries", parse_boundaries);
+  const std::string stream = r.text("stream");
+  if (stream != "sharp" && stream != "blurry") fail("{}: config.stream is '{}'; use sharp or blurry", source, stream);
+  int64_t width = 0;
+  r.get("mixing_width", width);
+  c.blurry_width = stream == "blurry" ? width : 0;
+  const ConfigReader d = r.object("detector");
+  d.get("warmup", c.detector.warmup);
+  d.get("delta", c.detector.delta);
+  d.get("lambda", c.detector.lambda);
+  d.get("loss_delta", c.detector.loss_delta);
+  d.get("loss_lambda", c.detector.loss_lambda);
+  d.get("loss_floor", c.detector.loss_floor);
+  d.get("recognise", c.detector.recognise);
+  r.get("seed", c.seed);
+  r.get("seeds", c.seeds);
+  r.get("backend", c.backend);
+  r.get("threads", c.threads);
+  return c;
 }
 
 }  // namespace clb

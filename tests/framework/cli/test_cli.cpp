@@ -162,6 +162,28 @@ TEST_F(Cli, RunWritesResultsWithTheDocumentedSchema) {
     EXPECT_EQ(e.path().string().find(".tmp"), std::string::npos) << "left a temp file: " << e.path();
 }
 
+// A results.json is enough to rerun its run: --config gives the same runs, bitwise, timing aside.
+TEST_F(Cli, ConfigFromResultsReproducesTheRun) {
+  const std::string first = (dir / "first").string(), again = (dir / "again").string();
+  CliResult r = run("run --scenario synthetic --arch 12-16-3 --tasks 3 --strategy naive,ewc+er,si --optimizer momentum "
+                    "--train-per-task 150 --test-per-task 60 --memory-samples 40 --task-boundaries detect --seed 5 "
+                    "--threads 2 --out " + first);
+  ASSERT_EQ(r.code, 0) << r.err;
+  r = run("run --config " + first + "/results.json --out " + again);
+  ASSERT_EQ(r.code, 0) << r.err;
+  auto runs_of = [&](const std::string& d) {
+    auto j = nlohmann::json::parse(slurp(fs::path(d) / "results.json"));
+    for (auto& run : j["runs"]) run.erase("throughput"), run.erase("seconds");
+    j["config"].erase("wall_seconds"), j["config"].erase("peak_rss_mib");
+    return j;
+  };
+  EXPECT_EQ(runs_of(first), runs_of(again));
+  expect_one_line_error("run --config " + first + "/results.json --tasks 2", "--tasks cannot change it");
+  expect_one_line_error("run --config " + (dir / "none.json").string(), "cannot open");
+  std::ofstream(dir / "bad.json") << "{\"config\": {\"scenario\": 3}, \"runs\": []}";
+  expect_one_line_error("run --config " + (dir / "bad.json").string(), "config.scenario is 3");
+}
+
 TEST_F(Cli, FisherCommandReproducesTheSavedFisher) {
   write_idx(dir / "tiny", 90, 30, 3);
   const std::string tiny = (dir / "tiny").string(), model = (dir / "m.safetensors").string();
