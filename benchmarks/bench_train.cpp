@@ -179,7 +179,7 @@ void register_all(const SuiteFlags& flags) {
           if (estimator == "exact" && net != s.nets.front()) continue;
           WorkloadConfig cfg;
           cfg.workload = "fisher", cfg.arch = arch, cfg.batch = B;
-          cfg.estimator = parse_fisher_estimator(estimator, "--estimator");
+          cfg.estimator = parse_fisher_estimator(estimator);
           cfg.fisher_passes = std::max(1, kSamplesPerIteration / B);
           const int K = estimator == "exact" ? arch.num_outputs() : 1;
           const Work per_call{step_flops(arch, B, "fisher", K) * cfg.fisher_passes, 0, double(B) * cfg.fisher_passes, true};

@@ -307,7 +307,18 @@ int run_main(int argc, char** argv, const char* program, const char* usage, bool
   try {
     const SuiteFlags flags = parse_suite_flags(argc, argv, bench_train_flags);
     register_all(flags);
-  } catch (const Error& e) {
+  } catch (const SettingError& e) {
+    // The core names settings by config field; these programs' flags are the fields' names.
+    const std::string what = e.with_names([](const std::string& field) {
+      if (field == "fisher.estimator") return std::string("--estimator");
+      std::string flag = "--" + field;
+      for (char& c : flag)
+        if (c == '_' || c == '.') c = '-';
+      return flag;
+    });
+    fmt::print(stderr, "{}: error: {}\n", program, what);
+    return 2;
+  } catch (const std::exception& e) {  // clb::Error, and CudaError from kernels/
     fmt::print(stderr, "{}: error: {}\n", program, e.what());
     return 2;
   }

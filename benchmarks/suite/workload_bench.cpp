@@ -24,8 +24,8 @@ struct Workload::State {
 namespace {
 const WorkloadConfig& checked(const WorkloadConfig& cfg) {
   if (cfg.workload != "train" && cfg.workload != "train-ewc" && cfg.workload != "fisher")
-    fail("--workload '{}': use train, train-ewc or fisher", cfg.workload);
-  if (cfg.batch <= 0) fail("--batch {}: must be positive", cfg.batch);
+    fail_setting("@workload '{}': use train, train-ewc or fisher", cfg.workload);
+  if (cfg.batch <= 0) fail_setting("@batch {}: must be positive", cfg.batch);
   if (cfg.fisher_passes <= 0) fail("fisher passes {}: must be positive", cfg.fisher_passes);
   return cfg;
 }

@@ -25,7 +25,7 @@ void bench(const BenchOptions& o) {
   cfg.workload = o.workload;
   cfg.arch = MlpArch::parse(o.arch);
   cfg.batch = o.batch;
-  cfg.estimator = parse_fisher_estimator(o.estimator, "--estimator");
+  cfg.estimator = parse_fisher_estimator(o.estimator);
   cfg.optimizer = parse_optimizer(o.optimizer);
   cfg.repeats = o.repeats;
   cfg.seconds_per_repeat = o.seconds;

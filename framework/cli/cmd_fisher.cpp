@@ -37,7 +37,7 @@ void fisher(const FisherOptions& o) {
   if (o.samples > data->n) fail("--samples {}: {} {} has only {} samples", o.samples, o.dataset, o.split, data->n);
   std::vector<Task> tasks{whole_dataset_task(data, o.samples)};
   FisherConfig fc;
-  fc.estimator = parse_fisher_estimator(o.estimator, "--estimator");
+  fc.estimator = parse_fisher_estimator(o.estimator);
   fc.draws = o.draws;
   fc.seed = o.seed;
   auto be = make_backend(o.backend);

@@ -198,13 +198,13 @@ RunConfig config_from_flags(const RunOptions& o) {
       fail("--mixing-width {}: the samples over which neighbouring tasks mix must be at least 2", o.mixing_width);
     cfg.blurry_width = o.mixing_width;
   }
-  cfg.memory.policy = parse_replay_policy(o.memory_policy, "--memory-policy");
+  cfg.memory.policy = parse_replay_policy(o.memory_policy);
   const int64_t memory_samples = cfg.memory.max_samples;
   if (cfg.memory.max_bytes > 0 && !o.memory_samples_given) cfg.memory.max_samples = 0;
   if (memory_samples < 0 || cfg.memory.max_bytes < 0 || (cfg.memory.max_samples == 0 && cfg.memory.max_bytes == 0))
     fail("--memory-samples {} --memory-bytes {}: give the replay memory a positive size in samples or bytes",
          memory_samples, cfg.memory.max_bytes);
-  cfg.fisher.estimator = parse_fisher_estimator(o.fisher, "--fisher");
+  cfg.fisher.estimator = parse_fisher_estimator(o.fisher);
   if (cfg.fisher.estimator == FisherEstimator::kBatch) cfg.fisher.batch = cfg.batch;  // Avalanche's minibatch
   return cfg;
 }

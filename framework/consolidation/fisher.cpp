@@ -10,12 +10,12 @@
 
 namespace clb {
 
-FisherEstimator parse_fisher_estimator(const std::string& text, const std::string& flag) {
+FisherEstimator parse_fisher_estimator(const std::string& text) {
   if (text == "empirical") return FisherEstimator::kEmpirical;
   if (text == "sampled") return FisherEstimator::kSampled;
   if (text == "exact") return FisherEstimator::kExact;
   if (text == "batch") return FisherEstimator::kBatch;
-  fail("{} '{}': unknown Fisher estimator; use empirical, sampled, exact or batch", flag, text);
+  fail_setting("@fisher.estimator '{}': unknown Fisher estimator; use empirical, sampled, exact or batch", text);
 }
 
 const char* to_string(FisherEstimator e) {

@@ -20,7 +20,8 @@ enum class FisherEstimator {
   kBatch,      // squares of minibatch-mean gradients (what Avalanche computes): comparison only
 };
 
-FisherEstimator parse_fisher_estimator(const std::string& text, const std::string& flag);
+// empirical | sampled | exact | batch; throws clb::SettingError naming fisher.estimator for anything else.
+FisherEstimator parse_fisher_estimator(const std::string& text);
 const char* to_string(FisherEstimator e);
 
 constexpr int kMaxFisherDraws = 1000;  // beyond this the Monte-Carlo noise is below float32 rounding

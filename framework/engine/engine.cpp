@@ -13,11 +13,22 @@ Optimizer parse_optimizer(const std::string& text) {
   fail_setting("@optimizer '{}': use sgd, momentum or adam", text);
 }
 
+const char* to_string(EngineKind k) { return k == EngineKind::kHost ? "host" : k == EngineKind::kResident ? "resident" : "auto"; }
+
+EngineKind parse_engine_kind(const std::string& text) {
+  if (text == "auto") return EngineKind::kAuto;
+  if (text == "host") return EngineKind::kHost;
+  if (text == "resident") return EngineKind::kResident;
+  fail_setting("@engine '{}': use auto, host or resident", text);
+}
+
 std::unique_ptr<Engine> make_engine(Backend& be, const std::vector<Task>& tasks, const Mlp& init,
                                     const EngineConfig& cfg, EngineKind kind) {
   if (kind == EngineKind::kAuto) kind = be.host_memory() ? EngineKind::kHost : EngineKind::kResident;
   if (kind == EngineKind::kHost) {
-    CLB_ASSERT(be.host_memory());
+    if (!be.host_memory())
+      fail_setting("@engine host: the host engine needs the CPU backend, not {}; use @engine auto or @backend cpu",
+                   be.name());
     return make_host_engine(be, tasks, init, cfg);
   }
   return make_resident_engine(be, tasks, init, cfg);

@@ -78,6 +78,9 @@ const char* to_string(Optimizer o);
 Optimizer parse_optimizer(const std::string& text);
 
 enum class EngineKind { kAuto, kHost, kResident };  // auto: host for the CPU backend, else resident
+const char* to_string(EngineKind k);
+// auto | host | resident; throws clb::SettingError naming the engine setting for anything else.
+EngineKind parse_engine_kind(const std::string& text);
 
 std::unique_ptr<Engine> make_engine(Backend& be, const std::vector<Task>& tasks, const Mlp& init,
                                     const EngineConfig& cfg, EngineKind kind = EngineKind::kAuto);

@@ -165,7 +165,7 @@ class ResidentEngine final : public Engine {
     if (refs.empty()) fail("Fisher: no samples to compute it on (is the task's training set empty?)");
     if (cfg.estimator == FisherEstimator::kBatch)
       fail_setting("@fisher.estimator batch: the minibatch-mean estimator (a comparison with Avalanche) runs on "
-                   "@backend cpu only; use empirical, sampled or exact here");
+                   "the host engine only (@backend cpu, @engine auto or host); use empirical, sampled or exact here");
     check_fisher_config(cfg);
     const auto t0 = std::chrono::steady_clock::now();
     const int64_t N = int64_t(refs.size());
@@ -364,11 +364,12 @@ std::unique_ptr<Engine> make_resident_engine(Backend& be, const std::vector<Task
                                              const EngineConfig& cfg) {
   // Said before any work: replay and SI need per-step host work this engine does not do yet.
   if (cfg.memory_batch > 0)
-    fail_setting("strategies that train with replay memory rows run on the CPU engine for now: use @backend cpu "
-                 "(the resident engine, which @backend cuda uses, has no replay memory yet)");
+    fail_setting("strategies that train with replay memory rows run on the host engine for now: use @backend cpu "
+                 "with @engine auto or host (the resident engine, which @backend cuda uses, has no replay memory yet)");
   if (cfg.track_path)
-    fail_setting("strategies that keep the loss's path integral run on the CPU engine for now: use @backend cpu "
-                 "(the resident engine, which @backend cuda uses, keeps no path integral yet)");
+    fail_setting("strategies that keep the loss's path integral run on the host engine for now: use @backend cpu "
+                 "with @engine auto or host (the resident engine, which @backend cuda uses, keeps no path integral "
+                 "yet)");
   return std::make_unique<ResidentEngine>(be, tasks, init, cfg);
 }
 

@@ -38,7 +38,7 @@ class DetectedBoundaries final : public BoundarySource {
   bool watches_losses() const override { return true; }
 
   // The detector sees each batch before it is trained on.
-  std::optional<Boundary> before_batch(int t, int, const SampleRef* refs, int B) override {
+  std::optional<Boundary> before_batch(int t, const SampleRef* refs, int B) override {
     if (t != task_) {
       if (t > 0) r_.detection.true_boundaries.push_back(batch_);
       task_ = t;
@@ -105,9 +105,9 @@ class DetectedBoundaries final : public BoundarySource {
     return acc;
   }
 
-  void finish(int64_t batch) override {
+  void finish(int batch_size) override {
     // A blurry boundary may be found while the mix is still rising: up to half its width early.
-    const int64_t lead = (cfg_.blurry_width / 2 + batch - 1) / batch;
+    const int64_t lead = (cfg_.blurry_width / 2 + batch_size - 1) / batch_size;
     r_.detection.scores = score_detections(r_.detection.true_boundaries, r_.detection.detected_boundaries, batch_,
                                            kDetectionWindow, lead);
     r_.detection.task_id_accuracy = task_id_accuracy(r_.detection.segment_truth, r_.detection.segment_identity);

@@ -29,8 +29,8 @@ class BoundarySource {
   virtual bool restarts_at_task(int t) const = 0;
   // After task t's last step: true when it is consolidated there (as a task of its own).
   virtual bool consolidates_at_task_end(int t) const = 0;
-  // Before a step on B samples of task t (epoch e): a boundary found just before them.
-  virtual std::optional<Boundary> before_batch(int t, int epoch, const SampleRef* refs, int B) { return {}; }
+  // Before a step on B samples of task t: a boundary found just before them.
+  virtual std::optional<Boundary> before_batch(int t, const SampleRef* refs, int B) { return {}; }
   // True when after_batch needs every step's loss (the engine then syncs each step).
   virtual bool watches_losses() const { return false; }
   // After that step, with its losses: a boundary found at its batch (which opens the new task).
@@ -38,8 +38,8 @@ class BoundarySource {
   // Accuracy on every task when `trained` tasks have been trained, if the source evaluates
   // differently from the engine (picked heads), else nullopt.
   virtual std::optional<std::vector<double>> evaluate(Engine& engine, int trained) { return {}; }
-  // The run is over: scores into result.detection.
-  virtual void finish(int64_t batch) {}
+  // The run is over (its minibatches held up to batch_size samples): scores into result.detection.
+  virtual void finish(int batch_size) {}
 };
 
 // Given or detected, as cfg says; a detected source writes its scores and evaluation counts into

@@ -1,8 +1,10 @@
 #include "framework/harness/run_config.h"
 
+#include <cmath>
 #include <type_traits>
 
 #include "framework/core/error.h"
+#include "framework/model/mlp.h"
 
 namespace clb {
 
@@ -13,8 +15,6 @@ float RunConfig::lambda_for(const std::string& name) const {
 
 namespace {
 
-const char* to_string(EngineKind k) { return k == EngineKind::kHost ? "host" : k == EngineKind::kResident ? "resident" : "auto"; }
-const char* to_string(ReplayPolicy p) { return p == ReplayPolicy::kClassBalanced ? "class-balanced" : "reservoir"; }
 bool generated(const ScenarioConfig& s) { return s.kind == "synthetic" || s.kind == "recurring"; }
 
 }  // namespace
@@ -95,14 +95,14 @@ class ConfigReader {
     get(key, s);
     return s;
   }
-  // An enum's value: `parse` throws for text it does not know, and the error says which field held it.
+  // An enum's value: `parse` throws a SettingError, which names the field, for text it does not know.
   template <typename Parse>
   auto choice(const char* key, Parse parse) const {
     const std::string s = text(key);
     try {
       return parse(s);
-    } catch (const Error& e) {
-      fail("{}: {}.{}: {}", source_, path_, key, e.what());
+    } catch (const SettingError& e) {
+      fail("{}: config.{}", source_, e.what());
     }
   }
 
@@ -126,16 +126,9 @@ class ConfigReader {
   std::string source_, path_;
 };
 
-EngineKind parse_engine(const std::string& s) {
-  if (s == "auto") return EngineKind::kAuto;
-  if (s == "host") return EngineKind::kHost;
-  if (s == "resident") return EngineKind::kResident;
-  fail("unknown engine '{}'; use auto, host or resident", s);
-}
-
 bool parse_boundaries(const std::string& s) {
   if (s == "given" || s == "detect") return s == "detect";
-  fail("unknown task boundaries '{}'; use given or detect", s);
+  fail_setting("@task_boundaries '{}': use given or detect", s);
 }
 
 }  // namespace
@@ -155,11 +148,15 @@ RunConfig run_config_from_json(const nlohmann::json& j, const std::string& sourc
   r.get("rotation_step", c.scenario.rotation_step);
   r.get("recurring_tasks", c.scenario.recurring_tasks);
   r.get("arch", c.arch);
+  const MlpArch arch = MlpArch::parse(c.arch);  // generated scenarios take their shape from the model
+  c.scenario.synthetic_dim = arch.input_dim(), c.scenario.synthetic_classes = arch.num_outputs();
   r.get("strategies", c.strategies);
   r.get("lambda", c.lambda_overrides);  // every strategy run has its own
+  for (const std::string& name : c.strategies)
+    if (!c.lambda_overrides.count(name)) fail("{}: config.lambda has no value for the strategy '{}'", source, name);
   r.get("gamma", c.strategy.gamma);
   const ConfigReader f = r.object("fisher");
-  c.fisher.estimator = f.choice("estimator", [](const std::string& s) { return parse_fisher_estimator(s, "estimator"); });
+  c.fisher.estimator = f.choice("estimator", parse_fisher_estimator);
   f.get("samples", c.fisher.samples);
   f.get("draws", c.fisher.draws);
   f.get("batch", c.fisher.batch);
@@ -170,10 +167,10 @@ RunConfig run_config_from_json(const nlohmann::json& j, const std::string& sourc
   r.get("epochs", c.epochs);
   r.get("lca_batches", c.lca_batches);
   r.get("eval_batch", c.eval_batch);
-  c.engine = r.choice("engine", parse_engine);
+  c.engine = r.choice("engine", parse_engine_kind);
   r.get("record_steps", c.record_steps);
   const ConfigReader m = r.object("memory");
-  c.memory.policy = m.choice("policy", [](const std::string& s) { return parse_replay_policy(s, "policy"); });
+  c.memory.policy = m.choice("policy", parse_replay_policy);
   m.get("samples", c.memory.max_samples);
   m.get("bytes", c.memory.max_bytes);
   c.detect_boundaries = r.choice("task_boundaries", parse_boundaries);
@@ -181,6 +178,8 @@ RunConfig run_config_from_json(const nlohmann::json& j, const std::string& sourc
   if (stream != "sharp" && stream != "blurry") fail("{}: config.stream is '{}'; use sharp or blurry", source, stream);
   int64_t width = 0;
   r.get("mixing_width", width);
+  if (stream == "blurry" && width < 2)
+    fail("{}: config.mixing_width is {}; a blurry stream mixes over at least 2 samples", source, width);
   c.blurry_width = stream == "blurry" ? width : 0;
   const ConfigReader d = r.object("detector");
   d.get("warmup", c.detector.warmup);
@@ -190,6 +189,19 @@ RunConfig run_config_from_json(const nlohmann::json& j, const std::string& sourc
   d.get("loss_lambda", c.detector.loss_lambda);
   d.get("loss_floor", c.detector.loss_floor);
   d.get("recognise", c.detector.recognise);
+  // The fields no clbench run flag sets, checked here (the CLI checks the others, as for its flags).
+  auto positive = [&](const char* field, double v, double least) {
+    if (!std::isfinite(v) || v < least) fail("{}: config.{} is {}; it must be at least {}", source, field, v, least);
+  };
+  positive("eval_batch", c.eval_batch, 1);
+  positive("fisher.batch", c.fisher.batch, 1);
+  positive("detector.warmup", c.detector.warmup, 1);
+  positive("detector.delta", c.detector.delta, 0);
+  positive("detector.lambda", c.detector.lambda, 1e-9);
+  positive("detector.loss_delta", c.detector.loss_delta, 0);
+  positive("detector.loss_lambda", c.detector.loss_lambda, 1e-9);
+  positive("detector.loss_floor", c.detector.loss_floor, 1e-9);
+  positive("detector.recognise", c.detector.recognise, 1e-9);
   r.get("seed", c.seed);
   r.get("seeds", c.seeds);
   r.get("backend", c.backend);

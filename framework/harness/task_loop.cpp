@@ -148,7 +148,7 @@ RunResult run_strategy(Backend& be, const Scenario& sc, const Mlp& init, Strateg
       engine->set_order(refs);
       for (size_t start = 0; start < refs.size(); start += size_t(ec.batch)) {
         const int B = int(std::min<size_t>(size_t(ec.batch), refs.size() - start));
-        on_boundary(t, boundaries->before_batch(t, epoch, refs.data() + start, B));
+        on_boundary(t, boundaries->before_batch(t, refs.data() + start, B));
         const StepRows extra = strategy.before_step(B);
         if (extra.rows)
           engine->train_next_with_memory(B, *extra.rows, extra.use);

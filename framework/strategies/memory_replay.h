@@ -22,6 +22,7 @@ class MemoryReplay {
   void after_step(const SampleRef* refs, int B, bool first_epoch) {
     if (first_epoch) memory_->offer(refs, B);
   }
+  MemoryRowsUse use() const { return use_; }
   int64_t bytes() const { return memory_ ? memory_->buffer().bytes() : 0; }
   std::string describe() const { return memory_ ? memory_->buffer().describe() : std::string(); }
 

@@ -13,7 +13,7 @@ using StrategyFactory = std::unique_ptr<Strategy> (*)(const StrategyParams&, int
   X("joint", make_joint, "trains on every task so far, the upper bound")                                          \
   X("l2", make_l2, "quadratic penalty with F = 1")                                                                \
   X("ewc", make_ewc, "a separate Fisher-weighted penalty per task")                                               \
-  X("online-ewc", make_online_ewc, "running Fisher decayed by --gamma, latest anchor")                             \
+  X("online-ewc", make_online_ewc, "running Fisher decayed by gamma, latest anchor")                             \
   X("si", make_si, "Synaptic Intelligence: importance from the loss's path integral")                             \
   X("mas", make_mas, "Memory Aware Synapses: importance from the output's sensitivity")                           \
   X("er", make_er, "experience replay: memory rows joined to each batch")                                         \

@@ -9,8 +9,8 @@ namespace {
 
 class Replay final : public Strategy {
  public:
-  explicit Replay(MemoryRowsUse use) : use_(use), replay_(use) {}
-  std::string name() const override { return use_ == MemoryRowsUse::kJoin ? "er" : "agem"; }
+  explicit Replay(MemoryRowsUse use) : replay_(use) {}
+  std::string name() const override { return replay_.use() == MemoryRowsUse::kJoin ? "er" : "agem"; }
   void begin_run(const RunStart& run, EngineConfig& engine) override { replay_.begin_run(run, engine); }
   StepRows before_step(int) override { return replay_.before_step(); }
   void after_step(const SampleRef* refs, int B, bool first_epoch) override { replay_.after_step(refs, B, first_epoch); }
@@ -18,7 +18,6 @@ class Replay final : public Strategy {
   std::string memory_description() const override { return replay_.describe(); }
 
  private:
-  MemoryRowsUse use_;
   MemoryReplay replay_;
 };
 

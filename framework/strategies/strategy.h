@@ -2,7 +2,7 @@
 // A strategy: what a model update does beyond plain fine-tuning. It implements the hooks the
 // harness's task loop fires (docs/DESIGN.md §5) and owns its state: its quadratic penalty, its
 // replay memory, its importances. The loop knows no strategy by name; the registry
-// (framework/strategies/registry.h) is the one list of them.
+// (framework/strategies/registry.h) is the one list of them. A strategy object serves one run.
 //
 //   begin_run     once, before the engine is made: state sized for the run, what it needs of the
 //                 engine (room for memory rows, SI's path integral)

@@ -9,11 +9,13 @@
 
 namespace clb {
 
-ReplayPolicy parse_replay_policy(const std::string& name, const char* flag) {
+ReplayPolicy parse_replay_policy(const std::string& name) {
   if (name == "reservoir") return ReplayPolicy::kReservoir;
   if (name == "class-balanced") return ReplayPolicy::kClassBalanced;
-  fail("{} '{}': use reservoir or class-balanced", flag, name);
+  fail_setting("@memory.policy '{}': use reservoir or class-balanced", name);
 }
+
+const char* to_string(ReplayPolicy p) { return p == ReplayPolicy::kClassBalanced ? "class-balanced" : "reservoir"; }
 
 bool is_uint8_exact(const float* x, int64_t n) {
   for (int64_t i = 0; i < n; ++i) {
@@ -142,7 +144,7 @@ std::vector<int64_t> ReplayBuffer::draw(int64_t n, Rng& rng) const {
 
 std::string ReplayBuffer::describe() const {
   return fmt::format("{}, {} of {} samples ({}, {:.2f} MiB), {} seen",
-                     policy_ == ReplayPolicy::kReservoir ? "reservoir" : "class-balanced", size(), capacity_,
+                     to_string(policy_), size(), capacity_,
                      storage_ == SampleStorage::kUint8 ? "uint8" : "float32", double(bytes()) / (1 << 20), seen_);
 }
 

@@ -17,12 +17,14 @@
 namespace clb {
 
 enum class ReplayPolicy { kReservoir, kClassBalanced };
-ReplayPolicy parse_replay_policy(const std::string& name, const char* flag);  // reservoir | class-balanced
+// reservoir | class-balanced; throws clb::SettingError naming memory.policy for anything else.
+ReplayPolicy parse_replay_policy(const std::string& name);
+const char* to_string(ReplayPolicy p);
 
 struct ReplayBufferConfig {
   ReplayPolicy policy = ReplayPolicy::kReservoir;
-  int64_t max_samples = 0;  // --memory-samples; 0 = set by max_bytes
-  int64_t max_bytes = 0;    // --memory-bytes; 0 = set by max_samples (one of the two must be set)
+  int64_t max_samples = 0;  // 0 = set by max_bytes
+  int64_t max_bytes = 0;    // 0 = set by max_samples (one of the two must be set)
   uint64_t seed = 0;
 };
 

@@ -13,7 +13,7 @@
 //                    sample) fused into the operand loads: no squared copies in memory;
 //                    0 = cuBLAS on explicitly squared copies (the yard-stick)
 //   softmax_xent     1 one warp per row: loss, delta, probs and argmax in one pass
-//   fused_update       1 grid-stride, one element per thread-iteration
+//   fused_update     1 grid-stride, one element per thread-iteration
 //                    2 grid-stride with 16-byte loads/stores where all arrays are 16-byte aligned
 //   gather, count_correct, advance_step: one variant each (the resident engine's bookkeeping)
 #include <cuda_runtime_api.h>

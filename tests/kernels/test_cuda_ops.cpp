@@ -303,7 +303,7 @@ TEST_F(CudaResidentOps, CountCorrectAndAdvanceStep) {
 TEST(CudaBackend, MissingDeviceIsAClearError) {
   std::string why;
   if (usable_devices(&why) > 0) GTEST_SKIP() << "a device is present";
-  EXPECT_THROW(make_backend(), Error);  // one line naming --backend, not a crash
+  EXPECT_THROW(make_backend(), Error);  // one line naming the backend setting, not a crash
 }
 
 }  // namespace

@@ -93,10 +93,19 @@ TEST(RunConfigJson, BadBlocksNameTheFileAndTheField) {
   EXPECT_NE(read_error(j).find("config.batch is 1.5, not the integer"), std::string::npos) << read_error(j);
   j = to_json(everything_set());
   j["fisher"]["estimator"] = "magic";
-  EXPECT_NE(read_error(j).find("r.json: config.fisher.estimator: "), std::string::npos) << read_error(j);
+  EXPECT_NE(read_error(j).find("r.json: config.fisher.estimator 'magic': unknown"), std::string::npos) << read_error(j);
   j = to_json(everything_set());
   j["optimizer"] = "lion";
-  EXPECT_NE(read_error(j).find("config.optimizer: optimizer 'lion'"), std::string::npos) << read_error(j);
+  EXPECT_NE(read_error(j).find("r.json: config.optimizer 'lion': use sgd"), std::string::npos) << read_error(j);
+  j = to_json(everything_set());
+  j["eval_batch"] = 0;  // no flag sets it: checked on reading
+  EXPECT_NE(read_error(j).find("r.json: config.eval_batch is 0; it must be at least 1"), std::string::npos) << read_error(j);
+  j = to_json(everything_set());
+  j["lambda"].erase("ewc");  // a strategy run without its lambda would silently get 0
+  EXPECT_NE(read_error(j).find("config.lambda has no value for the strategy 'ewc'"), std::string::npos) << read_error(j);
+  j = to_json(everything_set());
+  j["mixing_width"] = 0;  // blurry over nothing: not silently sharp
+  EXPECT_NE(read_error(j).find("config.mixing_width is 0"), std::string::npos) << read_error(j);
   EXPECT_NE(read_error(nlohmann::json::array()).find("r.json: config is not a JSON object"), std::string::npos);
 }
 

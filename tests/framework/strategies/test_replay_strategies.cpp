@@ -177,7 +177,7 @@ TEST(ReplayRuns, TheResidentEngineSaysItHasNoReplayYet) {
     run_strategy(*be, s, init, *st, cfg, 11, nullptr);
     FAIL() << "expected an error";
   } catch (const Error& e) {
-    EXPECT_NE(std::string(e.what()).find("er: strategies that train with replay memory rows run on the CPU engine for now: use backend cpu"), std::string::npos) << e.what();
+    EXPECT_NE(std::string(e.what()).find("er: strategies that train with replay memory rows run on the host engine for now: use backend cpu"), std::string::npos) << e.what();
   }
 }
 

@@ -126,7 +126,7 @@ TEST(ReplayBuffer, BadInputIsRefusedAndChangesNothing) {
   tiny.max_bytes = 100;
   EXPECT_NE(error_of([&] { ReplayBuffer(784, 10, SampleStorage::kUint8, tiny); }).find("memory.bytes 100: holds no sample"),
             std::string::npos);
-  EXPECT_NE(error_of([] { parse_replay_policy("fifo", "--memory-policy"); }).find("--memory-policy 'fifo'"), std::string::npos);
+  EXPECT_NE(error_of([] { parse_replay_policy("fifo"); }).find("memory.policy 'fifo'"), std::string::npos);
   ReplayBuffer buf(2, 3, SampleStorage::kUint8, sized(4));
   const float ok[2] = {0.0f, 1.0f}, not_pixels[2] = {0.5f, 0.25f};
   buf.offer(ok, 0, 0);
