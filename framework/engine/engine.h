@@ -27,13 +27,19 @@ namespace clb {
 //            framework/consolidation/agem_projection.h)
 enum class MemoryRowsUse { kJoin, kProject };
 
-struct EngineConfig {
+// How an engine trains, as a run chooses it: the harness's RunConfig holds these same fields (it
+// derives from this struct), so an engine's settings are taken from it in one assignment.
+struct TrainingSettings {
   Optimizer optimizer = Optimizer::kSgd;
-  float lr = 0.01f, momentum = 0.9f;
-  float lambda = 0.0f;      // penalty strength
-  int batch = 128;          // largest training minibatch
-  int eval_batch = 1000;    // rows per evaluation pass
-  bool record_steps = true;  // resident: replay a recorded full-batch step
+  float lr = 0.01f, momentum = 0.9f;  // momentum: the momentum optimizer's coefficient
+  int batch = 128;                    // largest training minibatch
+  int eval_batch = 1000;              // rows per evaluation pass
+  bool record_steps = true;           // resident: replay a recorded full-batch step (CUDA graph)
+};
+
+// ... and what one strategy's run adds to them.
+struct EngineConfig : TrainingSettings {
+  float lambda = 0.0f;       // penalty strength
   int memory_batch = 0;      // most rows a step takes from the replay memory
   bool track_path = false;   // keep SI's path integral (take_path_integral)
 };

@@ -18,7 +18,7 @@
 
 namespace clb {
 
-struct RunConfig {
+struct RunConfig : TrainingSettings {  // optimizer, lr, momentum, batch, eval_batch, record_steps
   // The task sequence (scenario.seed is set per seed of the run) and the model.
   ScenarioConfig scenario;
   std::string dataset = "fashion-mnist";  // fashion-mnist or a directory (unused by generated scenarios)
@@ -29,16 +29,10 @@ struct RunConfig {
   std::map<std::string, float> lambda_overrides;  // ... but these
   StrategyParams strategy;
   FisherConfig fisher;  // fisher.seed is derived per consolidation
-  // Training.
-  Optimizer optimizer = Optimizer::kSgd;
-  float lr = 0.01f;
-  float momentum = 0.9f;  // momentum optimizer
-  int batch = 128;
+  // Training, beside TrainingSettings.
   int epochs = 1;
   int lca_batches = 10;  // beta: LCA averages accuracy after 0..beta minibatches
-  int eval_batch = 1000;
   EngineKind engine = EngineKind::kAuto;  // framework/engine/engine.h
-  bool record_steps = true;               // resident engine: replay a recorded step (CUDA graph)
   ReplayBufferConfig memory;              // the replay memory of the strategies that keep one
   // The stream: boundaries given or detected (framework/stream/task_detector.h); blurry_width > 0
   // mixes neighbouring tasks' samples over that many samples around each boundary (the new task's

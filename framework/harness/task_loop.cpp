@@ -37,10 +37,9 @@ EngineConfig engine_config(const RunConfig& cfg, const Scenario& sc, float lambd
   int64_t most_rows = 0;
   for (const auto& t : sc.tasks) most_rows += int64_t(t.train_rows.size());
   EngineConfig ec;
-  ec.optimizer = cfg.optimizer, ec.lr = cfg.lr, ec.momentum = cfg.momentum, ec.lambda = lambda;
+  static_cast<TrainingSettings&>(ec) = cfg;
+  ec.lambda = lambda;
   ec.batch = int(std::min<int64_t>(cfg.batch, std::max<int64_t>(most_rows, 1)));
-  ec.eval_batch = cfg.eval_batch;
-  ec.record_steps = cfg.record_steps;
   return ec;
 }
 
