@@ -1,6 +1,6 @@
 #pragma once
 // The strategy registry: the one list of strategy names (the CLI's --help, its validation and its
-// errors read it). Adding a strategy: its own file under framework/strategies/ defining a factory,
+// errors read it; scripts/check_docs.sh, ctest docs_strategies, holds README.md to it). Adding a strategy: its own file under framework/strategies/ defining a factory,
 // and one line in registry.cpp.
 #include <memory>
 #include <string>
