@@ -337,6 +337,14 @@ std::vector<Plot> report_plots(const SuiteResults& s) {
   return plots;
 }
 
+// A gnuplot single-quoted string: no escapes are read inside one, a quote is written twice, and a
+// line break would end the command, so text from a results file or a path stays text.
+std::string gnuplot_string(const std::string& text) {
+  std::string q = "'";
+  for (char c : text) q += c == '\'' ? std::string("''") : c == '\n' || c == '\r' ? std::string(" ") : std::string(1, c);
+  return q + "'";
+}
+
 std::string gnuplot_script(const Plot& p, const std::string& png_path) {
   std::string g;
   for (size_t i = 0; i < p.series.size(); ++i) {
@@ -345,8 +353,9 @@ std::string gnuplot_script(const Plot& p, const std::string& png_path) {
     g += "EOD\n";
   }
   g += "set terminal pngcairo size 960,600 noenhanced font ',10'\n";
-  g += fmt::format("set output '{}'\n", png_path);
-  g += fmt::format("set title '{}'\nset xlabel '{}'\nset ylabel '{}'\n", p.title, p.xlabel, p.ylabel);
+  g += fmt::format("set output {}\n", gnuplot_string(png_path));
+  g += fmt::format("set title {}\nset xlabel {}\nset ylabel {}\n", gnuplot_string(p.title), gnuplot_string(p.xlabel),
+                   gnuplot_string(p.ylabel));
   g += "set logscale xy\nset grid\nset key below\nset format y '%.0s%c'\n";
   double lo = INFINITY, hi = 0;  // the data's x range with a margin (gnuplot rounds to decades)
   for (const PlotSeries& ps : p.series)
@@ -354,7 +363,7 @@ std::string gnuplot_script(const Plot& p, const std::string& png_path) {
   if (hi > 0) g += fmt::format("set xrange [{}:{}]\n", lo / 1.3, hi * 1.3);
   g += "plot ";
   for (size_t i = 0; i < p.series.size(); ++i)
-    g += fmt::format("{}$d{} with linespoints lw 2 title '{}'", i ? ", " : "", i, p.series[i].title);
+    g += fmt::format("{}$d{} with linespoints lw 2 title {}", i ? ", " : "", i, gnuplot_string(p.series[i].title));
   g += "\n";
   return g;
 }

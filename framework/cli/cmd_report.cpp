@@ -3,7 +3,6 @@
 #include <unistd.h>
 
 #include <cstdio>
-#include <cstdlib>
 #include <filesystem>
 #include <memory>
 
@@ -13,6 +12,7 @@
 #include "benchmarks/suite/bench_report.h"
 #include "framework/cli/commands.h"
 #include "framework/core/error.h"
+#include "framework/core/subprocess.h"
 
 namespace clb::cli {
 
@@ -25,14 +25,12 @@ struct ReportCliOptions {
   bool plots = true;
 };
 
-bool have_gnuplot() { return std::system("command -v gnuplot > /dev/null 2>&1") == 0; }
-
 // Draws each plot into <out dir>/plots/<stem>_<name>.png through a temporary file, so a failed
 // gnuplot leaves the previous PNG in place. Returns the paths relative to the page.
 std::vector<std::string> draw_plots(const std::vector<Plot>& plots, const fs::path& out, std::string* note) {
   std::vector<std::string> files;
   if (plots.empty()) return files;
-  if (!have_gnuplot()) {
+  if (!on_path("gnuplot")) {
     *note = "Plots not drawn: gnuplot was not found (install it with `apt-get install gnuplot-nox` and run the report "
             "again).";
     return files;
@@ -45,7 +43,7 @@ std::vector<std::string> draw_plots(const std::vector<Plot>& plots, const fs::pa
     const std::string tmp_png = png.string() + fmt::format(".tmp.{}", getpid());
     const std::string script = (dir / fmt::format(".{}_{}.gp.{}", out.stem().string(), p.name, getpid())).string();
     write_file_atomic(script, gnuplot_script(p, tmp_png));
-    const int rc = std::system(fmt::format("gnuplot '{}' 2> '{}.err'", script, script).c_str());
+    const int rc = run_process({"gnuplot", script}, script + ".err");
     std::string err;
     if (rc != 0 && fs::exists(script + ".err")) err = read_file(script + ".err");
     fs::remove(script), fs::remove(script + ".err");

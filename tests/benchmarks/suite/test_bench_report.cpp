@@ -185,6 +185,19 @@ TEST_F(Report, PlotsCarryEverySeriesInline) {
   EXPECT_NE(g.find("set output '/tmp/x.png'"), std::string::npos);
 }
 
+// Text from a results file or a path stays inside its gnuplot string: a quote is doubled (gnuplot
+// reads no escapes in single quotes) and a line break, which would end the command, is a space.
+TEST(GnuplotScript, TextCannotLeaveItsString) {
+  Plot p;
+  p.name = "x", p.title = "net'; print system('id > F'); #", p.xlabel = "a\nset output '/etc/x'", p.ylabel = "y";
+  p.series.push_back({"s'", {{1, 2}}});
+  const std::string g = gnuplot_script(p, "/tmp/rep o'rt/x.png");
+  EXPECT_NE(g.find("set title 'net''; print system(''id > F''); #'\n"), std::string::npos) << g;
+  EXPECT_NE(g.find("set xlabel 'a set output ''/etc/x'''\n"), std::string::npos) << g;
+  EXPECT_NE(g.find("set output '/tmp/rep o''rt/x.png'\n"), std::string::npos) << g;
+  EXPECT_NE(g.find("title 's'''\n"), std::string::npos) << g;
+}
+
 // Bad input: one clb::Error naming the file and what is wrong.
 using test::error_of;
 
