@@ -43,7 +43,9 @@ std::vector<std::string> draw_plots(const std::vector<Plot>& plots, const fs::pa
     const std::string tmp_png = png.string() + fmt::format(".tmp.{}", getpid());
     const std::string script = (dir / fmt::format(".{}_{}.gp.{}", out.stem().string(), p.name, getpid())).string();
     write_file_atomic(script, gnuplot_script(p, tmp_png));
-    const int rc = run_process({"gnuplot", script}, script + ".err");
+    Redirects io;
+    io.err = script + ".err";
+    const int rc = run_process({"gnuplot", script}, io);
     std::string err;
     if (rc != 0 && fs::exists(script + ".err")) err = read_file(script + ".err");
     fs::remove(script), fs::remove(script + ".err");

@@ -6,10 +6,15 @@
 
 namespace clb {
 
-// Runs argv[0] (looked up on PATH) with argv, and waits for it. Its stderr goes to `stderr_path`
-// (created or truncated) when that is given, else where clbench's goes. Returns its exit status,
-// or -1 when it could not be started or did not exit normally (a signal).
-int run_process(const std::vector<std::string>& argv, const std::string& stderr_path = "");
+// Files for the program's standard streams; "" = clbench's own. Output files are created or
+// truncated.
+struct Redirects {
+  std::string in, out, err;
+};
+
+// Runs argv[0] (looked up on PATH) with argv, and waits for it. Returns its exit status, or -1
+// when it could not be started or did not exit normally (a signal).
+int run_process(const std::vector<std::string>& argv, const Redirects& io = {});
 
 // True when `program` is an executable file in one of PATH's directories.
 bool on_path(const std::string& program);

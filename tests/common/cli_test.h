@@ -2,7 +2,6 @@
 // The clbench binary run as a user runs it: a fixture with a scratch directory, run(args) with
 // stdout/stderr captured, and the check that bad input ends in exactly one error line.
 #include <gtest/gtest.h>
-#include <sys/wait.h>
 
 #include <cstdlib>
 #include <filesystem>
@@ -11,6 +10,7 @@
 #include <string>
 #include <vector>
 
+#include "framework/core/subprocess.h"
 #include "tests/common/scratch_dir.h"
 
 namespace clb::test {
@@ -25,14 +25,17 @@ class CliTest : public ::testing::Test {
   ScratchDir scratch_{"cli"};
   const std::filesystem::path dir = scratch_.path();
 
+  // args: space-separated, as typed (no quoting: no shell reads them).
   CliResult run(const std::string& args) {
     const std::string out = (dir / "stdout.txt").string(), err = (dir / "stderr.txt").string();
     // CLB_CLBENCH_EXE in the environment wins: the device bundle runs these tests away from the
     // build tree the compiled-in path points to.
     const char* env = std::getenv("CLB_CLBENCH_EXE");
-    const std::string cmd = std::string(env ? env : CLB_CLBENCH_EXE) + " " + args + " >" + out + " 2>" + err + " </dev/null";
-    const int status = std::system(cmd.c_str());
-    return {WIFEXITED(status) ? WEXITSTATUS(status) : -1, slurp(out), slurp(err)};
+    std::vector<std::string> argv{env ? env : CLB_CLBENCH_EXE};
+    std::stringstream words(args);
+    for (std::string w; words >> w;) argv.push_back(w);
+    const int code = run_process(argv, {.in = "/dev/null", .out = out, .err = err});
+    return {code, slurp(out), slurp(err)};
   }
   static std::string slurp(const std::filesystem::path& p) {
     std::ifstream f(p, std::ios::binary);

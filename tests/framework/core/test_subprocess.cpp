@@ -22,7 +22,9 @@ TEST(Subprocess, ArgumentsAreNeverReadByAShell) {
 TEST(Subprocess, StderrGoesToTheFileAskedFor) {
   test::ScratchDir dir("subprocess");
   const std::string err = (dir.path() / "err.txt").string();
-  EXPECT_NE(run_process({"ls", (dir.path() / "no such file").string()}, err), 0);
+  Redirects io;
+  io.err = err;
+  EXPECT_NE(run_process({"ls", (dir.path() / "no such file").string()}, io), 0);
   std::ifstream f(err);
   std::stringstream text;
   text << f.rdbuf();
