@@ -9,16 +9,17 @@
 #include <optional>
 
 #include "framework/strategies/memory_replay.h"
+#include "framework/strategies/penalized_strategy.h"
 
 namespace clb {
 
 namespace {
 
-class Quadratic final : public Strategy {
+class Quadratic final : public PenalizedStrategy {
  public:
   enum class Kind { kL2, kEwc, kOnlineEwc };
   Quadratic(Kind kind, float gamma, int64_t num_params, bool replay = false)
-      : kind_(kind), gamma_(gamma), penalty_(num_params) {
+      : PenalizedStrategy(num_params), kind_(kind), gamma_(gamma) {
     if (replay) replay_.emplace(MemoryRowsUse::kJoin);
   }
   std::string name() const override {
@@ -32,8 +33,7 @@ class Quadratic final : public Strategy {
   void after_step(const SampleRef* refs, int B, bool first_epoch) override {
     if (replay_) replay_->after_step(refs, B, first_epoch);
   }
-  const QuadraticPenalty* penalty() const override { return penalty_.empty() ? nullptr : &penalty_; }
-  int64_t bytes_held() const override { return penalty_.bytes_held() + (replay_ ? replay_->bytes() : 0); }
+  int64_t bytes_held() const override { return PenalizedStrategy::bytes_held() + (replay_ ? replay_->bytes() : 0); }
   std::string memory_description() const override { return replay_ ? replay_->describe() : std::string(); }
 
   void end_task(const TaskEndContext& ctx, FisherStats* stats) override {
@@ -60,7 +60,6 @@ class Quadratic final : public Strategy {
  private:
   Kind kind_;
   float gamma_;
-  QuadraticPenalty penalty_;
   std::optional<MemoryReplay> replay_;
 };
 

@@ -5,18 +5,16 @@
 #include <chrono>
 
 #include "framework/consolidation/importance.h"
-#include "framework/strategies/strategy.h"
+#include "framework/strategies/penalized_strategy.h"
 
 namespace clb {
 
 namespace {
 
-class Mas final : public Strategy {
+class Mas final : public PenalizedStrategy {
  public:
-  explicit Mas(int64_t num_params) : penalty_(num_params) {}
+  explicit Mas(int64_t num_params) : PenalizedStrategy(num_params) {}
   std::string name() const override { return "mas"; }
-  const QuadraticPenalty* penalty() const override { return penalty_.empty() ? nullptr : &penalty_; }
-  int64_t bytes_held() const override { return penalty_.bytes_held(); }
   // Reported in the Fisher columns: the importance pass over the task's samples.
   std::string importance_label(const FisherConfig&) const override { return "MAS"; }
   void end_task(const TaskEndContext& ctx, FisherStats* stats) override {
@@ -29,9 +27,6 @@ class Mas final : public Strategy {
     stats->seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
     penalty_.add_online(omega.data(), ctx.model.params.data(), 1.0f);
   }
-
- private:
-  QuadraticPenalty penalty_;
 };
 
 }  // namespace

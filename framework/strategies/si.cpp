@@ -4,27 +4,22 @@
 // same fused quadratic penalty as EWC (the paper's c is clbench's lambda / 2;
 // framework/consolidation/importance.h).
 #include "framework/consolidation/importance.h"
-#include "framework/strategies/strategy.h"
+#include "framework/strategies/penalized_strategy.h"
 
 namespace clb {
 
 namespace {
 
-class Si final : public Strategy {
+class Si final : public PenalizedStrategy {
  public:
-  explicit Si(int64_t num_params) : penalty_(num_params) {}
+  explicit Si(int64_t num_params) : PenalizedStrategy(num_params) {}
   std::string name() const override { return "si"; }
   void begin_run(const RunStart&, EngineConfig& engine) override { engine.track_path = true; }
-  const QuadraticPenalty* penalty() const override { return penalty_.empty() ? nullptr : &penalty_; }
-  int64_t bytes_held() const override { return penalty_.bytes_held(); }
   void end_task(const TaskEndContext& ctx, FisherStats*) override {
     const PathIntegral path = ctx.engine.take_path_integral();
     const std::vector<float> omega = si_importance(path.omega, path.theta_start, ctx.model.params);
     penalty_.add_online(omega.data(), ctx.model.params.data(), 1.0f);
   }
-
- private:
-  QuadraticPenalty penalty_;
 };
 
 }  // namespace
