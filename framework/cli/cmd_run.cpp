@@ -154,7 +154,7 @@ void save_model_and_fisher(Backend& be, const Scenario& scenario, const RunResul
 }
 
 // Checks that hold wherever the config came from (flags or --config), before any work.
-void check_config(RunConfig& cfg) {
+void check_config(const RunConfig& cfg) {
   check_positive(cfg.scenario.tasks, "--tasks");
   check_positive(cfg.batch, "--batch");
   check_positive(cfg.epochs, "--epochs");
@@ -168,11 +168,6 @@ void check_config(RunConfig& cfg) {
   check_finite_non_negative(cfg.momentum, "--momentum");
   if (!(cfg.strategy.gamma > 0.0f && cfg.strategy.gamma <= 1.0f))
     fail("--gamma {}: online EWC's decay must lie in (0, 1]", cfg.strategy.gamma);
-  if (cfg.blurry_width == 1)
-    fail("--mixing-width {}: the samples over which neighbouring tasks mix must be at least 2", cfg.blurry_width);
-  const MlpArch arch = MlpArch::parse(cfg.arch);
-  cfg.arch = arch.str();
-  cfg.scenario.synthetic_dim = arch.input_dim(), cfg.scenario.synthetic_classes = arch.num_outputs();
   if (cfg.strategies.empty()) fail("--strategy: give at least one of {}", strategy_name_list());
   for (size_t i = 0; i < cfg.strategies.size(); ++i) {
     const std::string& name = cfg.strategies[i];
@@ -187,6 +182,7 @@ void check_config(RunConfig& cfg) {
 // The flags' text parsed into o.cfg.
 RunConfig config_from_flags(const RunOptions& o) {
   RunConfig cfg = o.cfg;
+  cfg.set_arch(o.cfg.arch);
   cfg.strategies = split_list(o.strategies);
   parse_lambdas(o.lambda, cfg);
   cfg.optimizer = parse_optimizer(o.optimizer);

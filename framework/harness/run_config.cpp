@@ -13,6 +13,12 @@ float RunConfig::lambda_for(const std::string& name) const {
   return it == lambda_overrides.end() ? lambda : it->second;
 }
 
+void RunConfig::set_arch(const std::string& text) {
+  const MlpArch a = MlpArch::parse(text);
+  arch = a.str();
+  scenario.synthetic_dim = a.input_dim(), scenario.synthetic_classes = a.num_outputs();
+}
+
 namespace {
 
 bool generated(const ScenarioConfig& s) { return s.kind == "synthetic" || s.kind == "recurring"; }
@@ -147,9 +153,7 @@ RunConfig run_config_from_json(const nlohmann::json& j, const std::string& sourc
   r.get("test_per_task", c.scenario.test_per_task);
   r.get("rotation_step", c.scenario.rotation_step);
   r.get("recurring_tasks", c.scenario.recurring_tasks);
-  r.get("arch", c.arch);
-  const MlpArch arch = MlpArch::parse(c.arch);  // generated scenarios take their shape from the model
-  c.scenario.synthetic_dim = arch.input_dim(), c.scenario.synthetic_classes = arch.num_outputs();
+  c.set_arch(r.text("arch"));
   r.get("strategies", c.strategies);
   r.get("lambda", c.lambda_overrides);  // every strategy run has its own
   for (const std::string& name : c.strategies)

@@ -47,6 +47,9 @@ struct RunConfig : TrainingSettings {  // optimizer, lr, momentum, batch, eval_b
   int threads = 0;               // 0 = every core
 
   float lambda_for(const std::string& strategy) const;
+  // Sets the arch (written the canonical way) and what follows from it: a generated scenario's
+  // input width and classes. Throws clb::SettingError for an arch that does not parse.
+  void set_arch(const std::string& text);
 };
 
 // The config block of results.json: every field, under the names earlier results used.
