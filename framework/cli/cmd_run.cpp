@@ -5,18 +5,24 @@
 #include <algorithm>
 #include <chrono>
 #include <cmath>
+#include <csignal>
+#include <cstdlib>
 #include <filesystem>
 #include <fstream>
 #include <map>
 #include <memory>
+#include <optional>
 #include <sstream>
 
 #include <fmt/ranges.h>
 
 #include "framework/core/atomic_file.h"
 #include "framework/io/checkpoint.h"
+#include "framework/io/run_checkpoint.h"
 #include "framework/cli/commands.h"
 #include "framework/cli/flag_checks.h"
+#include "framework/cli/run_output.h"
+#include "framework/cli/stop_signals.h"
 #include "framework/core/error.h"
 #include "framework/engine/engine.h"
 #include "framework/harness/report.h"
@@ -41,7 +47,7 @@ struct RunOptions {
   std::string task_boundaries = "given", stream = "sharp";
   int64_t mixing_width = 2000;
   bool memory_samples_given = false;
-  std::string out, save, config;
+  std::string out, save, config, resume;
   std::vector<std::string> given;  // the flags on the command line, by long name
 
   static RunConfig defaults() {
@@ -229,18 +235,93 @@ RunConfig config_from_file(const RunOptions& o) {
   return cfg;
 }
 
+// The tables on stdout: what finished (all of it, or what a signal left).
+void print_tables(const RunConfig& cfg, const MlpArch& arch, const std::vector<RunResult>& runs, double seconds) {
+  const std::string& kind = cfg.scenario.kind;
+  fmt::print("## clbench run: {} ({}-IL), {} tasks, {}, {}, lr {}, batch {}, {} epoch(s), {} seed(s)\n\n", kind,
+             kind == "split" ? cfg.scenario.il : "domain", cfg.scenario.tasks, arch.str(), to_string(cfg.optimizer), cfg.lr,
+             cfg.batch, cfg.epochs, cfg.seeds);
+  if (runs.empty()) {
+    fmt::print("no run finished\n");
+    return;
+  }
+  fmt::print("{}", markdown_summary(runs, cfg.fisher.samples));
+  fmt::print("{}", markdown_costs(runs));
+  fmt::print("{}", markdown_acc_matrices(runs));
+  fmt::print("\nwall time {:.1f} s, peak RSS {:.0f} MiB\n", seconds, peak_rss_mib());
+}
+
+// --resume DIR: the checkpoint of the run to continue, and its config (what a machine may change:
+// --threads and --backend).
+StateArchive checkpoint_to_resume(const RunOptions& o) {
+  static const std::vector<std::string> allowed = {"resume", "threads", "backend"};
+  for (const std::string& flag : o.given)
+    if (std::find(allowed.begin(), allowed.end(), flag) == allowed.end())
+      fail("--resume {}: continues the run as it was started, so --{} cannot change it; only --threads and --backend "
+           "go with --resume",
+           o.resume, flag);
+  const nlohmann::json manifest = RunOutput::read_manifest(o.resume);
+  const std::string path = (std::filesystem::path(o.resume) / "checkpoint.safetensors").string();
+  if (!std::filesystem::exists(path)) {
+    if (manifest.is_object() && manifest.value("complete", false))
+      fail("--resume {}: that run is complete (manifest.json); there is nothing to continue", o.resume);
+    fail("--resume {}: no checkpoint.safetensors there; give the --out directory of a run that was stopped", o.resume);
+  }
+  return read_checkpoint(path);
+}
+
+// Test hook (README, "Tests"): CLBENCH_RAISE_AFTER_TASK=N[:KILL|TERM|INT] raises that signal
+// (TERM by default) after the N-th task's checkpoint of this invocation, so tests stop a run at a
+// known point without racing it.
+void maybe_raise_after_task(int tasks_done) {
+  const char* spec = std::getenv("CLBENCH_RAISE_AFTER_TASK");
+  if (!spec) return;
+  const std::string s = spec;
+  const auto colon = s.find(':');
+  if (std::atoi(s.substr(0, colon).c_str()) != tasks_done) return;
+  const std::string name = colon == std::string::npos ? "TERM" : s.substr(colon + 1);
+  std::raise(name == "KILL" ? SIGKILL : name == "INT" ? SIGINT : SIGTERM);
+}
+
 void run(const RunOptions& o) {
   const auto t_start = std::chrono::steady_clock::now();
   auto progress = [&](const std::string& msg) {
     const double s = std::chrono::duration<double>(std::chrono::steady_clock::now() - t_start).count();
     fmt::print(stderr, "[{:6.1f}s] {}\n", s, msg);
   };
-  RunConfig cfg = o.config.empty() ? config_from_flags(o) : config_from_file(o);
+  std::optional<StateArchive> resume;
+  RunConfig cfg;
+  std::string save = o.save;
+  double wall_before = 0;  // seconds the run took before it was stopped
+  if (!o.resume.empty()) {
+    resume = checkpoint_to_resume(o);
+    cfg = run_config_from_json(resume->get<nlohmann::json>("run.config"), resume->source());
+    if (std::find(o.given.begin(), o.given.end(), "threads") != o.given.end()) cfg.threads = o.cfg.threads;
+    if (std::find(o.given.begin(), o.given.end(), "backend") != o.given.end()) cfg.backend = o.cfg.backend;
+    save = resume->get<std::string>("run.save");
+    wall_before = resume->get_double("run.wall_seconds");
+  } else {
+    cfg = o.config.empty() ? config_from_flags(o) : config_from_file(o);
+  }
   check_config(cfg);
   set_threads(cfg.threads);
   const MlpArch arch = MlpArch::parse(cfg.arch);
   auto backend = make_backend(cfg.backend);
   cfg.backend = backend->name();
+
+  // Every output path is checked before any training.
+  if (!save.empty()) {
+    const auto parent = std::filesystem::path(save).parent_path();
+    if (!parent.empty() && !std::filesystem::is_directory(parent))
+      fail("--save {}: directory {} does not exist; create it first", save, parent.string());
+    if (std::filesystem::is_directory(save)) fail("--save {}: is a directory; give a file name, e.g. {}/model.safetensors", save, save);
+    write_file_atomic(save + ".probe", "");  // proves the directory writable
+    std::filesystem::remove(save + ".probe");
+  }
+  const int S = int(cfg.strategies.size()), total = cfg.seeds * S;
+  const std::string out_dir = resume ? o.resume : o.out;
+  std::optional<RunOutput> out;
+  if (!out_dir.empty()) out.emplace(out_dir, to_json(cfg), total, resume.has_value());
 
   const std::string& kind = cfg.scenario.kind;
   SourceData data;
@@ -255,57 +336,110 @@ void run(const RunOptions& o) {
       fail("--arch {}: {} outputs cannot hold the {} classes (labels 0..{}) of {}; end the arch with {}", cfg.arch,
            arch.num_outputs(), classes, classes - 1, cfg.dataset, classes);
   }
-  if (!o.save.empty()) {
-    const auto parent = std::filesystem::path(o.save).parent_path();
-    if (!parent.empty() && !std::filesystem::is_directory(parent))
-      fail("--save {}: directory {} does not exist; create it first", o.save, parent.string());
-  }
-  if (!o.out.empty()) {
-    std::error_code ec;
-    std::filesystem::create_directories(o.out, ec);
-    if (ec) fail("--out {}: cannot create the directory: {}", o.out, ec.message());
-  }
-
-  std::vector<RunResult> runs;
-  for (int k = 0; k < cfg.seeds; ++k) {
-    const uint64_t seed = cfg.seed + uint64_t(k);
+  auto scenario_of = [&](uint64_t seed) {
     ScenarioConfig sc = cfg.scenario;
     sc.seed = seed;
-    const Scenario scenario = make_scenario(sc, data);
+    Scenario scenario = make_scenario(sc, data);
     for (const auto& t : scenario.tasks)
       if (cfg.fisher.samples > int64_t(t.train_rows.size()))
         fail("--fisher-samples {}: task {} has only {} training samples; ask for at most that many (0 = all)",
              cfg.fisher.samples, t.id + 1, t.train_rows.size());
-    const Mlp init(arch, seed);
-    progress(fmt::format("seed {}: {} scenario ({}-IL), {} tasks, {} train / {} test samples in task 1, model {} "
-                         "({} parameters), backend {}",
-                         seed, scenario.kind, scenario.il, scenario.tasks.size(), scenario.tasks[0].train_rows.size(),
-                         scenario.tasks[0].test_rows.size(), arch.str(), arch.num_params(), backend->name()));
+    return scenario;
+  };
+  // Every strategy's settings, checked on the first seed's tasks before any of them trains.
+  {
+    const Scenario first = scenario_of(cfg.seed);
     for (const auto& name : cfg.strategies) {
       auto strategy = make_strategy(name, cfg.strategy, arch.num_params());
-      runs.push_back(run_strategy(*backend, scenario, init, *strategy, cfg, seed, progress));
-      const RunResult& r = runs.back();
-      report_run(r, cfg, progress);
-      if (!o.save.empty() && k == 0) save_model_and_fisher(*backend, scenario, r, cfg, o.save, progress);
+      preflight_strategy(*backend, first, Mlp(arch, cfg.seed), *strategy, cfg, cfg.seed);
     }
   }
 
-  fmt::print("## clbench run: {} ({}-IL), {} tasks, {}, {}, lr {}, batch {}, {} epoch(s), {} seed(s)\n\n", kind,
-             kind == "split" ? cfg.scenario.il : "domain", cfg.scenario.tasks, arch.str(), to_string(cfg.optimizer), cfg.lr,
-             cfg.batch, cfg.epochs, cfg.seeds);
-  fmt::print("{}", markdown_summary(runs, cfg.fisher.samples));
-  fmt::print("{}", markdown_costs(runs));
-  fmt::print("{}", markdown_acc_matrices(runs));
-  const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t_start).count();
-  fmt::print("\nwall time {:.1f} s, peak RSS {:.0f} MiB\n", seconds, peak_rss_mib());
-
-  if (!o.out.empty()) {
+  // The finished runs (strategy x seed, seed-major), and the index of the next.
+  std::vector<RunResult> runs;
+  if (resume) {
+    const auto finished = resume->get<std::vector<nlohmann::json>>("run.finished");
+    for (const auto& j : finished) runs.push_back(run_from_json(j, resume->source()));
+    if (int(runs.size()) >= total) resume->bad("run.finished", "holds every run; the run is complete");
+  }
+  auto config_now = [&] {
     nlohmann::json config = to_json(cfg);
-    config["wall_seconds"] = seconds;
+    config["wall_seconds"] = wall_before + std::chrono::duration<double>(std::chrono::steady_clock::now() - t_start).count();
     config["peak_rss_mib"] = peak_rss_mib();
-    write_file_atomic((std::filesystem::path(o.out) / "results.json").string(), results_json(config, runs).dump(2));
-    write_file_atomic((std::filesystem::path(o.out) / "results.csv").string(), results_csv(runs));
-    progress(fmt::format("wrote {0}/results.json and {0}/results.csv", o.out));
+    return config;
+  };
+  // Where the run is, beside what run_strategy saves of the one in progress.
+  auto add_position = [&](StateArchive& a) {
+    a.put("run.config", to_json(cfg));
+    a.put("run.save", save);
+    a.put_double("run.wall_seconds", config_now()["wall_seconds"].get<double>());
+    std::vector<nlohmann::json> finished;
+    for (const auto& r : runs) finished.push_back(run_json(r));
+    a.put("run.finished", finished);
+  };
+  const std::atomic<int>& stop = catch_stop_signals();
+  int tasks_done = 0;  // in this invocation, for the test hook
+  try {
+    std::optional<Scenario> scenario;
+    const int first = int(runs.size());
+    for (int i = first; i < total; ++i) {
+      const uint64_t seed = cfg.seed + uint64_t(i / S);
+      const std::string& name = cfg.strategies[size_t(i % S)];
+      if (i == first || i % S == 0) {
+        scenario.emplace(scenario_of(seed));
+        progress(fmt::format("seed {}: {} scenario ({}-IL), {} tasks, {} train / {} test samples in task 1, model {} "
+                             "({} parameters), backend {}",
+                             seed, scenario->kind, scenario->il, scenario->tasks.size(),
+                             scenario->tasks[0].train_rows.size(), scenario->tasks[0].test_rows.size(), arch.str(),
+                             arch.num_params(), backend->name()));
+      }
+      RunControl control;
+      control.stop = &stop;
+      control.on_task_end = [&](StateArchive& a) {
+        if (out) {
+          add_position(a);
+          out->write_checkpoint(a);
+        }
+        maybe_raise_after_task(++tasks_done);
+      };
+      if (resume && i == first && resume->values().contains("loop.tasks_done")) {
+        control.resume = &*resume;
+        progress(fmt::format("{} seed {}: resuming after task {} from {}", name, seed,
+                             resume->get<int>("loop.tasks_done"), resume->source()));
+      }
+      auto strategy = make_strategy(name, cfg.strategy, arch.num_params());
+      runs.push_back(run_strategy(*backend, *scenario, Mlp(arch, seed), *strategy, cfg, seed, progress, control));
+      const RunResult& r = runs.back();
+      report_run(r, cfg, progress);
+      if (!save.empty() && i < S) save_model_and_fisher(*backend, *scenario, r, cfg, save, progress);
+      if (out) {
+        if (i + 1 < total) {
+          StateArchive a;
+          add_position(a);
+          out->write_checkpoint(a);
+        }
+        out->publish(config_now(), runs, i + 1 < total ? "running" : "complete");
+      }
+    }
+  } catch (const Interrupted& e) {
+    const std::string why = "interrupted by " + signal_name(e.signal());
+    if (out) out->publish(config_now(), runs, why);
+    print_tables(cfg, arch, runs, wall_before + std::chrono::duration<double>(std::chrono::steady_clock::now() - t_start).count());
+    progress(fmt::format("{}: {} of {} runs finished{}", why, runs.size(), total,
+                         out ? fmt::format("; they are in {0}; continue with clbench run --resume {0}", out->dir()) : ""));
+    throw;
+  } catch (const Error& e) {
+    if (out && !runs.empty()) {
+      out->publish(config_now(), runs, std::string("failed: ") + e.what());
+      progress(fmt::format("the {} finished runs are in {}", runs.size(), out->dir()));
+    }
+    throw;
+  }
+  print_tables(cfg, arch, runs, wall_before + std::chrono::duration<double>(std::chrono::steady_clock::now() - t_start).count());
+  if (out) {
+    out->remove_checkpoint();
+    out->publish(config_now(), runs, "complete");
+    progress(fmt::format("wrote {0}/results.json, {0}/results.csv and {0}/manifest.json", out->dir()));
   }
 }
 
@@ -364,11 +498,18 @@ void register_run(CLI::App& app) {
   c->add_option("--threads", cfg.threads, "CPU threads (0 = every core)");
   c->add_option("--backend", cfg.backend, "cpu | cuda | auto (CUDA when a GPU is usable, else cpu)")
       ->check(CLI::IsMember(backend_names()));
-  c->add_option("--out", o->out, "Directory for results.json and results.csv");
+  c->add_option("--out", o->out,
+                "Directory for results.json and results.csv (rewritten as each strategy x seed finishes), "
+                "manifest.json (written last: complete or not) and, while the run lasts, checkpoint.safetensors "
+                "(for --resume); it must not hold an earlier run's results");
   c->add_option("--save", o->save, "Write the final model of the first seed and its Fisher (FILE, FILE-stem.fisher.safetensors); with several strategies the name goes into the file names");
   c->add_option("--config", o->config,
                 "Rerun the run a results.json recorded (its config block: every setting); only --out, --save, "
                 "--threads and --backend may be given with it");
+  c->add_option("--resume", o->resume,
+                "Continue the run whose --out DIR this is, stopped by a signal, a kill or an error, from its last "
+                "checkpoint (after each task); it ends with the results an uninterrupted run writes. Only --threads and "
+                "--backend may be given with it");
   c->callback([o, c] {
     for (const CLI::Option* opt : c->get_options())
       if (opt->count() > 0 && !opt->get_lnames().empty()) o->given.push_back(opt->get_lnames().front());

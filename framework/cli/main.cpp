@@ -21,6 +21,8 @@ int main(int argc, char** argv) {
     return app.exit(e);
   } catch (const CLI::CallForAllHelp& e) {
     return app.exit(e);
+  } catch (const clb::Interrupted& e) {
+    return 128 + e.signal();  // the shell's convention for a process a signal ended; the run said what it kept
   } catch (const CLI::ParseError& e) {
     // One line, like every other clbench error (CLI11's own message names the flag).
     std::fprintf(stderr, "clbench: error: %s; see clbench --help or clbench SUBCOMMAND --help\n", e.what());

@@ -43,6 +43,20 @@ void QuadraticPenalty::add_gradient(const float* theta, float lambda, float* gra
   for (std::size_t k = 0; k < weight_.size(); ++k) grad[k] += lambda * weight_[k] * (theta[k] - anchor_[k]);
 }
 
+void QuadraticPenalty::save(StateArchive& a, const std::string& key) const {
+  a.put_floats(key + ".weight", weight_);
+  a.put_floats(key + ".anchor", anchor_);
+  a.put_double(key + ".constant", constant_);
+  a.put(key + ".tasks", tasks_);
+}
+
+void QuadraticPenalty::load(const StateArchive& a, const std::string& key) {
+  weight_ = a.floats(key + ".weight", num_params());
+  anchor_ = a.floats(key + ".anchor", num_params());
+  constant_ = a.get_double(key + ".constant");
+  tasks_ = a.get<int>(key + ".tasks");
+}
+
 double QuadraticPenalty::trace() const {
   double t = 0.0;
   for (float w : weight_) t += w;

@@ -14,7 +14,10 @@
 //
 // Online EWC keeps S = gamma S + F_t and anchors at the latest parameters; L2 is F = 1.
 #include <cstdint>
+#include <string>
 #include <vector>
+
+#include "framework/core/state_archive.h"
 
 namespace clb {
 
@@ -39,6 +42,9 @@ class QuadraticPenalty {
   int64_t num_params() const { return int64_t(weight_.size()); }
   int64_t bytes_held() const { return int64_t(weight_.size() + anchor_.size()) * int64_t(sizeof(float)); }
   double trace() const;
+  // Its state under `key` in a checkpoint, and back (the same number of parameters).
+  void save(StateArchive& a, const std::string& key) const;
+  void load(const StateArchive& a, const std::string& key);
 
  private:
   std::vector<float> weight_, anchor_;

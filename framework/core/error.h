@@ -25,6 +25,17 @@ template <typename... Args>
   throw Error(fmt::format(f, std::forward<Args>(args)...));
 }
 
+// A run stopped by a signal (SIGINT, SIGTERM) at a step's end; the front end writes what finished
+// and exits 128 + signal.
+class Interrupted : public std::runtime_error {
+ public:
+  explicit Interrupted(int signal) : std::runtime_error("interrupted"), signal_(signal) {}
+  int signal() const { return signal_; }
+
+ private:
+  int signal_;
+};
+
 // An error about settings: its message holds each setting's field between markers, so that a front
 // end can name it its own way.
 class SettingError : public Error {

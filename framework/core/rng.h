@@ -1,6 +1,7 @@
 #pragma once
 // A small seeded RNG (splitmix64 seeding + xoshiro256**) with our own distributions, so a seed
 // gives the same numbers with every standard library (std:: distributions are not portable).
+#include <array>
 #include <cmath>
 #include <cstdint>
 #include <vector>
@@ -29,6 +30,11 @@ class Rng {
   double normal() {  // Box-Muller
     const double u1 = 1.0 - uniform(), u2 = uniform();
     return std::sqrt(-2.0 * std::log(u1)) * std::cos(6.283185307179586 * u2);
+  }
+  // The generator's position, to continue it elsewhere (checkpoints).
+  std::array<uint64_t, 4> state() const { return {s_[0], s_[1], s_[2], s_[3]}; }
+  void set_state(const std::array<uint64_t, 4>& s) {
+    for (int i = 0; i < 4; ++i) s_[i] = s[size_t(i)];
   }
   template <typename T>
   void shuffle(std::vector<T>& v) {

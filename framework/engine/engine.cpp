@@ -22,16 +22,26 @@ EngineKind parse_engine_kind(const std::string& text) {
   fail_setting("@engine '{}': use auto, host or resident", text);
 }
 
+EngineKind check_engine_settings(const Backend& be, const EngineConfig& cfg, EngineKind kind) {
+  if (kind == EngineKind::kAuto) kind = be.host_memory() ? EngineKind::kHost : EngineKind::kResident;
+  if (kind == EngineKind::kHost && !be.host_memory())
+    fail_setting("@engine host: the host engine needs the CPU backend, not {}; use @engine auto or @backend cpu",
+                 be.name());
+  // Replay and SI need per-step host work the resident engine does not do yet.
+  if (kind == EngineKind::kResident && cfg.memory_batch > 0)
+    fail_setting("strategies that train with replay memory rows run on the host engine for now: use @backend cpu "
+                 "with @engine auto or host (the resident engine, which @backend cuda uses, has no replay memory yet)");
+  if (kind == EngineKind::kResident && cfg.track_path)
+    fail_setting("strategies that keep the loss's path integral run on the host engine for now: use @backend cpu "
+                 "with @engine auto or host (the resident engine, which @backend cuda uses, keeps no path integral "
+                 "yet)");
+  return kind;
+}
+
 std::unique_ptr<Engine> make_engine(Backend& be, const std::vector<Task>& tasks, const Mlp& init,
                                     const EngineConfig& cfg, EngineKind kind) {
-  if (kind == EngineKind::kAuto) kind = be.host_memory() ? EngineKind::kHost : EngineKind::kResident;
-  if (kind == EngineKind::kHost) {
-    if (!be.host_memory())
-      fail_setting("@engine host: the host engine needs the CPU backend, not {}; use @engine auto or @backend cpu",
-                   be.name());
-    return make_host_engine(be, tasks, init, cfg);
-  }
-  return make_resident_engine(be, tasks, init, cfg);
+  kind = check_engine_settings(be, cfg, kind);
+  return kind == EngineKind::kHost ? make_host_engine(be, tasks, init, cfg) : make_resident_engine(be, tasks, init, cfg);
 }
 
 FusedUpdateArgs update_args(const EngineConfig& cfg, int64_t n, float* theta, const float* grad, const float* fisher,

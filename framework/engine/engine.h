@@ -13,6 +13,7 @@
 #include <vector>
 
 #include "framework/backend/backend.h"
+#include "framework/core/state_archive.h"
 #include "framework/consolidation/fisher.h"
 #include "framework/model/mlp.h"
 #include "framework/consolidation/quadratic_penalty.h"
@@ -77,6 +78,11 @@ class Engine {
   // Diagonal Fisher of the current parameters over training samples `refs` (framework/consolidation/fisher.h).
   virtual std::vector<float> fisher(const std::vector<SampleRef>& refs, const FisherConfig& cfg,
                                     FisherStats* stats) = 0;
+  // What later steps depend on, between tasks: parameters, optimizer moments and step count, SI's
+  // path integral, under "engine." in a checkpoint; load_state puts it back into an engine made
+  // with the same settings (the penalty comes from the strategy: set_penalty).
+  virtual void save_state(StateArchive& a) = 0;
+  virtual void load_state(const StateArchive& a) = 0;
 };
 
 const char* to_string(Optimizer o);
@@ -88,6 +94,9 @@ const char* to_string(EngineKind k);
 // auto | host | resident; throws clb::SettingError naming the engine setting for anything else.
 EngineKind parse_engine_kind(const std::string& text);
 
+// The engine `kind` (auto resolved) if it can serve `cfg` on `be`; else throws clb::SettingError
+// naming the setting to change. make_engine checks this first; a run checks it before any work.
+EngineKind check_engine_settings(const Backend& be, const EngineConfig& cfg, EngineKind kind);
 std::unique_ptr<Engine> make_engine(Backend& be, const std::vector<Task>& tasks, const Mlp& init,
                                     const EngineConfig& cfg, EngineKind kind = EngineKind::kAuto);
 

@@ -74,6 +74,21 @@ class HostEngine final : public Engine {
   std::vector<float> fisher(const std::vector<SampleRef>& refs, const FisherConfig& cfg, FisherStats* stats) override {
     return compute_fisher(be_, model_, tasks_, refs, cfg, stats);
   }
+  void save_state(StateArchive& a) override {
+    a.put_floats("engine.params", model_.params);
+    a.put_floats("engine.m1", m1_);
+    a.put_floats("engine.m2", m2_);
+    a.put("engine.step", step_);
+    if (cfg_.track_path) a.put_floats("engine.path.omega", path_.omega), a.put_floats("engine.path.theta_start", path_.theta_start);
+  }
+  void load_state(const StateArchive& a) override {
+    const int64_t P = model_.arch.num_params();
+    model_.params = a.floats("engine.params", P);
+    m1_ = a.floats("engine.m1", int64_t(m1_.size()));
+    m2_ = a.floats("engine.m2", int64_t(m2_.size()));
+    step_ = a.get<int64_t>("engine.step");
+    if (cfg_.track_path) path_.omega = a.floats("engine.path.omega", P), path_.theta_start = a.floats("engine.path.theta_start", P);
+  }
 
  private:
   // Runs a step; with SI's tracking on, adds -g * (change of theta) to the path integral (grad_

@@ -90,6 +90,19 @@ class ResidentEngine final : public Engine {
     set_counter(offsetof(StepCounters, steps_done), 0);
   }
 
+  void save_state(StateArchive& a) override {
+    a.put_floats("engine.params", params_.download());
+    a.put_floats("engine.m1", m1_.download());
+    a.put_floats("engine.m2", m2_.download());
+    a.put("engine.step", counters_.download()[0].steps_done);
+  }
+  void load_state(const StateArchive& a) override {
+    params_.upload(a.floats("engine.params", P_));
+    if (!m1_.empty()) m1_.upload(a.floats("engine.m1", P_));
+    if (!m2_.empty()) m2_.upload(a.floats("engine.m2", P_));
+    set_counter(offsetof(StepCounters, steps_done), a.get<int64_t>("engine.step"));
+  }
+
   void set_penalty(const QuadraticPenalty* p) override {
     recorded_.reset();  // the recorded step's update arguments name the penalty arrays
     has_penalty_ = p != nullptr;
@@ -362,14 +375,7 @@ class ResidentEngine final : public Engine {
 
 std::unique_ptr<Engine> make_resident_engine(Backend& be, const std::vector<Task>& tasks, const Mlp& init,
                                              const EngineConfig& cfg) {
-  // Said before any work: replay and SI need per-step host work this engine does not do yet.
-  if (cfg.memory_batch > 0)
-    fail_setting("strategies that train with replay memory rows run on the host engine for now: use @backend cpu "
-                 "with @engine auto or host (the resident engine, which @backend cuda uses, has no replay memory yet)");
-  if (cfg.track_path)
-    fail_setting("strategies that keep the loss's path integral run on the host engine for now: use @backend cpu "
-                 "with @engine auto or host (the resident engine, which @backend cuda uses, keeps no path integral "
-                 "yet)");
+  check_engine_settings(be, cfg, EngineKind::kResident);
   return std::make_unique<ResidentEngine>(be, tasks, init, cfg);
 }
 

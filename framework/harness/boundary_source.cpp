@@ -105,6 +105,33 @@ class DetectedBoundaries final : public BoundarySource {
     return acc;
   }
 
+  void save_state(StateArchive& a) const override {
+    detector_.save(a, "boundaries.detector");
+    std::vector<int32_t> task(segment_.size()), row(segment_.size());
+    for (size_t i = 0; i < segment_.size(); ++i) task[i] = segment_[i].task, row[i] = segment_[i].row;
+    a.put("boundaries.segment.task", task);
+    a.put("boundaries.segment.row", row);
+    a.put("boundaries.position", std::vector<int64_t>{batch_, task_, fired_});
+    a.put("boundaries.identity_masks", identity_mask_);
+  }
+  void load_state(const StateArchive& a) override {
+    detector_.load(a, "boundaries.detector");
+    const auto task = a.get<std::vector<int32_t>>("boundaries.segment.task");
+    const auto row = a.get<std::vector<int32_t>>("boundaries.segment.row");
+    if (task.size() != row.size()) a.bad("boundaries.segment", "has lists of different lengths");
+    segment_.resize(task.size());
+    for (size_t i = 0; i < task.size(); ++i) {
+      if (task[i] < 0 || task[i] >= int32_t(sc_.tasks.size()) || row[i] < 0 ||
+          row[i] >= sc_.tasks[size_t(task[i])].train->n)
+        a.bad("boundaries.segment", fmt::format("names row {} of task {}, which this run does not have", row[i], task[i] + 1));
+      segment_[i] = SampleRef{task[i], row[i]};
+    }
+    const auto pos = a.get<std::vector<int64_t>>("boundaries.position");
+    if (pos.size() != 3) a.bad("boundaries.position", "does not hold 3 numbers");
+    batch_ = pos[0], task_ = int(pos[1]), fired_ = pos[2] != 0;
+    identity_mask_ = a.get<std::vector<std::vector<uint8_t>>>("boundaries.identity_masks");
+  }
+
   void finish(int batch_size) override {
     // A blurry boundary may be found while the mix is still rising: up to half its width early.
     const int64_t lead = (cfg_.blurry_width / 2 + batch_size - 1) / batch_size;

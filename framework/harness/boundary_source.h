@@ -40,6 +40,9 @@ class BoundarySource {
   virtual std::optional<std::vector<double>> evaluate(Engine& engine, int trained) { return {}; }
   // The run is over (its minibatches held up to batch_size samples): scores into result.detection.
   virtual void finish(int batch_size) {}
+  // Its state between tasks, under "boundaries." in a checkpoint, and back.
+  virtual void save_state(StateArchive& a) const {}
+  virtual void load_state(const StateArchive& a) {}
 };
 
 // Given or detected, as cfg says; a detected source writes its scores and evaluation counts into

@@ -3,6 +3,8 @@
 #include <cmath>
 #include <map>
 
+#include "framework/core/error.h"
+
 #include <fmt/format.h>
 
 namespace clb {
@@ -98,47 +100,93 @@ std::string markdown_acc_matrices(const std::vector<RunResult>& runs) {
   return s;
 }
 
+nlohmann::json run_json(const RunResult& r) {
+  nlohmann::json run;
+  run["strategy"] = r.strategy;
+  run["seed"] = r.seed;
+  run["acc_matrix"] = r.acc;
+  run["init_acc"] = r.init_acc;
+  run["lca_curves"] = r.lca_curves;
+  run["metrics"] = {{"acc", number_or_null(r.metrics.acc)},
+                    {"bwt", number_or_null(r.metrics.bwt)},
+                    {"fwt", number_or_null(r.metrics.fwt)},
+                    {"forgetting", number_or_null(r.metrics.forgetting)},
+                    {"lca", number_or_null(r.metrics.lca)}};
+  run["throughput"] = {{"train_samples_per_s", r.train_samples_per_s()},
+                       {"fisher_samples_per_s", r.fisher_samples_per_s()},
+                       {"eval_samples_per_s", r.eval_samples_per_s()}};
+  run["seconds"] = {{"train", r.train_seconds}, {"fisher", r.fisher_seconds}, {"eval", r.eval_seconds}};
+  run["samples"] = {{"train", r.train_samples}, {"fisher", r.fisher_samples}, {"eval", r.eval_samples}};
+  run["lambda"] = r.lambda;
+  run["importance"] = r.importance;
+  run["penalty_trace"] = r.penalty_trace;
+  run["strategy_bytes"] = r.strategy_bytes;
+  if (!r.memory.empty()) run["replay_memory"] = r.memory;
+  const DetectionReport& d = r.detection;
+  if (!d.true_boundaries.empty() || !d.detected_boundaries.empty() || !d.segment_truth.empty() || d.heads_picked > 0)
+    run["boundaries"] = {{"true", d.true_boundaries},
+                         {"detected", d.detected_boundaries},
+                         {"found", d.scores.found},
+                         {"missed", d.scores.missed},
+                         {"false_alarms", d.scores.false_alarms},
+                         {"false_alarms_per_1000_batches", d.scores.false_alarms_per_1000},
+                         {"missed_per_1000_batches", d.scores.missed_per_1000},
+                         {"mean_delay_batches", d.scores.mean_delay},
+                         {"segment_true_task", d.segment_truth},
+                         {"segment_identity", d.segment_identity},
+                         {"task_id_accuracy", d.task_id_accuracy},
+                         {"heads_picked", d.heads_picked},
+                         {"heads_right", d.heads_right}};
+  return run;
+}
+
+RunResult run_from_json(const nlohmann::json& run, const std::string& source) {
+  auto number = [](const nlohmann::json& v) { return v.is_null() ? std::nan("") : v.get<double>(); };
+  RunResult r;
+  try {
+    r.strategy = run.at("strategy").get<std::string>();
+    r.seed = run.at("seed").get<uint64_t>();
+    r.acc = run.at("acc_matrix").get<Matrix>();
+    r.init_acc = run.at("init_acc").get<std::vector<double>>();
+    r.lca_curves = run.at("lca_curves").get<Matrix>();
+    const auto& m = run.at("metrics");
+    r.metrics = {number(m.at("acc")), number(m.at("bwt")), number(m.at("fwt")), number(m.at("forgetting")),
+                 number(m.at("lca"))};
+    const auto& sec = run.at("seconds");
+    r.train_seconds = sec.at("train"), r.fisher_seconds = sec.at("fisher"), r.eval_seconds = sec.at("eval");
+    const auto& n = run.at("samples");
+    r.train_samples = n.at("train"), r.fisher_samples = n.at("fisher"), r.eval_samples = n.at("eval");
+    r.lambda = run.at("lambda").get<float>();
+    r.importance = run.at("importance").get<std::string>();
+    r.penalty_trace = run.at("penalty_trace");
+    r.strategy_bytes = run.at("strategy_bytes");
+    r.memory = run.value("replay_memory", std::string());
+    if (run.contains("boundaries")) {
+      const auto& b = run["boundaries"];
+      DetectionReport& d = r.detection;
+      d.true_boundaries = b.at("true").get<std::vector<int64_t>>();
+      d.detected_boundaries = b.at("detected").get<std::vector<int64_t>>();
+      d.scores.found = b.at("found"), d.scores.missed = b.at("missed"), d.scores.false_alarms = b.at("false_alarms");
+      d.scores.false_alarms_per_1000 = b.at("false_alarms_per_1000_batches");
+      d.scores.missed_per_1000 = b.at("missed_per_1000_batches");
+      d.scores.mean_delay = b.at("mean_delay_batches");
+      d.segment_truth = b.at("segment_true_task").get<std::vector<int>>();
+      d.segment_identity = b.at("segment_identity").get<std::vector<int>>();
+      d.task_id_accuracy = b.at("task_id_accuracy"), d.heads_picked = b.at("heads_picked");
+      d.heads_right = b.at("heads_right");
+    }
+  } catch (const nlohmann::json::exception& e) {
+    fail("{}: a run's record is incomplete or ill-typed ({}); the file is damaged or from another clbench version",
+         source, e.what());
+  }
+  return r;
+}
+
 nlohmann::json results_json(const nlohmann::json& config, const std::vector<RunResult>& runs) {
   nlohmann::json j;
   j["config"] = config;
   j["runs"] = nlohmann::json::array();
-  for (const auto& r : runs) {
-    nlohmann::json run;
-    run["strategy"] = r.strategy;
-    run["seed"] = r.seed;
-    run["acc_matrix"] = r.acc;
-    run["init_acc"] = r.init_acc;
-    run["lca_curves"] = r.lca_curves;
-    run["metrics"] = {{"acc", number_or_null(r.metrics.acc)},
-                      {"bwt", number_or_null(r.metrics.bwt)},
-                      {"fwt", number_or_null(r.metrics.fwt)},
-                      {"forgetting", number_or_null(r.metrics.forgetting)},
-                      {"lca", number_or_null(r.metrics.lca)}};
-    run["throughput"] = {{"train_samples_per_s", r.train_samples_per_s()},
-                         {"fisher_samples_per_s", r.fisher_samples_per_s()},
-                         {"eval_samples_per_s", r.eval_samples_per_s()}};
-    run["seconds"] = {{"train", r.train_seconds}, {"fisher", r.fisher_seconds}, {"eval", r.eval_seconds}};
-    run["lambda"] = r.lambda;
-    run["penalty_trace"] = r.penalty_trace;
-    run["strategy_bytes"] = r.strategy_bytes;
-    if (!r.memory.empty()) run["replay_memory"] = r.memory;
-    const DetectionReport& d = r.detection;
-    if (!d.true_boundaries.empty() || !d.detected_boundaries.empty())
-      run["boundaries"] = {{"true", d.true_boundaries},
-                           {"detected", d.detected_boundaries},
-                           {"found", d.scores.found},
-                           {"missed", d.scores.missed},
-                           {"false_alarms", d.scores.false_alarms},
-                           {"false_alarms_per_1000_batches", d.scores.false_alarms_per_1000},
-                           {"missed_per_1000_batches", d.scores.missed_per_1000},
-                           {"mean_delay_batches", d.scores.mean_delay},
-                           {"segment_true_task", d.segment_truth},
-                           {"segment_identity", d.segment_identity},
-                           {"task_id_accuracy", d.task_id_accuracy},
-                           {"heads_picked", d.heads_picked},
-                           {"heads_right", d.heads_right}};
-    j["runs"].push_back(run);
-  }
+  for (const auto& r : runs) j["runs"].push_back(run_json(r));
   return j;
 }
 

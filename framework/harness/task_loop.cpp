@@ -8,6 +8,7 @@
 #include "framework/core/rng.h"
 #include "framework/engine/engine.h"
 #include "framework/harness/boundary_source.h"
+#include "framework/harness/report.h"
 #include "framework/stream/stream_order.h"
 
 namespace clb {
@@ -18,17 +19,23 @@ using Clock = std::chrono::steady_clock;
 double seconds_since(Clock::time_point t0) { return std::chrono::duration<double>(Clock::now() - t0).count(); }
 
 constexpr int64_t kLossCheckSteps = 64;  // steps between loss checks: bounds the work after a divergence
+// A loss this many times its task's first one (or 1 nat, whichever is larger) is divergence, not
+// learning: cross-entropy falls as a task is learnt, and a new task's first loss is the highest.
+constexpr double kDivergenceFactor = 100;
 
-[[noreturn]] void fail_diverged(const Strategy& strategy, const EngineConfig& ec, int task, int64_t step) {
+// why: "loss is not finite", "loss grew from 2.3 to 7e12"
+[[noreturn]] void fail_diverged(const Strategy& strategy, const EngineConfig& ec, int task, int64_t step,
+                                const std::string& why) {
   float max_f = 0;
   if (const QuadraticPenalty* pen = strategy.penalty())
     for (int64_t k = 0; k < pen->num_params(); ++k) max_f = std::max(max_f, pen->weight()[k]);
   if (max_f > 0 && ec.optimizer == Optimizer::kSgd)
-    fail_setting("{}: training diverged in task {} at step {} (loss is not finite): plain SGD on the penalty is "
+    fail_setting("{}: training diverged in task {} at step {} ({}): plain SGD on the penalty is "
                  "stable only while lr x lambda x max(F) < 2, here {:g} x {:g} x {:.4g} = {:.3g}; lower @lr or @lambda",
-         strategy.name(), task + 1, step, ec.lr, ec.lambda, max_f, double(ec.lr) * ec.lambda * max_f);
-  fail_setting("{}: training diverged in task {} at step {} (loss is not finite); lower @lr{}", strategy.name(),
-               task + 1, step, max_f > 0 ? " or " + setting("lambda") : "");
+         strategy.name(), task + 1, step, why, ec.lr, ec.lambda, max_f, double(ec.lr) * ec.lambda * max_f);
+  fail_setting("{}: training diverged in task {} at step {} ({}); lower @lr{}{}", strategy.name(), task + 1, step, why,
+               ec.optimizer == Optimizer::kMomentum ? " or " + setting("momentum") : "",
+               max_f > 0 ? " or " + setting("lambda") : "");
 }
 
 // The engine's settings for one strategy's run: no minibatch larger than the largest training
@@ -43,17 +50,21 @@ EngineConfig engine_config(const RunConfig& cfg, const Scenario& sc, float lambd
   return ec;
 }
 
-// Losses are read back in groups (a device engine runs ahead of the host); a non-finite one ends
-// the run naming its step.
+// Losses are read back in groups (a device engine runs ahead of the host); a non-finite one, or
+// one far above the task's first, ends the run naming its step.
 struct LossLog {
   const Strategy& strategy;
   const EngineConfig& ec;
   int task;
   int64_t checked = 0;
-  double sum = 0;
+  double sum = 0, first = 0;
   void account(const std::vector<double>& losses) {
     for (double loss : losses) {
-      if (!std::isfinite(loss)) fail_diverged(strategy, ec, task, checked + 1);
+      if (!std::isfinite(loss)) fail_diverged(strategy, ec, task, checked + 1, "loss is not finite");
+      if (checked == 0) first = loss;
+      if (loss > kDivergenceFactor * std::max(first, 1.0))
+        fail_diverged(strategy, ec, task, checked + 1,
+                      fmt::format("loss grew from {:.4g} at its first step to {:.4g}", first, loss));
       ++checked, sum += loss;
     }
   }
@@ -88,10 +99,36 @@ std::string task_summary(const RunResult& r, int t, double mean_loss) {
                      t + 1, r.acc.size(), mean_loss, t + 1, accs);
 }
 
+// A checkpoint's run in progress back into the loop's parts; returns the first task to train.
+int resume_run(const StateArchive& a, const Strategy& strategy, uint64_t seed, int T, RunResult& r) {
+  r = run_from_json(a.get<nlohmann::json>("loop.result"), a.source());
+  if (r.strategy != strategy.name() || r.seed != seed)
+    a.bad("loop.result", fmt::format("is of {} seed {}, not of {} seed {}", r.strategy, r.seed, strategy.name(), seed));
+  if (int(r.acc.size()) != T || int(r.init_acc.size()) != T || int(r.lca_curves.size()) != T)
+    a.bad("loop.result", fmt::format("is not of a run with {} tasks", T));
+  const int next = a.get<int>("loop.tasks_done");
+  if (next < 1 || next >= T) a.bad("loop.tasks_done", fmt::format("is {}; a run of {} tasks resumes after 1..{}", next, T, T - 1));
+  return next;
+}
+
 }  // namespace
 
+void preflight_strategy(const Backend& be, const Scenario& sc, const Mlp& init, Strategy& strategy,
+                        const RunConfig& cfg, uint64_t seed) {
+  RunResult r = start_result(strategy, cfg, seed, int(sc.tasks.size()));
+  EngineConfig ec = engine_config(cfg, sc, r.lambda);
+  strategy.begin_run(RunStart{sc, init, seed, cfg.memory}, ec);
+  try {
+    check_engine_settings(be, ec, cfg.engine);
+  } catch (const SettingError& e) {
+    throw SettingError(r.strategy + ": " + e.marked());
+  }
+  make_boundary_source(cfg, sc, init, r.strategy, strategy.trains_on_seen_tasks(), r);
+  StreamOrder(sc, seed, cfg.blurry_width, cfg.epochs, strategy.trains_on_seen_tasks(), r.strategy);
+}
+
 RunResult run_strategy(Backend& be, const Scenario& sc, const Mlp& init, Strategy& strategy, const RunConfig& cfg,
-                       uint64_t seed, const ProgressFn& progress) {
+                       uint64_t seed, const ProgressFn& progress, const RunControl& control) {
   const int T = int(sc.tasks.size());
   RunResult r = start_result(strategy, cfg, seed, T);
   Mlp model = init;
@@ -129,10 +166,21 @@ RunResult run_strategy(Backend& be, const Scenario& sc, const Mlp& init, Strateg
     engine->begin_task();  // the optimizer starts afresh
     boundary_seconds += seconds_since(t0);
   };
-  r.init_acc = evaluate_all(0);
+  int first_task = 0;
+  if (control.resume) {
+    const StateArchive& a = *control.resume;
+    first_task = resume_run(a, strategy, seed, T, r);
+    consolidations = a.get<int>("loop.consolidations");
+    engine->load_state(a);
+    strategy.load_state(a);
+    engine->set_penalty(strategy.penalty());
+    boundaries->load_state(a);
+  } else {
+    r.init_acc = evaluate_all(0);
+  }
   StreamOrder order(sc, seed, cfg.blurry_width, cfg.epochs, strategy.trains_on_seen_tasks(), r.strategy);
 
-  for (int t = 0; t < T; ++t) {
+  for (int t = first_task; t < T; ++t) {
     order.begin_task(t);
     if (boundaries->restarts_at_task(t)) engine->begin_task();
     LossLog losses{strategy, ec, t};
@@ -167,6 +215,7 @@ RunResult run_strategy(Backend& be, const Scenario& sc, const Mlp& init, Strateg
           r.eval_seconds += s, lca_seconds += s;
         }
         if (step % kLossCheckSteps == 0) losses.account(engine->take_losses());
+        if (control.stop && control.stop->load(std::memory_order_relaxed)) throw Interrupted(control.stop->load());
       }
       losses.account(engine->take_losses());
       r.train_seconds += seconds_since(t0) - lca_seconds - boundary_seconds;
@@ -179,10 +228,20 @@ RunResult run_strategy(Backend& be, const Scenario& sc, const Mlp& init, Strateg
     // The last step's update is not covered by the loss check above.
     engine->read_params(model.params);
     for (float p : model.params)
-      if (!std::isfinite(p)) fail_diverged(strategy, ec, t, step);
+      if (!std::isfinite(p)) fail_diverged(strategy, ec, t, step, "a parameter is not finite");
     if (boundaries->consolidates_at_task_end(t)) consolidate(t, nullptr);
     r.acc[t] = evaluate_all(t + 1);
     if (progress) progress(task_summary(r, t, losses.mean()));
+    if (control.on_task_end && t + 1 < T) {
+      StateArchive a;
+      a.put("loop.tasks_done", t + 1);
+      a.put("loop.consolidations", consolidations);
+      a.put("loop.result", run_json(r));
+      engine->save_state(a);
+      strategy.save_state(a);
+      boundaries->save_state(a);
+      control.on_task_end(a);
+    }
   }
   boundaries->finish(ec.batch);
   r.metrics = compute_metrics(r.acc, r.init_acc, r.lca_curves);

@@ -35,6 +35,14 @@ class Quadratic final : public PenalizedStrategy {
   }
   int64_t bytes_held() const override { return PenalizedStrategy::bytes_held() + (replay_ ? replay_->bytes() : 0); }
   std::string memory_description() const override { return replay_ ? replay_->describe() : std::string(); }
+  void save_state(StateArchive& a) const override {
+    PenalizedStrategy::save_state(a);
+    if (replay_) replay_->save(a);
+  }
+  void load_state(const StateArchive& a) override {
+    PenalizedStrategy::load_state(a);
+    if (replay_) replay_->load(a);
+  }
 
   void end_task(const TaskEndContext& ctx, FisherStats* stats) override {
     const float* anchor = ctx.model.params.data();

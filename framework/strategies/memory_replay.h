@@ -25,6 +25,8 @@ class MemoryReplay {
   MemoryRowsUse use() const { return use_; }
   int64_t bytes() const { return memory_ ? memory_->buffer().bytes() : 0; }
   std::string describe() const { return memory_ ? memory_->buffer().describe() : std::string(); }
+  void save(StateArchive& a) const { memory_->save(a, "strategy.memory"); }
+  void load(const StateArchive& a) { memory_->load(a, "strategy.memory"); }
 
  private:
   MemoryRowsUse use_;

@@ -10,6 +10,8 @@ class PenalizedStrategy : public Strategy {
   explicit PenalizedStrategy(int64_t num_params) : penalty_(num_params) {}
   const QuadraticPenalty* penalty() const override { return penalty_.empty() ? nullptr : &penalty_; }
   int64_t bytes_held() const override { return penalty_.bytes_held(); }
+  void save_state(StateArchive& a) const override { penalty_.save(a, "strategy.penalty"); }
+  void load_state(const StateArchive& a) override { penalty_.load(a, "strategy.penalty"); }
 
  protected:
   QuadraticPenalty penalty_;

@@ -16,6 +16,8 @@ class Replay final : public Strategy {
   void after_step(const SampleRef* refs, int B, bool first_epoch) override { replay_.after_step(refs, B, first_epoch); }
   int64_t bytes_held() const override { return replay_.bytes(); }
   std::string memory_description() const override { return replay_.describe(); }
+  void save_state(StateArchive& a) const override { replay_.save(a); }
+  void load_state(const StateArchive& a) override { replay_.load(a); }
 
  private:
   MemoryReplay replay_;

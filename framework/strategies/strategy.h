@@ -11,12 +11,14 @@
 //   end_task      a task ended (given or detected boundary): consolidate
 //   penalty       the quadratic penalty the following steps fuse into their update
 //   bytes_held    the state it keeps between tasks, for the reports
+//   save_state    that state into a checkpoint after a task, load_state back after begin_run
 #include <cstdint>
 #include <memory>
 #include <string>
 #include <vector>
 
 #include "framework/consolidation/fisher.h"
+#include "framework/core/state_archive.h"
 #include "framework/consolidation/quadratic_penalty.h"
 #include "framework/data/scenarios.h"
 #include "framework/engine/engine.h"
@@ -69,6 +71,9 @@ class Strategy {
   virtual std::string memory_description() const { return {}; }
   // How the importance in its penalty is estimated, for the reports' Fisher column.
   virtual std::string importance_label(const FisherConfig& f) const { return to_string(f.estimator); }
+  // Its state between tasks, under "strategy." in a checkpoint; load_state follows begin_run.
+  virtual void save_state(StateArchive& a) const {}
+  virtual void load_state(const StateArchive& a) {}
 };
 
 // What strategies take from the command line beside lambda (which the run gives each).

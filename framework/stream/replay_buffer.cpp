@@ -142,6 +142,47 @@ std::vector<int64_t> ReplayBuffer::draw(int64_t n, Rng& rng) const {
   return slots;
 }
 
+void ReplayBuffer::save(StateArchive& a, const std::string& key) const {
+  a.put(key + ".capacity", capacity_);
+  a.put(key + ".seen", seen_);
+  a.put_rng(key + ".rng", rng_);
+  a.put(key + ".labels", labels_);
+  a.put(key + ".tasks", tasks_);
+  a.put(key + ".seen_per_class", seen_per_class_);
+  // uint8 samples as float32 integers 0..255: exact, and one tensor type in the file.
+  a.put_floats(key + ".x", storage_ == SampleStorage::kFloat32 ? x32_ : std::vector<float>(x8_.begin(), x8_.end()));
+}
+
+void ReplayBuffer::load(const StateArchive& a, const std::string& key) {
+  if (a.get<int64_t>(key + ".capacity") != capacity_)
+    a.bad(key + ".capacity", fmt::format("is {} where this run's memory holds {} samples",
+                                         a.get<int64_t>(key + ".capacity"), capacity_));
+  seen_ = a.get<int64_t>(key + ".seen");
+  a.get_rng(key + ".rng", rng_);
+  labels_ = a.get<std::vector<int32_t>>(key + ".labels");
+  tasks_ = a.get<std::vector<int32_t>>(key + ".tasks");
+  seen_per_class_ = a.get<std::vector<int64_t>>(key + ".seen_per_class");
+  const int64_t n = int64_t(labels_.size());
+  if (n > capacity_ || int64_t(tasks_.size()) != n || int64_t(seen_per_class_.size()) != num_classes_)
+    a.bad(key, "has lists of inconsistent lengths");
+  held_per_class_.assign(size_t(num_classes_), 0);
+  for (int32_t y : labels_) {
+    if (y < 0 || y >= num_classes_) a.bad(key + ".labels", fmt::format("holds label {} outside 0..{}", y, num_classes_ - 1));
+    ++held_per_class_[size_t(y)];
+  }
+  const std::vector<float>& x = a.floats(key + ".x", n * dim_);
+  if (storage_ == SampleStorage::kFloat32) {
+    x32_ = x;
+    return;
+  }
+  x8_.resize(x.size());
+  for (size_t i = 0; i < x.size(); ++i) {
+    if (!(x[i] >= 0.0f && x[i] <= 255.0f && x[i] == std::nearbyint(x[i])))
+      a.bad(key + ".x", "holds a value that is not a byte 0..255");
+    x8_[i] = uint8_t(x[i]);
+  }
+}
+
 std::string ReplayBuffer::describe() const {
   return fmt::format("{}, {} of {} samples ({}, {:.2f} MiB), {} seen",
                      to_string(policy_), size(), capacity_,

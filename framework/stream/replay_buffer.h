@@ -13,6 +13,7 @@
 #include <vector>
 
 #include "framework/core/rng.h"
+#include "framework/core/state_archive.h"
 
 namespace clb {
 
@@ -57,6 +58,11 @@ class ReplayBuffer {
 
   // n slots drawn uniformly without replacement (all of them, shuffled, if n >= size).
   std::vector<int64_t> draw(int64_t n, Rng& rng) const;
+
+  // What it holds and its policy's position, under `key` in a checkpoint, and back into a buffer
+  // made with the same settings.
+  void save(StateArchive& a, const std::string& key) const;
+  void load(const StateArchive& a, const std::string& key);
 
  private:
   void store(int64_t slot, const float* x, int32_t label, int32_t task);

@@ -3,6 +3,8 @@
 #include <algorithm>
 #include <set>
 
+#include <fmt/format.h>
+
 namespace clb {
 
 ReplayMemory::ReplayMemory(const Scenario& sc, int num_outputs, const ReplayBufferConfig& cfg, uint64_t seed)
@@ -37,6 +39,19 @@ const Batch* ReplayMemory::draw(int n) {
 void ReplayMemory::offer(const SampleRef* refs, int n) {
   gather(tasks_, Split::kTrain, refs, n, outputs_, seen_);
   for (int i = 0; i < n; ++i) buffer_->offer(seen_.x.data() + size_t(i) * dim_, seen_.y[size_t(i)], refs[i].task);
+}
+
+void ReplayMemory::save(StateArchive& a, const std::string& key) const {
+  a.put_rng(key + ".rng", rng_);
+  buffer_->save(a, key + ".buffer");
+}
+
+void ReplayMemory::load(const StateArchive& a, const std::string& key) {
+  a.get_rng(key + ".rng", rng_);
+  buffer_->load(a, key + ".buffer");
+  for (int64_t i = 0; i < buffer_->size(); ++i)
+    if (buffer_->task(i) < 0 || buffer_->task(i) >= int32_t(tasks_.size()))
+      a.bad(key + ".buffer.tasks", fmt::format("names task {} of a run with {}", buffer_->task(i) + 1, tasks_.size()));
 }
 
 }  // namespace clb

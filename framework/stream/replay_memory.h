@@ -23,6 +23,9 @@ class ReplayMemory {
   // Offers n training samples, in stream order.
   void offer(const SampleRef* refs, int n);
   const ReplayBuffer& buffer() const { return *buffer_; }
+  // The buffer and the draws' position, under `key` in a checkpoint, and back.
+  void save(StateArchive& a, const std::string& key) const;
+  void load(const StateArchive& a, const std::string& key);
 
  private:
   const std::vector<Task>& tasks_;

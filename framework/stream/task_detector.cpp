@@ -165,4 +165,29 @@ double task_id_accuracy(const std::vector<int>& truth, const std::vector<int>& a
   return double(right) / double(truth.size());
 }
 
+void InputShiftDetector::save(StateArchive& a, const std::string& key) const {
+  a.put_doubles(key + ".mu", mu_);
+  a.put_doubles(key + ".last_mean", last_mean_);
+  a.put_doubles(key + ".scalars", {d_sum_, m_, m_min_, loss_level_, lm_, lm_min_, noise_});
+  a.put(key + ".counts", std::vector<int64_t>{n_, last_B_, largest_B_, loss_n_, id_, identified_now_});
+  a.put(key + ".identities", int64_t(signatures_.size()));
+  for (size_t i = 0; i < signatures_.size(); ++i) a.put_doubles(key + ".signature." + std::to_string(i), signatures_[i]);
+}
+
+void InputShiftDetector::load(const StateArchive& a, const std::string& key) {
+  mu_ = a.doubles(key + ".mu");
+  last_mean_ = a.doubles(key + ".last_mean");
+  if ((!mu_.empty() && int(mu_.size()) != dim_) || (!last_mean_.empty() && int(last_mean_.size()) != dim_))
+    a.bad(key + ".mu", fmt::format("does not hold {} features", dim_));
+  const std::vector<double> s = a.doubles(key + ".scalars", 7);
+  d_sum_ = s[0], m_ = s[1], m_min_ = s[2], loss_level_ = s[3], lm_ = s[4], lm_min_ = s[5], noise_ = s[6];
+  const auto c = a.get<std::vector<int64_t>>(key + ".counts");
+  if (c.size() != 6) a.bad(key + ".counts", "does not hold 6 counts");
+  n_ = c[0], last_B_ = int(c[1]), largest_B_ = int(c[2]), loss_n_ = c[3], id_ = int(c[4]), identified_now_ = c[5] != 0;
+  const int64_t identities = a.get<int64_t>(key + ".identities");
+  if (identities < 0 || identities > (1 << 20)) a.bad(key + ".identities", "is not a count of identities");
+  signatures_.assign(size_t(identities), {});
+  for (size_t i = 0; i < signatures_.size(); ++i) signatures_[i] = a.doubles(key + ".signature." + std::to_string(i), dim_);
+}
+
 }  // namespace clb

@@ -18,8 +18,11 @@
 // test on each batch's training loss (measured before its update) relative to its recent level (a
 // moving average), which falls while a task is learnt and jumps when the task changes.
 #include <cstdint>
+#include <string>
 #include <utility>
 #include <vector>
+
+#include "framework/core/state_archive.h"
 
 namespace clb {
 
@@ -52,6 +55,9 @@ class InputShiftDetector {
   // The identity whose signature (or the current segment's mean) lies nearest to `mean`, the mean
   // of some inputs (a test set), within the recognition threshold; -1 when none does.
   int recognise(const std::vector<double>& mean) const;
+  // Its statistics under `key` in a checkpoint, and back into a detector with the same settings.
+  void save(StateArchive& a, const std::string& key) const;
+  void load(const StateArchive& a, const std::string& key);
 
  private:
   void start_segment(const std::vector<double>& batch_mean);

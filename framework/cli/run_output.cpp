@@ -1,0 +1,137 @@
+#include "framework/cli/run_output.h"
+
+#include <unistd.h>
+
+#include <chrono>
+#include <ctime>
+#include <filesystem>
+
+#include <fmt/format.h>
+
+#include "framework/core/atomic_file.h"
+#include "framework/core/error.h"
+#include "framework/core/rng.h"
+#include "framework/harness/report.h"
+#include "framework/io/run_checkpoint.h"
+
+namespace clb::cli {
+
+namespace fs = std::filesystem;
+
+namespace {
+
+constexpr const char* kManifest = "manifest.json";
+constexpr const char* kCheckpoint = "checkpoint.safetensors";
+const char* const kOutputs[] = {"results.json", "results.csv", kManifest, kCheckpoint};
+
+// FNV-1a, 64 bits: enough to tell whether a file is the one the manifest names.
+std::string fnv1a64(std::string_view bytes) {
+  uint64_t h = 0xcbf29ce484222325ULL;
+  for (unsigned char c : bytes) h = (h ^ c) * 0x100000001b3ULL;
+  return fmt::format("{:016x}", h);
+}
+
+std::string utc_now() {
+  const std::time_t t = std::time(nullptr);
+  std::tm tm{};
+  gmtime_r(&t, &tm);
+  char buf[32];
+  std::strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%SZ", &tm);
+  return buf;
+}
+
+std::string path_in(const std::string& dir, const char* name) { return (fs::path(dir) / name).string(); }
+
+}  // namespace
+
+nlohmann::json RunOutput::read_manifest(const std::string& dir) {
+  const std::string path = path_in(dir, kManifest);
+  if (!fs::exists(path)) return nullptr;
+  try {
+    nlohmann::json m = nlohmann::json::parse(read_file(path));
+    if (m.is_object()) return m;
+  } catch (const nlohmann::json::exception&) {
+  }
+  fail("{}: not a manifest clbench wrote (not a JSON object); remove it or give another directory", path);
+}
+
+RunOutput::RunOutput(std::string dir, const nlohmann::json& config, int runs_total, bool resume)
+    : dir_(std::move(dir)), config_hash_(fnv1a64(config.dump())), runs_total_(runs_total) {
+  std::error_code ec;
+  fs::create_directories(dir_, ec);
+  if (ec || !fs::is_directory(dir_))
+    fail("--out {}: cannot create the directory ({}); give a directory you can write to", dir_,
+         ec ? ec.message() : "a file has that name");
+  const nlohmann::json earlier = read_manifest(dir_);
+  if (!resume) {
+    for (const char* name : kOutputs)
+      if (fs::exists(path_in(dir_, name))) {
+        const bool complete = earlier.is_object() && earlier.value("complete", false);
+        fail("--out {}: holds {} of an earlier {}run; give a new directory{}, or remove its files", dir_, name,
+             complete ? "complete " : "", complete ? "" : fmt::format(", continue it with clbench run --resume {}", dir_));
+      }
+    run_id_ = fmt::format("{:016x}", Rng::derive(uint64_t(std::chrono::system_clock::now().time_since_epoch().count()),
+                                                 uint64_t(::getpid()))
+                                         .next());
+    started_ = utc_now();
+  } else {
+    if (!earlier.is_object())
+      fail("--resume {}: no manifest.json there; give the --out directory of the run to continue", dir_);
+    run_id_ = earlier.value("run_id", std::string());
+    started_ = earlier.value("started", std::string());
+    runs_finished_ = earlier.value("runs_finished", 0);
+    if (earlier.contains("files") && earlier["files"].is_object()) files_ = earlier["files"];
+    has_checkpoint_ = fs::exists(checkpoint_path());
+  }
+  // A writer killed mid-write leaves its temp file ("results.json.tmp.<pid>"): nothing refers to it.
+  for (const auto& entry : fs::directory_iterator(dir_, ec)) {
+    const std::string name = entry.path().filename().string();
+    for (const char* out : kOutputs)
+      if (name.rfind(std::string(out) + ".tmp.", 0) == 0) fs::remove(entry.path(), ec);
+  }
+  write_manifest(resume ? "running (resumed)" : "running", runs_finished_, files_);
+}
+
+std::string RunOutput::checkpoint_path() const { return path_in(dir_, kCheckpoint); }
+
+void RunOutput::publish(const nlohmann::json& config, const std::vector<RunResult>& runs, const std::string& status) {
+  const std::string json = results_json(config, runs).dump(2), csv = results_csv(runs);
+  write_file_atomic(path_in(dir_, "results.json"), json);
+  write_file_atomic(path_in(dir_, "results.csv"), csv);
+  files_ = {{"results.json", {{"bytes", json.size()}, {"fnv1a64", fnv1a64(json)}}},
+            {"results.csv", {{"bytes", csv.size()}, {"fnv1a64", fnv1a64(csv)}}}};
+  runs_finished_ = int(runs.size());
+  write_manifest(status, runs_finished_, files_);
+}
+
+void RunOutput::write_checkpoint(const StateArchive& a) {
+  clb::write_checkpoint(checkpoint_path(), a);
+  has_checkpoint_ = true;
+}
+
+void RunOutput::remove_checkpoint() {
+  std::error_code ec;
+  fs::remove(checkpoint_path(), ec);
+  has_checkpoint_ = false;
+}
+
+void RunOutput::write_manifest(const std::string& status, int runs_finished, const nlohmann::json& files) {
+  const bool complete = status == "complete";
+  nlohmann::json m = {{"format", "clbench-run-manifest"},
+                      {"version", 1},
+                      {"run_id", run_id_},
+                      {"started", started_},
+                      {"updated", utc_now()},
+                      {"config_hash", config_hash_},
+                      {"status", status},
+                      {"complete", complete},
+                      {"runs_finished", runs_finished},
+                      {"runs_total", runs_total_},
+                      {"files", files},
+                      {"checkpoint", has_checkpoint_ ? nlohmann::json(kCheckpoint) : nlohmann::json(nullptr)}};
+  if (!status.starts_with("running")) m["ended"] = m["updated"];
+  if (!complete && has_checkpoint_) m["resume"] = fmt::format("clbench run --resume {}", dir_);
+  write_file_atomic(path_in(dir_, kManifest), m.dump(2) + "\n");
+}
+
+}  // namespace clb::cli
