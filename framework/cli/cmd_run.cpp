@@ -171,7 +171,9 @@ void check_config(const RunConfig& cfg) {
     fail("--rotation-step {}: must be a finite number of degrees", cfg.scenario.rotation_step);
   check_non_negative(cfg.fisher.samples, "--fisher-samples");
   check_finite_non_negative(cfg.lr, "--lr");
-  check_finite_non_negative(cfg.momentum, "--momentum");
+  if (!(cfg.momentum >= 0.0f && cfg.momentum < 1.0f))
+    fail("--momentum {}: the momentum coefficient must lie in [0, 1) (0.9 is usual); from 1 up the steps grow "
+         "without bound", cfg.momentum);
   if (!(cfg.strategy.gamma > 0.0f && cfg.strategy.gamma <= 1.0f))
     fail("--gamma {}: online EWC's decay must lie in (0, 1]", cfg.strategy.gamma);
   if (cfg.strategies.empty()) fail("--strategy: give at least one of {}", strategy_name_list());

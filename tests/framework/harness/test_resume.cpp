@@ -1,0 +1,146 @@
+// A run continued from the checkpoint of one of its task ends ends exactly as the uninterrupted
+// run (apart from timing), for each family of state a strategy keeps: a penalty (EWC), the
+// engine's path integral (SI), a replay memory (ER, A-GEM), a detector (detected boundaries,
+// where the optimizer state also carries over task ends). The state goes through the checkpoint
+// file each time. A stop request ends a run at a step's end.
+#include <gtest/gtest.h>
+
+#include <csignal>
+#include <cstring>
+
+#include "framework/core/error.h"
+#include "framework/harness/report.h"
+#include "framework/harness/task_loop.h"
+#include "framework/io/run_checkpoint.h"
+#include "framework/strategies/registry.h"
+#include "tests/common/scratch_dir.h"
+
+namespace clb {
+namespace {
+
+struct Case {
+  const char* strategy;
+  bool detect;
+  Optimizer optimizer;
+};
+
+class Resume : public ::testing::TestWithParam<Case> {
+ protected:
+  test::ScratchDir scratch_{"resume"};
+
+  Scenario scenario() const {
+    ScenarioConfig sc;
+    sc.kind = "synthetic";
+    sc.tasks = 4;
+    sc.train_per_task = 512;
+    sc.test_per_task = 200;
+    sc.synthetic_dim = 20;
+    sc.synthetic_classes = 4;
+    sc.seed = 5;
+    return make_scenario(sc, {});
+  }
+  RunConfig config() const {
+    RunConfig cfg;
+    cfg.optimizer = GetParam().optimizer;
+    cfg.lr = cfg.optimizer == Optimizer::kAdam ? 1e-3f : cfg.optimizer == Optimizer::kMomentum ? 0.01f : 0.05f;
+    cfg.batch = 32;
+    cfg.epochs = GetParam().detect ? 1 : 2;
+    cfg.lambda = 10.0f;
+    cfg.lca_batches = 3;
+    cfg.memory.max_samples = 100;
+    cfg.detect_boundaries = GetParam().detect;
+    cfg.strategies = {GetParam().strategy};
+    return cfg;
+  }
+  // The run, from the start or from `resume`; every task end's state is handed to `on_task_end`.
+  RunResult run(const StateArchive* resume, std::function<void(StateArchive&)> on_task_end = {},
+                const std::atomic<int>* stop = nullptr) {
+    auto be = make_backend("cpu");
+    const Scenario s = scenario();
+    const Mlp init(MlpArch::parse("20-32-4"), 5);
+    auto strategy = make_strategy(GetParam().strategy, {}, init.arch.num_params());
+    RunControl control;
+    control.resume = resume;
+    control.on_task_end = std::move(on_task_end);
+    control.stop = stop;
+    return run_strategy(*be, s, init, *strategy, config(), 5, nullptr, control);
+  }
+  // results.json's record of a run without its timing.
+  static nlohmann::json untimed(const RunResult& r) {
+    nlohmann::json j = run_json(r);
+    j.erase("seconds");
+    j.erase("throughput");
+    return j;
+  }
+};
+
+TEST_P(Resume, FromEveryTaskEndEndsAsTheUninterruptedRun) {
+  std::vector<std::string> checkpoints;
+  const RunResult whole = run(nullptr, [&](StateArchive& a) {
+    checkpoints.push_back((scratch_.path() / ("after" + std::to_string(checkpoints.size() + 1))).string());
+    write_checkpoint(checkpoints.back(), a);
+  });
+  ASSERT_EQ(checkpoints.size(), 3u);  // after tasks 1..3 of 4; none after the last
+  for (const std::string& path : checkpoints) {
+    const StateArchive a = read_checkpoint(path);
+    const RunResult resumed = run(&a);
+    EXPECT_EQ(untimed(resumed), untimed(whole)) << path;
+    ASSERT_EQ(resumed.final_model.params.size(), whole.final_model.params.size());
+    EXPECT_EQ(std::memcmp(resumed.final_model.params.data(), whole.final_model.params.data(),
+                          whole.final_model.params.size() * sizeof(float)),
+              0)
+        << path;
+  }
+}
+
+TEST_P(Resume, StopRequestEndsTheRunAtAStep) {
+  std::atomic<int> stop{SIGTERM};
+  try {
+    run(nullptr, {}, &stop);
+    FAIL() << "the run went on";
+  } catch (const Interrupted& e) {
+    EXPECT_EQ(e.signal(), SIGTERM);
+  }
+}
+
+INSTANTIATE_TEST_SUITE_P(Families, Resume,
+                         ::testing::Values(Case{"ewc", false, Optimizer::kAdam}, Case{"si", false, Optimizer::kMomentum},
+                                           Case{"er", false, Optimizer::kSgd}, Case{"agem", false, Optimizer::kAdam},
+                                           Case{"ewc+er", true, Optimizer::kAdam}, Case{"mas", true, Optimizer::kMomentum}),
+                         [](const auto& info) {
+                           std::string n = std::string(info.param.strategy) + (info.param.detect ? "_detect" : "");
+                           for (char& c : n)
+                             if (c == '+') c = '_';
+                           return n;
+                         });
+
+TEST(ResumeCheckpoint, OfAnotherRunIsRefusedNamingTheEntry) {
+  test::ScratchDir scratch("resume_other");
+  ScenarioConfig sc;
+  sc.kind = "synthetic", sc.tasks = 3, sc.train_per_task = 128, sc.test_per_task = 64, sc.synthetic_dim = 8;
+  sc.synthetic_classes = 2, sc.seed = 1;
+  const Scenario s = make_scenario(sc, {});
+  const Mlp init(MlpArch::parse("8-8-2"), 1);
+  RunConfig cfg;
+  cfg.batch = 32, cfg.lca_batches = 1, cfg.lambda = 1;
+  auto be = make_backend("cpu");
+  const std::string path = (scratch.path() / "ckpt").string();
+  RunControl save;
+  save.on_task_end = [&](StateArchive& a) { write_checkpoint(path, a); };
+  auto ewc = make_strategy("ewc", {}, init.arch.num_params());
+  run_strategy(*be, s, init, *ewc, cfg, 1, nullptr, save);
+  const StateArchive a = read_checkpoint(path);
+  RunControl resume;
+  resume.resume = &a;
+  auto si = make_strategy("si", {}, init.arch.num_params());
+  try {
+    run_strategy(*be, s, init, *si, cfg, 1, nullptr, resume);
+    FAIL() << "resumed another strategy's run";
+  } catch (const Error& e) {
+    EXPECT_NE(std::string(e.what()).find("loop.result"), std::string::npos) << e.what();
+    EXPECT_NE(std::string(e.what()).find(path), std::string::npos) << e.what();
+  }
+}
+
+}  // namespace
+}  // namespace clb
