@@ -14,6 +14,7 @@
 #include <fmt/ranges.h>
 
 #include "framework/core/atomic_file.h"
+#include "framework/core/bounded_json.h"
 #include "framework/io/checkpoint.h"
 #include "framework/cli/commands.h"
 #include "framework/cli/flag_checks.h"
@@ -216,11 +217,10 @@ RunConfig config_from_file(const RunOptions& o) {
   std::ifstream in(o.config, std::ios::binary);
   if (!in) fail("--config {}: cannot open the file; give the results.json a clbench run --out wrote", o.config);
   nlohmann::json j;
-  try {
-    j = nlohmann::json::parse(in);
-  } catch (const nlohmann::json::exception& e) {
-    fail("--config {}: not valid JSON (byte {}); give the results.json a clbench run --out wrote", o.config,
-         e.id == 101 ? static_cast<const nlohmann::json::parse_error&>(e).byte : 0);
+  try {  // a results.json holds a few thousand values; a million is not one clbench wrote
+    j = parse_json_bounded(read_file(o.config), "--config " + o.config, {.max_values = 1'000'000});
+  } catch (const Error& e) {
+    fail("{}; give the results.json a clbench run --out wrote", e.what());
   }
   RunConfig cfg = run_config_from_json(j, o.config);
   auto given = [&](const char* flag) { return std::find(o.given.begin(), o.given.end(), flag) != o.given.end(); };

@@ -137,6 +137,22 @@ TEST_F(Cli, BadDataGivesOneLineErrors) {
   EXPECT_FALSE(fs::exists(dir / "f.safetensors"));
 }
 
+// --config reads its JSON through the bounded parser: no stack overflow on deep nesting, no key
+// silently dropped.
+TEST_F(Cli, HostileConfigJsonIsAOneLineError) {
+  const std::string cfg = (dir / "results.json").string();
+  std::ofstream(cfg) << std::string(100000, '[');
+  expect_one_line_error("run --config " + cfg, "--config " + cfg + ": JSON nested deeper than 64 levels");
+  std::string deep;
+  for (int i = 0; i < 100000; ++i) deep += "{\"a\":";
+  std::ofstream(cfg) << deep;
+  expect_one_line_error("run --config " + cfg, "--config " + cfg + ": JSON nested deeper than 64 levels");
+  std::ofstream(cfg) << R"({"config": {"seed": 1, "seed": 2}})";
+  expect_one_line_error("run --config " + cfg, "key \"seed\" appears twice");
+  std::ofstream(cfg) << R"({"config": )";
+  expect_one_line_error("run --config " + cfg, "--config " + cfg + ": not valid JSON (parse error at line 1");
+}
+
 TEST_F(Cli, RunWritesResultsWithTheDocumentedSchema) {
   const std::string out = (dir / "out").string();
   const CliResult r = run("run --scenario synthetic --arch 12-16-3 --tasks 2 --strategy naive,ewc,online-ewc --seeds 2 "
