@@ -208,6 +208,11 @@ TEST_F(Cli, FisherCommandReproducesTheSavedFisher) {
   ASSERT_EQ(r.code, 0) << r.err;
   r = run("fisher --model " + model + " --dataset " + tiny + " --estimator exact --out " + (dir / "f.safetensors").string());
   ASSERT_EQ(r.code, 0) << r.err;
+  // --arch checks the model: another one names both.
+  expect_one_line_error("fisher --model " + model + " --arch 16-9-3 --dataset " + tiny + " --out " +
+                            (dir / "g.safetensors").string(),
+                        "the model is 16-8-3 but --arch 16-9-3 was given");
+  EXPECT_FALSE(fs::exists(dir / "g.safetensors"));
   const TensorFile saved = read_safetensors((dir / "m.fisher.safetensors").string());
   const TensorFile again = read_safetensors((dir / "f.safetensors").string());
   EXPECT_EQ(saved.metadata.at("estimator"), "exact");
