@@ -98,6 +98,24 @@ TEST_F(Cli, BadFlagsGiveOneLineErrors) {
   expect_one_line_error("run --scenario synthetic --save " + (dir / "no" / "m.safetensors").string(), "--save");
 }
 
+// CLI11 2.1 read "-1" into a uint64 flag as 2^64-1 and saturated overflowing numbers: every integer
+// flag of every subcommand is now a decimal whole number >= 0 in range, or an error naming the flag.
+TEST_F(Cli, NegativeOrOutOfRangeIntegerFlagsAreErrors) {
+  expect_one_line_error("run --scenario synthetic --seed -1", "--seed: '-1' is not a whole number >= 0");
+  expect_one_line_error("run --scenario synthetic --seed 99999999999999999999999", "--seed: 99999999999999999999999 is out of range");
+  expect_one_line_error("run --scenario synthetic --seed 0x10", "--seed: '0x10' is not a whole number");
+  expect_one_line_error("run --scenario synthetic --train-per-task 99999999999999999999", "--train-per-task: 99999999999999999999 is out of range");
+  expect_one_line_error("run --scenario synthetic --memory-bytes -1", "--memory-bytes: '-1'");
+  expect_one_line_error("run --scenario synthetic --tasks 3000000000", "--tasks");
+  expect_one_line_error("run --scenario synthetic --threads -2", "--threads: '-2'");
+  expect_one_line_error("fisher --model m --out f --seed -5", "--seed: '-5'");
+  expect_one_line_error("fisher --model m --out f --samples -1", "--samples: '-1'");
+  expect_one_line_error("bench --repeats -1", "--repeats: '-1'");
+  expect_one_line_error("bench --batch 99999999999", "--batch");
+  // The help still shows plain types.
+  EXPECT_NE(run("run --help").out.find("--seed UINT=0"), std::string::npos);
+}
+
 TEST_F(Cli, CudaWithoutAUsableGpuIsAOneLineError) {
 #ifdef CLB_HAVE_CUDA
   if (cuda::usable_devices() > 0) GTEST_SKIP() << "a GPU is usable here";
