@@ -311,7 +311,7 @@ void run(const RunOptions& o) {
 
 }  // namespace
 
-void register_run(CLI::App& app) {
+void register_run(CLI::App& app, bool check_only) {
   auto o = std::make_shared<RunOptions>();
   RunConfig& cfg = o->cfg;
   CLI::App* c = app.add_subcommand("run", "Train strategies on a task sequence and score them (ACC, BWT, FWT, ...)");
@@ -369,9 +369,10 @@ void register_run(CLI::App& app) {
   c->add_option("--config", o->config,
                 "Rerun the run a results.json recorded (its config block: every setting); only --out, --save, "
                 "--threads and --backend may be given with it");
-  c->callback([o, c] {
+  c->callback([o, c, check_only] {
     for (const CLI::Option* opt : c->get_options())
       if (opt->count() > 0 && !opt->get_lnames().empty()) o->given.push_back(opt->get_lnames().front());
+    if (check_only) return check_config(o->config.empty() ? config_from_flags(*o) : config_from_file(*o));
     run(*o);
   });
 }
