@@ -1,9 +1,11 @@
 #include "benchmarks/suite/bench_report.h"
 
 #include <algorithm>
+#include <charconv>
 #include <cmath>
 #include <map>
 #include <set>
+#include <string_view>
 
 #include <fmt/format.h>
 
@@ -81,12 +83,17 @@ std::string peer_name(const SuiteResults& s) {
   return s.peer.is_object() ? fmt::format("PyTorch {} ({})", s.peer.value("torch", "?"), s.peer.value("device", "?")) : "";
 }
 
-int to_int(const std::string& v) { return v.empty() ? 0 : std::stoi(v); }
+// 0 unless the whole text is a number (bench_results checks B and net as it reads them).
+int to_int(std::string_view v) {
+  int out = 0;
+  const auto [end, ec] = std::from_chars(v.data(), v.data() + v.size(), out);
+  return ec == std::errc() && end == v.data() + v.size() ? out : 0;
+}
 
 // Hidden width of a net "784-H-H-10".
 double hidden_width(const std::string& net) {
   const size_t a = net.find('-'), b = net.find('-', a + 1);
-  return a == std::string::npos || b == std::string::npos ? 0 : std::stod(net.substr(a + 1, b - a - 1));
+  return a == std::string::npos || b == std::string::npos ? 0 : to_int(std::string_view(net).substr(a + 1, b - a - 1));
 }
 
 void header(std::string& md, const SuiteResults& s, const ReportOptions& o) {
@@ -308,7 +315,7 @@ std::vector<Plot> report_plots(const SuiteResults& s) {
     if (!r->error.empty()) continue;
     const std::string sys = "clbench " + r->param("backend");
     const bool naive = r->param("strategy") == "naive";
-    if (naive) batch_series[sys + " " + r->param("net")].points.push_back({std::stod(r->param("B")), r->metric("samples/s")});
+    if (naive) batch_series[sys + " " + r->param("net")].points.push_back({double(to_int(r->param("B"))), r->metric("samples/s")});
     if (r->param("B") == "128")
       width_series[sys + (naive ? " SGD step" : " SGD step + EWC")].points.push_back(
           {hidden_width(r->param("net")), r->metric("samples/s")});

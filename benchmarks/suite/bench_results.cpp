@@ -6,6 +6,7 @@
 #include <set>
 
 #include "framework/core/atomic_file.h"
+#include "framework/core/bounded_json.h"
 #include "framework/core/error.h"
 
 namespace clb {
@@ -31,11 +32,10 @@ std::string SuiteResults::meta_str(const std::string& key) const {
 namespace {
 
 json parse_file(const std::string& path) {
-  const std::string text = read_file(path);
   try {
-    return json::parse(text);
-  } catch (const json::parse_error& e) {
-    fail("{}: not valid JSON ({}); rerun the step that wrote it (scripts/bench_suite.sh)", path, e.what());
+    return parse_json_bounded(read_file(path), path, {.max_values = kMaxSuiteJsonValues});
+  } catch (const Error& e) {
+    fail("{}; rerun the step that wrote it (scripts/bench_suite.sh)", e.what());
   }
 }
 
@@ -47,12 +47,55 @@ const json& field(const json& obj, const std::string& key, json::value_t want, c
   const json& v = obj.at(key);
   const bool ok = want == json::value_t::number_float ? v.is_number() : v.type() == want ||
                   (want == json::value_t::number_integer && v.is_number_integer());
+  if (!ok && want == json::value_t::number_integer && v.is_number())
+    fail("{}: {}.{} is {}, expected an integer", file, where, key, v.dump());
   if (!ok) fail("{}: {}.{} is {}, expected {}", file, where, key, v.type_name(), json(want).type_name());
   return v;
 }
 const json::value_t kString = json::value_t::string, kNumber = json::value_t::number_float,
                     kArray = json::value_t::array, kObject = json::value_t::object,
-                    kInt = json::value_t::number_integer;
+                    kInt = json::value_t::number_integer, kBool = json::value_t::boolean;
+
+// An optional field: `otherwise` when absent, else the field checked as field() does.
+template <typename T>
+T optional_field(const json& obj, const std::string& key, json::value_t want, T otherwise, const std::string& file,
+                 const std::string& where) {
+  if (!obj.is_object() || !obj.contains(key)) return otherwise;
+  return field(obj, key, want, file, where).get<T>();
+}
+
+// An integer field that must fit an int (a batch, a task count): never wrapped silently.
+int int_field(const json& obj, const std::string& key, const std::string& file, const std::string& where) {
+  const json& v = field(obj, key, kInt, file, where);
+  const bool fits = v.is_number_unsigned() ? v.get<uint64_t>() <= uint64_t(std::numeric_limits<int>::max())
+                                           : v.get<int64_t>() >= std::numeric_limits<int>::min() &&
+                                                 v.get<int64_t>() <= std::numeric_limits<int>::max();
+  if (!fits) fail("{}: {}.{} is {}, outside the range of an int", file, where, key, v.dump());
+  return v.get<int>();
+}
+
+// A string of 1 to 9 decimal digits (fits an int).
+bool is_count(const std::string& s) {
+  return !s.empty() && s.size() <= 9 && s.find_first_not_of("0123456789") == std::string::npos;
+}
+// An MLP's widths, "784-400-400-10".
+bool is_net(const std::string& s) {
+  size_t parts = 0, start = 0;
+  for (;;) {
+    const size_t end = std::min(s.find('-', start), s.size());
+    if (!is_count(s.substr(start, end - start))) return false;
+    ++parts;
+    if (end == s.size()) return parts >= 2;
+    start = end + 1;
+  }
+}
+// The parameters the report reads as numbers (the batch, the net's widths) must be numbers.
+void check_number_params(const BenchRow& r, const std::string& file) {
+  if (r.params.count("B") && !is_count(r.params.at("B")))
+    fail("{}: benchmark {}: B:{} is not a batch size (1 to 9 digits)", file, r.name, r.params.at("B"));
+  if (r.params.count("net") && !is_net(r.params.at("net")))
+    fail("{}: benchmark {}: net:{} is not an MLP's widths like 784-400-400-10", file, r.name, r.params.at("net"));
+}
 
 void check_schema(const json& doc, const std::string& want, const std::string& file) {
   const std::string got = field(doc, "schema", kString, file, "the document").get<std::string>();
@@ -98,8 +141,9 @@ BenchRow parse_row(const json& b, const std::string& source, const std::string& 
     r.params[tok.substr(0, colon)] = tok.substr(colon + 1);
     r.name += "/" + tok;
   }
-  if (b.value("error_occurred", false)) {
-    r.error = b.value("error_message", std::string("skipped"));
+  check_number_params(r, file);
+  if (optional_field(b, "error_occurred", kBool, false, file, where)) {
+    r.error = optional_field(b, "error_message", kString, std::string("skipped"), file, where);
     if (r.error.empty()) r.error = "skipped";
     return r;
   }
@@ -108,7 +152,7 @@ BenchRow parse_row(const json& b, const std::string& source, const std::string& 
   r.metrics["iterations"] = field(b, "iterations", kNumber, file, where).get<double>();
   for (const auto& [k, v] : b.items())
     if (v.is_number() && !kGbenchFields.count(k)) r.metrics[k] = v.get<double>();
-  const std::string label = b.value("label", std::string());
+  const std::string label = optional_field(b, "label", kString, std::string(), file, where);
   for (const std::string key : {"bound=", "timing="}) {
     const size_t at = label.find(key);
     if (at == std::string::npos) continue;
@@ -125,7 +169,8 @@ void load_gbench(const std::string& file, const std::string& source, SuiteResult
   const std::string prefix = source == "bench_ops" ? "ops." : "train.";
   for (const auto& [k, v] : ctx.items()) s.context[prefix + k] = v.is_string() ? v.get<std::string>() : v.dump();
   for (const json& b : field(doc, "benchmarks", kArray, file, "the document")) {
-    if (b.value("run_type", std::string("iteration")) != "iteration") continue;  // repetitions' aggregates
+    if (optional_field(b, "run_type", kString, std::string("iteration"), file, "a benchmark") != "iteration")
+      continue;  // repetitions' aggregates
     s.rows.push_back(parse_row(b, source, file));
   }
 }
@@ -138,7 +183,8 @@ void read_peer_block(const json& doc, const std::string& file, SuiteResults& s) 
     p.workload = field(r, "workload", kString, file, "a peer result").get<std::string>();
     const std::string where = "peer result " + p.workload;
     p.net = field(r, "net", kString, file, where).get<std::string>();
-    p.batch = field(r, "batch", kInt, file, where).get<int>();
+    p.batch = int_field(r, "batch", file, where);
+    if (!is_net(p.net)) fail("{}: {}: net '{}' is not an MLP's widths like 784-400-400-10", file, where, p.net);
     p.samples_per_s = field(r, "samples_per_s", kNumber, file, where).get<double>();
     if (!(p.samples_per_s > 0) || p.batch <= 0)
       fail("{}: {} {} batch {}: samples_per_s and batch must be positive", file, where, p.net, p.batch);
@@ -149,11 +195,15 @@ void read_peer_block(const json& doc, const std::string& file, SuiteResults& s) 
       PeerRun p;
       p.strategy = field(r, "strategy", kString, file, "a peer run").get<std::string>();
       p.scenario = field(r, "scenario", kString, file, "peer run " + p.strategy).get<std::string>();
-      p.tasks = field(r, "tasks", kInt, file, "peer run " + p.strategy).get<int>();
+      p.tasks = int_field(r, "tasks", file, "peer run " + p.strategy);
       for (const auto& [k, v] : r.items())
         if (v.is_number() && k != "tasks") p.metrics[k] = v.get<double>();
       s.peer_runs.push_back(p);
     }
+  // The header fields the report prints.
+  for (const std::string key : {"peer", "torch", "device", "date", "command"})
+    optional_field(doc, key, kString, std::string(), file, "the peer block");
+  if (doc.contains("threads")) int_field(doc, "threads", file, "the peer block");
   s.peer = doc;
   s.peer.erase("results"), s.peer.erase("runs");
 }
@@ -222,6 +272,10 @@ json results_document(const SuiteResults& s) {
   return doc;
 }
 
+SuiteResults load_results_document(const std::string& file) {
+  return parse_results_document(parse_file(file), file);
+}
+
 SuiteResults parse_results_document(const json& doc, const std::string& file) {
   check_schema(doc, "clbench-results/1", file);
   SuiteResults s;
@@ -233,10 +287,17 @@ SuiteResults parse_results_document(const json& doc, const std::string& file) {
     r.source = field(j, "source", kString, file, "a row").get<std::string>();
     r.name = field(j, "name", kString, file, "a row").get<std::string>();
     r.op = field(j, "op", kString, file, "row " + r.name).get<std::string>();
-    for (const auto& [k, v] : field(j, "params", kObject, file, "row " + r.name).items()) r.params[k] = v.get<std::string>();
+    for (const auto& [k, v] : field(j, "params", kObject, file, "row " + r.name).items()) {
+      if (!v.is_string()) fail("{}: row {}: params.{} is {}, expected string", file, r.name, k, v.type_name());
+      r.params[k] = v.get<std::string>();
+    }
+    check_number_params(r, file);
     for (const auto& [k, v] : field(j, "metrics", kObject, file, "row " + r.name).items())
       r.metrics[k] = v.is_number() ? v.get<double>() : std::numeric_limits<double>::quiet_NaN();
-    r.bound = j.value("bound", ""), r.timing = j.value("timing", ""), r.error = j.value("error", "");
+    const std::string where = "row " + r.name;
+    r.bound = optional_field(j, "bound", kString, std::string(), file, where);
+    r.timing = optional_field(j, "timing", kString, std::string(), file, where);
+    r.error = optional_field(j, "error", kString, std::string(), file, where);
     s.rows.push_back(r);
   }
   if (doc.contains("peer")) read_peer_block(field(doc, "peer", kObject, file, "the document"), file, s);

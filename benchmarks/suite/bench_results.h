@@ -54,6 +54,10 @@ struct SuiteResults {
   std::string meta_str(const std::string& key) const;  // "" when absent
 };
 
+// The most values and keys one suite or results JSON may hold (about 50,000 benchmark rows); more is
+// not a file the suite wrote. Every JSON here is read with parse_json_bounded (framework/core).
+constexpr size_t kMaxSuiteJsonValues = 1'000'000;
+
 // Reads a suite directory. Throws clb::Error naming the file and field for a missing, truncated or
 // malformed file; a missing peer file is allowed (no peer columns).
 SuiteResults load_suite(const std::string& dir);
@@ -61,6 +65,8 @@ SuiteResults load_suite(const std::string& dir);
 // The normalised document (schema clbench-results/1), and its reader: a report can be rendered
 // again from the published JSON alone.
 nlohmann::json results_document(const SuiteResults& s);
+// Both throw clb::Error naming the file and the field for a missing or wrong-typed field.
 SuiteResults parse_results_document(const nlohmann::json& doc, const std::string& file);
+SuiteResults load_results_document(const std::string& file);  // read, parse (bounded), then the above
 
 }  // namespace clb

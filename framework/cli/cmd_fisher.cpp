@@ -1,6 +1,7 @@
 // clbench fisher: the diagonal Fisher of a saved model on a data set (first N samples, no
 // permutation), written as safetensors under the model's tensor names: how a PyTorch user checks us.
 #include <memory>
+#include <optional>
 
 #include "framework/io/checkpoint.h"
 #include "framework/cli/commands.h"
@@ -15,7 +16,7 @@ namespace clb::cli {
 namespace {
 
 struct FisherOptions {
-  std::string model, dataset = "fashion-mnist", split = "train", estimator = "empirical", out, backend = "auto";
+  std::string model, arch, dataset = "fashion-mnist", split = "train", estimator = "empirical", out, backend = "auto";
   int64_t samples = 0;
   int draws = 1, threads = 0;
   uint64_t seed = 0;
@@ -25,7 +26,9 @@ void fisher(const FisherOptions& o) {
   set_threads(o.threads);
   check_non_negative(o.samples, "--samples");
   check_in_range(o.draws, 1, kMaxFisherDraws, "--draws");
-  const Mlp m = load_model(o.model);
+  std::optional<MlpArch> expected;
+  if (!o.arch.empty()) expected = MlpArch::parse(o.arch);
+  const Mlp m = load_model(o.model, expected ? &*expected : nullptr);
   const SourceData source = load_source_data(o.dataset);
   const std::shared_ptr<const Dataset> data = o.split == "train" ? source.train : source.test;
   if (data->dim != m.arch.input_dim())
@@ -58,6 +61,7 @@ void register_fisher(CLI::App& app) {
   CLI::App* c = app.add_subcommand("fisher", "Diagonal Fisher of a saved model on a data set, as safetensors");
   c->option_defaults()->always_capture_default();
   c->add_option("--model", o->model, "Model .safetensors (layers.{i}.weight / layers.{i}.bias)")->required();
+  c->add_option("--arch", o->arch, "The model's MLP widths, checked against the file (empty: take the file's)");
   c->add_option("--dataset", o->dataset, "fashion-mnist or an IDX directory");
   c->add_option("--split", o->split, "train | test")->check(CLI::IsMember({"train", "test"}));
   c->add_option("--samples", o->samples, "First N samples (0 = all)");

@@ -69,13 +69,7 @@ void report(const ReportCliOptions& o, const std::string& command) {
   if (fs::is_directory(o.source)) {
     s = load_suite(o.source);
   } else if (fs::exists(o.source)) {
-    nlohmann::json doc;
-    try {
-      doc = nlohmann::json::parse(read_file(o.source));
-    } catch (const nlohmann::json::parse_error& e) {
-      fail("{}: not valid JSON ({}); pass a suite directory or a clbench-results/1 file", o.source, e.what());
-    }
-    s = parse_results_document(doc, o.source);
+    s = load_results_document(o.source);
   } else {
     fail("{}: no such directory or file; pass the directory scripts/bench_suite.sh wrote (or its results JSON)", o.source);
   }

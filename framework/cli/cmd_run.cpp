@@ -17,6 +17,7 @@
 #include <fmt/ranges.h>
 
 #include "framework/core/atomic_file.h"
+#include "framework/core/bounded_json.h"
 #include "framework/io/checkpoint.h"
 #include "framework/io/run_checkpoint.h"
 #include "framework/cli/commands.h"
@@ -224,11 +225,10 @@ RunConfig config_from_file(const RunOptions& o) {
   std::ifstream in(o.config, std::ios::binary);
   if (!in) fail("--config {}: cannot open the file; give the results.json a clbench run --out wrote", o.config);
   nlohmann::json j;
-  try {
-    j = nlohmann::json::parse(in);
-  } catch (const nlohmann::json::exception& e) {
-    fail("--config {}: not valid JSON (byte {}); give the results.json a clbench run --out wrote", o.config,
-         e.id == 101 ? static_cast<const nlohmann::json::parse_error&>(e).byte : 0);
+  try {  // a results.json holds a few thousand values; a million is not one clbench wrote
+    j = parse_json_bounded(read_file(o.config), "--config " + o.config, {.max_values = 1'000'000});
+  } catch (const Error& e) {
+    fail("{}; give the results.json a clbench run --out wrote", e.what());
   }
   RunConfig cfg = run_config_from_json(j, o.config);
   auto given = [&](const char* flag) { return std::find(o.given.begin(), o.given.end(), flag) != o.given.end(); };
@@ -265,7 +265,7 @@ StateArchive checkpoint_to_resume(const RunOptions& o) {
   const nlohmann::json manifest = RunOutput::read_manifest(o.resume);
   const std::string path = (std::filesystem::path(o.resume) / "checkpoint.safetensors").string();
   if (!std::filesystem::exists(path)) {
-    if (manifest.is_object() && manifest.value("complete", false))
+    if (manifest.is_object() && manifest.contains("complete") && manifest["complete"] == true)
       fail("--resume {}: that run is complete (manifest.json); there is nothing to continue", o.resume);
     fail("--resume {}: no checkpoint.safetensors there; give the --out directory of a run that was stopped", o.resume);
   }
@@ -447,7 +447,7 @@ void run(const RunOptions& o) {
 
 }  // namespace
 
-void register_run(CLI::App& app) {
+void register_run(CLI::App& app, bool check_only) {
   auto o = std::make_shared<RunOptions>();
   RunConfig& cfg = o->cfg;
   CLI::App* c = app.add_subcommand("run", "Train strategies on a task sequence and score them (ACC, BWT, FWT, ...)");
@@ -512,9 +512,10 @@ void register_run(CLI::App& app) {
                 "Continue the run whose --out DIR this is, stopped by a signal, a kill or an error, from its last "
                 "checkpoint (after each task); it ends with the results an uninterrupted run writes. Only --threads and "
                 "--backend may be given with it");
-  c->callback([o, c] {
+  c->callback([o, c, check_only] {
     for (const CLI::Option* opt : c->get_options())
       if (opt->count() > 0 && !opt->get_lnames().empty()) o->given.push_back(opt->get_lnames().front());
+    if (check_only) return check_config(o->config.empty() ? config_from_flags(*o) : config_from_file(*o));
     run(*o);
   });
 }

@@ -4,7 +4,9 @@
 
 namespace clb::cli {
 
-void register_run(CLI::App& app);
+// check_only: the callback builds and checks the run's config from the flags (or --config) and
+// stops there, training nothing (tests/fuzz/fuzz_cli_args.cpp).
+void register_run(CLI::App& app, bool check_only = false);
 void register_bench(CLI::App& app);
 void register_fisher(CLI::App& app);
 void register_report(CLI::App& app);

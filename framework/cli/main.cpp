@@ -3,6 +3,7 @@
 #include <exception>
 
 #include "framework/cli/commands.h"
+#include "framework/cli/flag_checks.h"
 #include "framework/cli/setting_flags.h"
 #include "framework/core/error.h"
 
@@ -15,6 +16,7 @@ int main(int argc, char** argv) {
   clb::cli::register_bench(app);
   clb::cli::register_fisher(app);
   clb::cli::register_report(app);
+  clb::cli::check_integer_flags(app);
   try {
     app.parse(argc, argv);
   } catch (const CLI::CallForHelp& e) {

@@ -9,6 +9,7 @@
 #include <fmt/format.h>
 
 #include "framework/core/atomic_file.h"
+#include "framework/core/bounded_json.h"
 #include "framework/core/error.h"
 #include "framework/core/rng.h"
 #include "framework/harness/report.h"
@@ -47,12 +48,9 @@ std::string path_in(const std::string& dir, const char* name) { return (fs::path
 nlohmann::json RunOutput::read_manifest(const std::string& dir) {
   const std::string path = path_in(dir, kManifest);
   if (!fs::exists(path)) return nullptr;
-  try {
-    nlohmann::json m = nlohmann::json::parse(read_file(path));
-    if (m.is_object()) return m;
-  } catch (const nlohmann::json::exception&) {
-  }
-  fail("{}: not a manifest clbench wrote (not a JSON object); remove it or give another directory", path);
+  nlohmann::json m = parse_json_bounded(read_file(path), path, JsonLimits{.max_values = 100000});
+  if (!m.is_object()) fail("{}: not a manifest clbench wrote (not a JSON object); remove it or give another directory", path);
+  return m;
 }
 
 RunOutput::RunOutput(std::string dir, const nlohmann::json& config, int runs_total, bool resume)
@@ -66,7 +64,7 @@ RunOutput::RunOutput(std::string dir, const nlohmann::json& config, int runs_tot
   if (!resume) {
     for (const char* name : kOutputs)
       if (fs::exists(path_in(dir_, name))) {
-        const bool complete = earlier.is_object() && earlier.value("complete", false);
+        const bool complete = earlier.is_object() && earlier.contains("complete") && earlier["complete"] == true;
         fail("--out {}: holds {} of an earlier {}run; give a new directory{}, or remove its files", dir_, name,
              complete ? "complete " : "", complete ? "" : fmt::format(", continue it with clbench run --resume {}", dir_));
       }
@@ -77,9 +75,13 @@ RunOutput::RunOutput(std::string dir, const nlohmann::json& config, int runs_tot
   } else {
     if (!earlier.is_object())
       fail("--resume {}: no manifest.json there; give the --out directory of the run to continue", dir_);
-    run_id_ = earlier.value("run_id", std::string());
-    started_ = earlier.value("started", std::string());
-    runs_finished_ = earlier.value("runs_finished", 0);
+    try {
+      run_id_ = earlier.value("run_id", std::string());
+      started_ = earlier.value("started", std::string());
+      runs_finished_ = earlier.value("runs_finished", 0);
+    } catch (const nlohmann::json::exception&) {
+      fail("{}: run_id, started or runs_finished has the wrong type; the manifest is damaged", path_in(dir_, kManifest));
+    }
     if (earlier.contains("files") && earlier["files"].is_object()) files_ = earlier["files"];
     has_checkpoint_ = fs::exists(checkpoint_path());
   }

@@ -1,10 +1,12 @@
 #include "framework/data/csv_loader.h"
 
-#include <cerrno>
+#include <algorithm>
 #include <cmath>
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
+#include <string_view>
+#include <vector>
 
 #include "framework/core/error.h"
 
@@ -12,21 +14,33 @@ namespace clb {
 
 namespace {
 
-// Splits a line on commas into numbers; false if any field is not a number.
-bool parse_numbers(const std::string& line, std::vector<double>& out) {
-  out.clear();
-  const char* p = line.c_str();
-  while (true) {
-    char* end = nullptr;
-    errno = 0;
-    const double v = std::strtod(p, &end);
-    if (end == p || errno == ERANGE) return false;
-    out.push_back(v);
-    while (*end == ' ' || *end == '\t') ++end;
-    if (*end == '\0' || *end == '\r') return true;
-    if (*end != ',') return false;
-    p = end + 1;
+// A line's cells, split on commas, with spaces, tabs and a trailing '\r' trimmed.
+std::vector<std::string_view> split_cells(std::string_view line) {
+  if (!line.empty() && line.back() == '\r') line.remove_suffix(1);
+  std::vector<std::string_view> cells;
+  for (;;) {
+    const size_t comma = std::min(line.find(','), line.size());
+    std::string_view cell = line.substr(0, comma);
+    while (!cell.empty() && (cell.front() == ' ' || cell.front() == '\t')) cell.remove_prefix(1);
+    while (!cell.empty() && (cell.back() == ' ' || cell.back() == '\t')) cell.remove_suffix(1);
+    cells.push_back(cell);
+    if (comma == line.size()) return cells;
+    line.remove_prefix(comma + 1);
   }
+}
+
+// The whole cell as a number (strtod's forms: 1, -2.5e3, nan, inf, 0x1p4); false if any of it is not.
+bool parse_number(std::string_view cell, double* v) {
+  if (cell.empty()) return false;
+  const std::string text(cell);  // strtod needs the terminator
+  char* end = nullptr;
+  *v = std::strtod(text.c_str(), &end);  // out of range: +-HUGE_VAL or a tiny value, judged by the caller
+  return end == text.c_str() + text.size();
+}
+
+// "'0.5x'", cut to a readable length.
+std::string quoted(std::string_view cell) {
+  return "'" + std::string(cell.substr(0, 40)) + (cell.size() > 40 ? "...'" : "'");
 }
 
 }  // namespace
@@ -45,15 +59,25 @@ Dataset load_csv(const std::string& path) {
   std::string line;
   std::vector<double> fields;
   int64_t line_no = 0;
+  bool first = true;
   int max_label = -1;
   while (std::getline(in, line)) {
     ++line_no;
     if (line.empty() || line == "\r") continue;
-    if (!parse_numbers(line, fields)) {
-      if (line_no == 1) continue;  // a header
-      fail("{}:{}: not a row of comma-separated numbers; every line after the header must be features...,label",
-           path, line_no);
-    }
+    const std::vector<std::string_view> cells = split_cells(line);
+    fields.resize(cells.size());
+    std::vector<bool> numeric(cells.size());
+    size_t numbers = 0;
+    for (size_t c = 0; c < cells.size(); ++c) numbers += (numeric[c] = parse_number(cells[c], &fields[c]));
+    // The first line is a header when none of its cells is a number; a line with some numbers is a
+    // data row, and a cell in it that is not a number (a typo like 0.5x) is an error.
+    const bool header = first && numbers == 0;
+    first = false;
+    if (header) continue;
+    for (size_t c = 0; c < cells.size(); ++c)
+      if (!numeric[c])
+        fail("{}:{}: column {}: {} is not a number; every line after the header must be features...,label", path,
+             line_no, c + 1, quoted(cells[c]));
     if (fields.size() < 2)
       fail("{}:{}: a row needs at least one feature and a label, found {} field(s)", path, line_no, fields.size());
     const int dim = int(fields.size()) - 1;
@@ -61,12 +85,16 @@ Dataset load_csv(const std::string& path) {
     if (dim != d.dim)
       fail("{}:{}: {} features, but earlier rows have {}; every row needs the same number of columns", path, line_no,
            dim, d.dim);
+    // Features are stored as float32: 1e39 is finite as a double but infinite as a float.
     for (int j = 0; j < dim; ++j)
-      if (!std::isfinite(fields[j])) fail("{}:{}: feature {} is not finite ({})", path, line_no, j + 1, fields[j]);
+      if (!std::isfinite(float(fields[size_t(j)])))
+        fail("{}:{}: column {}: feature {} is not finite as a float32 (at most about 3.4e38 in magnitude)", path,
+             line_no, j + 1, quoted(cells[size_t(j)]));
     const double label = fields.back();
     if (!(label >= 0 && label < 1e6 && label == std::floor(label)))
-      fail("{}:{}: the label (last column) must be an integer from 0 to 999999, found {}", path, line_no, label);
-    for (int j = 0; j < dim; ++j) d.x.push_back(float(fields[j]));
+      fail("{}:{}: column {}: the label (last column) must be an integer from 0 to 999999, found {}", path, line_no,
+           dim + 1, quoted(cells.back()));
+    for (int j = 0; j < dim; ++j) d.x.push_back(float(fields[size_t(j)]));
     d.y.push_back(int32_t(label));
     max_label = std::max(max_label, int(label));
   }

@@ -1,7 +1,8 @@
 #pragma once
 // Users' own data as CSV: one sample per line, the features as numbers, the label (an integer >= 0)
-// last. A first line that is not numeric is taken as a header and skipped. Features are used as
-// they are (no scaling). A directory holding train.csv and test.csv is a data set for --dataset.
+// last. The first line is a header (skipped) when none of its cells is a number; a line with some
+// numbers is a data row, and every cell of it must be a number finite as a float32 (errors name the
+// line and column). Features are used as they are (no scaling). A directory holding train.csv and test.csv is a data set for --dataset.
 #include <string>
 
 #include "framework/data/dataset.h"

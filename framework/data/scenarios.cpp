@@ -161,6 +161,12 @@ Scenario make_scenario(const ScenarioConfig& cfg, const SourceData& data) {
     fail_setting("@scenario: unknown scenario '{}'; use permuted, split, rotated, synthetic or recurring", cfg.kind);
   CLB_ASSERT(data.train && data.test);
   const Dataset& tr = *data.train;
+  const Dataset& te = *data.test;
+  // Every task's pixel map, mask and model apply to both splits: they must agree in shape.
+  if (te.dim != tr.dim)
+    fail_setting("@scenario {}: {} has {} features per training sample but {} per test sample; both splits need the "
+                 "same",
+                 cfg.kind, data.name, tr.dim, te.dim);
   const int classes = std::max(tr.num_classes, data.test->num_classes);
 
   Scenario s;
@@ -174,8 +180,16 @@ Scenario make_scenario(const ScenarioConfig& cfg, const SourceData& data) {
       fail_setting("@tasks {}: split makes tasks of 2 classes and {} has only {} classes; use @tasks {} or fewer",
            cfg.tasks, data.name, classes, classes / 2);
   }
-  if (cfg.kind == "rotated" && tr.rows * tr.cols != tr.dim)
-    fail_setting("@scenario rotated: {} is not an image data set", data.name);
+  if (cfg.kind == "rotated") {
+    if (tr.rows <= 0 || int64_t(tr.rows) * tr.cols != tr.dim)
+      fail_setting("@scenario rotated: {} is not an image data set", data.name);
+    if (tr.rows != tr.cols)
+      fail_setting("@scenario rotated: needs square images, but {} has {}x{} images; use permuted or split", data.name,
+                   tr.rows, tr.cols);
+    if (te.rows != tr.rows || te.cols != tr.cols)
+      fail_setting("@scenario rotated: {} has {}x{} training images but {}x{} test images; both splits need one size",
+                   data.name, tr.rows, tr.cols, te.rows, te.cols);
+  }
 
   for (int t = 0; t < cfg.tasks; ++t) {
     Task task;

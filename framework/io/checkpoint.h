@@ -15,7 +15,9 @@ void save_flat_params(const std::string& path, const MlpArch& arch, const std::v
                       std::map<std::string, std::string> metadata);
 
 // Reads a model file; the architecture comes from the tensor shapes, which must chain
-// (layers.{i}.weight is (w[i+1], w[i])). Errors name the file and the tensor.
-Mlp load_model(const std::string& path);
+// (layers.{i}.weight is (w[i+1], w[i])), with layers numbered 0, 1, ... without a gap and no other
+// tensors. Errors name the file and the tensor. With `expected`, a model of another architecture is
+// a clb::SettingError naming both (the setting arch).
+Mlp load_model(const std::string& path, const MlpArch* expected = nullptr);
 
 }  // namespace clb

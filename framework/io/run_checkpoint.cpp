@@ -1,5 +1,6 @@
 #include "framework/io/run_checkpoint.h"
 
+#include "framework/core/bounded_json.h"
 #include "framework/core/error.h"
 #include "framework/io/safetensors.h"
 
@@ -38,13 +39,11 @@ StateArchive read_checkpoint(const std::string& path) {
     fail("{}: checkpoint version {} cannot be read by this clbench (version {}); finish the run with the clbench "
          "that started it",
          path, meta("version"), kCheckpointVersion);
-  nlohmann::json values, empty;
-  try {
-    values = nlohmann::json::parse(meta("values"));
-    empty = nlohmann::json::parse(meta("empty_arrays"));
-  } catch (const nlohmann::json::exception& e) {
-    fail("{}: the checkpoint's state is not valid JSON ({}); the file is damaged", path, e.what());
-  }
+  // The values hold every finished run's record and the replay memory's labels: far more than a
+  // results file, bounded by the safetensors header's own size limit in any case.
+  const JsonLimits limits{.max_values = size_t(1) << 26};
+  nlohmann::json values = parse_json_bounded(meta("values"), path + " (metadata values)", limits);
+  nlohmann::json empty = parse_json_bounded(meta("empty_arrays"), path + " (metadata empty_arrays)", limits);
   std::map<std::string, std::vector<float>> floats;
   for (NamedTensor& t : f.tensors) {
     if (t.shape.size() != 1) fail("{}: tensor '{}' is not 1-D; the file is not a clbench checkpoint", path, t.name);

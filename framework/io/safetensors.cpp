@@ -8,9 +8,11 @@
 #include <string>
 #include <utility>
 
+#include <fmt/ranges.h>
 #include <nlohmann/json.hpp>
 
 #include "framework/core/atomic_file.h"
+#include "framework/core/bounded_json.h"
 #include "framework/core/error.h"
 
 static_assert(std::endian::native == std::endian::little,
@@ -88,6 +90,133 @@ void write_safetensors(const std::string& path, const TensorFile& f) {
   write_file_atomic(path, out);
 }
 
+namespace {
+
+// One header entry as the parser streams it, before any check that needs the whole entry.
+struct Entry {
+  std::string name;
+  std::string dtype;
+  bool has_dtype = false, has_shape = false, has_offsets = false;
+  std::vector<uint64_t> shape, offsets;
+};
+
+// The safetensors header as nlohmann SAX events, straight into entries: no DOM (a DOM of a 100 MB header
+// with an ordered_json's linear key lookup was quadratic and took gigabytes), and any shape other than
+// {name: {"dtype": str, "shape": [uint...], "data_offsets": [uint, uint]}, "__metadata__": {str: str}}
+// fails at the first event that breaks it, naming the tensor and the field. Depth, size and duplicate
+// keys are parse_json_bounded's checks (sax_parse_bounded).
+class HeaderSax {
+ public:
+  using json = nlohmann::json;
+  HeaderSax(const std::string& path, std::vector<Entry>& entries, std::map<std::string, std::string>& metadata)
+      : path_(path), entries_(entries), metadata_(metadata) {}
+
+  bool null() { return scalar("null"); }
+  bool boolean(bool) { return scalar("a boolean"); }
+  bool number_integer(json::number_integer_t v) {
+    if (depth_ == 3) fail("{}: tensor '{}': \"{}\" holds the negative number {}", path_, entry_.name, field_, v);
+    return scalar("a number");
+  }
+  bool number_unsigned(json::number_unsigned_t v) {
+    if (depth_ != 3) return scalar("a number");
+    (field_ == "shape" ? entry_.shape : entry_.offsets).push_back(v);
+    return true;
+  }
+  bool number_float(json::number_float_t, const json::string_t& text) {
+    if (depth_ == 3) fail("{}: tensor '{}': \"{}\" holds {}, not an integer", path_, entry_.name, field_, text);
+    return scalar("a number");
+  }
+  bool string(json::string_t& v) {
+    if (depth_ == 2 && in_metadata_) {
+      metadata_[meta_key_] = v;
+      return true;
+    }
+    if (depth_ == 2 && field_ == "dtype") {
+      entry_.dtype = v, entry_.has_dtype = true;
+      return true;
+    }
+    return scalar("a string");
+  }
+  bool binary(json::binary_t&) { return scalar("binary data"); }
+  bool start_object(size_t) {
+    if (depth_ == 0) {
+      depth_ = 1;
+      return true;
+    }
+    if (depth_ == 1) {
+      depth_ = 2;
+      if (!in_metadata_) entry_ = Entry{top_key_, "", false, false, false, {}, {}};
+      return true;
+    }
+    return scalar("an object");
+  }
+  bool key(json::string_t& k) {
+    if (depth_ == 1) {
+      top_key_ = k;
+      in_metadata_ = k == "__metadata__";
+    } else if (in_metadata_) {
+      meta_key_ = k;
+    } else if (k == "dtype" || k == "shape" || k == "data_offsets") {
+      field_ = k;
+      (k == "dtype" ? entry_.has_dtype : k == "shape" ? entry_.has_shape : entry_.has_offsets) = true;
+    } else {
+      fail("{}: tensor '{}': unknown field \"{}\"; a safetensors entry has dtype, shape and data_offsets", path_,
+           entry_.name, k);
+    }
+    return true;
+  }
+  bool end_object() {
+    if (depth_ == 2 && !in_metadata_) {
+      for (auto [has, key] : {std::pair{entry_.has_dtype, "dtype"}, std::pair{entry_.has_shape, "shape"},
+                              std::pair{entry_.has_offsets, "data_offsets"}})
+        if (!has) fail("{}: tensor '{}': header entry has no \"{}\"", path_, entry_.name, key);
+      entries_.push_back(std::move(entry_));
+    }
+    in_metadata_ = false;
+    --depth_;
+    return true;
+  }
+  bool start_array(size_t) {
+    if (depth_ == 2 && !in_metadata_ && field_ != "dtype") {
+      depth_ = 3;
+      return true;
+    }
+    return scalar("an array");
+  }
+  bool end_array() {
+    depth_ = 2;
+    return true;
+  }
+  bool parse_error(size_t, const std::string&, const nlohmann::detail::exception&) { return false; }  // not called
+
+ private:
+  // A value where it does not belong: say where and what was expected.
+  bool scalar(const char* found) {
+    if (depth_ == 0) fail("{}: safetensors header is not a JSON object (found {})", path_, found);
+    if (depth_ == 1 && in_metadata_) fail("{}: safetensors \"__metadata__\" is not an object of strings (found {})", path_, found);
+    if (depth_ == 1) fail("{}: tensor '{}': header entry is not an object (found {})", path_, top_key_, found);
+    if (in_metadata_)
+      fail("{}: safetensors \"__metadata__\" value for '{}' is not a string (found {})", path_, meta_key_, found);
+    if (depth_ == 2 && field_ == "dtype") fail("{}: tensor '{}': \"dtype\" is not a string (found {})", path_, entry_.name, found);
+    if (depth_ == 2) fail("{}: tensor '{}': \"{}\" is not an array of integers (found {})", path_, entry_.name, field_, found);
+    fail("{}: tensor '{}': \"{}\" holds {}, not an integer", path_, entry_.name, field_, found);
+  }
+
+  const std::string& path_;
+  std::vector<Entry>& entries_;
+  std::map<std::string, std::string>& metadata_;
+  int depth_ = 0;  // 1: the header object, 2: an entry or __metadata__, 3: shape or data_offsets
+  bool in_metadata_ = false;
+  std::string top_key_, meta_key_, field_;
+  Entry entry_;
+};
+
+// The most values and keys a header may hold: 32 M, about 3 M tensors (a 100 MB header holds at most about
+// 1.5 M); the header length limit bounds the rest.
+constexpr size_t kMaxHeaderValues = 32ull * 1000 * 1000;
+
+}  // namespace
+
 TensorFile read_safetensors(const std::string& path) {
   std::string bytes;
   try {
@@ -110,88 +239,90 @@ TensorFile read_safetensors(const std::string& path) {
   const char* data = bytes.data() + 8 + n;
   const uint64_t data_size = bytes.size() - 8 - n;
 
-  ojson header;
-  try {
-    header = ojson::parse(bytes.begin() + 8, bytes.begin() + 8 + static_cast<ptrdiff_t>(n));
-  } catch (const nlohmann::json::exception& e) {
-    fail("{}: safetensors header is not valid JSON: {}", path, e.what());
-  }
-  if (!header.is_object()) fail("{}: safetensors header is not a JSON object", path);
-
   TensorFile out;
-  std::vector<std::pair<uint64_t, NamedTensor>> found;
-  for (const auto& [name, entry] : header.items()) {
-    if (name == "__metadata__") {
-      if (!entry.is_object())
-        fail("{}: safetensors \"__metadata__\" is not an object of strings", path);
-      for (const auto& [k, v] : entry.items()) {
-        if (!v.is_string())
-          fail("{}: safetensors \"__metadata__\" value for '{}' is not a string (found {})", path,
-               k, v.dump());
-        out.metadata[k] = v.get<std::string>();
-      }
-      continue;
+  std::vector<Entry> entries;
+  {
+    HeaderSax sax(path, entries, out.metadata);
+    try {
+      sax_parse_bounded(std::string_view(bytes.data() + 8, n), path, {.max_values = kMaxHeaderValues}, sax);
+    } catch (const Error& e) {
+      const std::string what = e.what();
+      if (what.find(": not valid JSON (") == std::string::npos) throw;
+      fail("{}: safetensors header is {}", path, what.substr(path.size() + 2));
     }
-    if (!entry.is_object()) fail("{}: tensor '{}': header entry is not an object", path, name);
-    for (const char* key : {"dtype", "shape", "data_offsets"})
-      if (!entry.contains(key)) fail("{}: tensor '{}': header entry has no \"{}\"", path, name, key);
+  }
 
-    const auto& dtype = entry["dtype"];
-    if (!dtype.is_string()) fail("{}: tensor '{}': \"dtype\" is not a string", path, name);
-    if (dtype.get<std::string>() != "F32")
-      fail("{}: tensor '{}' has dtype {}; clbench reads float32 (F32) only; convert it to float32 first",
-           path, name, dtype.get<std::string>());
-
-    const auto& shape = entry["shape"];
-    if (!shape.is_array()) fail("{}: tensor '{}': \"shape\" is not an array", path, name);
-    NamedTensor t;
-    t.name = name;
+  struct Placed {
+    uint64_t begin, end;
+    size_t entry;
+  };
+  std::vector<Placed> placed;
+  placed.reserve(entries.size());
+  for (size_t i = 0; i < entries.size(); ++i) {
+    const Entry& e = entries[i];
+    if (e.dtype != "F32")
+      fail("{}: tensor '{}' has dtype {}; clbench reads float32 (F32) only; convert it to float32 first", path,
+           e.name, e.dtype);
+    std::string shape_text = fmt::format("[{}]", fmt::join(e.shape, ", "));
     // Element count, saturated at `cap` (more than the data section could hold) to avoid overflow.
     const uint64_t cap = data_size / 4 + 1;
     bool has_zero = false;
-    for (const auto& d : shape) {
-      if (!d.is_number_integer())
-        fail("{}: tensor '{}': shape entry {} is not an integer", path, name, d.dump());
-      if (d.is_number_unsigned() ? d.get<uint64_t>() > uint64_t(std::numeric_limits<int64_t>::max())
-                                 : d.get<int64_t>() < 0)
-        fail("{}: tensor '{}': shape {} has a negative or out-of-range dimension", path, name,
-             shape.dump());
-      t.shape.push_back(d.get<int64_t>());
-      has_zero = has_zero || t.shape.back() == 0;
+    for (uint64_t d : e.shape) {
+      if (d > uint64_t(std::numeric_limits<int64_t>::max()))
+        fail("{}: tensor '{}': shape {} has an out-of-range dimension", path, e.name, shape_text);
+      has_zero = has_zero || d == 0;
     }
     uint64_t count = 1;
     if (has_zero) {
       count = 0;
     } else {
-      for (int64_t dim : t.shape) {
-        uint64_t ud = static_cast<uint64_t>(dim);
-        count = count > cap / ud ? cap : std::min(cap, count * ud);
-      }
+      for (uint64_t d : e.shape) count = count > cap / d ? cap : std::min(cap, count * d);
     }
-
-    const auto& offs = entry["data_offsets"];
-    if (!offs.is_array() || offs.size() != 2 || !offs[0].is_number_unsigned() ||
-        !offs[1].is_number_unsigned())
-      fail("{}: tensor '{}': \"data_offsets\" must be [begin, end] with non-negative integers, "
-           "found {}",
-           path, name, offs.dump());
-    uint64_t begin = offs[0].get<uint64_t>(), end = offs[1].get<uint64_t>();
+    if (e.offsets.size() != 2)
+      fail("{}: tensor '{}': \"data_offsets\" must be [begin, end], found {} number(s)", path, e.name,
+           e.offsets.size());
+    const uint64_t begin = e.offsets[0], end = e.offsets[1];
     if (begin > end || end > data_size)
-      fail("{}: tensor '{}': data_offsets [{}, {}] out of range (data section is {} bytes)", path,
-           name, begin, end, data_size);
+      fail("{}: tensor '{}': data_offsets [{}, {}] out of range (data section is {} bytes)", path, e.name, begin, end,
+           data_size);
     if (count >= cap || end - begin != count * 4)
-      fail("{}: tensor '{}': data_offsets [{}, {}] span {} bytes but shape {} needs {}",
-           path, name, begin, end, end - begin, shape.dump(),
-           count >= cap ? std::string("more bytes than the file holds")
-                        : std::to_string(count * 4) + " bytes of float32");
-    t.data.resize(count);
-    if (count) std::memcpy(t.data.data(), data + begin, count * 4);
-    found.emplace_back(begin, std::move(t));
+      fail("{}: tensor '{}': data_offsets [{}, {}] span {} bytes but shape {} needs {}", path, e.name, begin, end,
+           end - begin, shape_text,
+           count >= cap ? std::string("more bytes than the file holds") : std::to_string(count * 4) + " bytes of float32");
+    placed.push_back({begin, end, i});
   }
-  std::stable_sort(found.begin(), found.end(),
-                   [](const auto& a, const auto& b) { return a.first < b.first; });
-  out.tensors.reserve(found.size());
-  for (auto& [off, t] : found) out.tensors.push_back(std::move(t));
+  // The tensors must tile the data section exactly, as the safetensors package checks: each begins
+  // where the one before it ends, the first at 0, the last ending at the end of the file.
+  std::sort(placed.begin(), placed.end(), [](const Placed& a, const Placed& b) {
+    return a.begin != b.begin ? a.begin < b.begin : a.end < b.end;
+  });
+  uint64_t at = 0;
+  const std::string* before = nullptr;
+  for (const Placed& p : placed) {
+    const std::string& name = entries[p.entry].name;
+    if (p.begin < at)
+      fail("{}: tensor '{}': data_offsets [{}, {}] overlap tensor '{}', which ends at byte {}", path, name, p.begin,
+           p.end, *before, at);
+    if (p.begin > at)
+      fail("{}: tensor '{}': data_offsets [{}, {}] leave bytes {} to {} of the data section unused{}", path, name,
+           p.begin, p.end, at, p.begin, before ? " after tensor '" + *before + "'" : std::string());
+    at = p.end, before = &name;
+  }
+  if (at != data_size)
+    fail("{}: {} trailing bytes after the last tensor{} (the data section is {} bytes, the tensors cover {}); the "
+         "file is corrupt or was written wrongly",
+         path, data_size - at, before ? " '" + *before + "'" : std::string(), data_size, at);
+
+  out.tensors.reserve(placed.size());
+  for (const Placed& p : placed) {
+    Entry& e = entries[p.entry];
+    NamedTensor t;
+    t.name = std::move(e.name);
+    t.shape.assign(e.shape.begin(), e.shape.end());
+    t.data.resize((p.end - p.begin) / 4);
+    if (!t.data.empty()) std::memcpy(t.data.data(), data + p.begin, p.end - p.begin);
+    out.tensors.push_back(std::move(t));
+  }
   return out;
 }
 

@@ -240,6 +240,74 @@ TEST_F(Report, BadInputNamesTheFileAndField) {
   EXPECT_NE(e.find("schema 'something-else/2', expected 'clbench-suite/1'"), std::string::npos) << e;
 }
 
+// A results document with a wrong-typed or missing field: `clbench report` names the file and the
+// field in one line, never nlohmann's "[json.exception.type_error.302]" or std::stod's "stod".
+TEST_F(Report, WrongTypedResultsFieldsNameTheFileAndField) {
+  write_suite();
+  const json good = results_document(load_suite(dir.string()));
+  const std::string file = (dir / "results.json").string(), page = (dir / "page.md").string();
+  auto expect_error = [&](const json& doc, const std::string& needle) {
+    write_file_atomic(file, doc.dump());
+    const std::string args = "report " + file + " --out " + page + " --no-plots";
+    expect_one_line_error(args, needle);
+    EXPECT_NE(run(args).err.find("clbench: error: " + file + ": "), std::string::npos) << "names the file";
+  };
+  json d = good;
+  d["rows"][0]["params"]["B"] = 128;
+  expect_error(d, "row BM_linear_forward/backend:cpu/v:0/net:784-400-400-10/B:128: params.B is number, expected string");
+  d = good;
+  d["rows"][0]["params"]["B"] = "12x";
+  expect_error(d, "B:12x is not a batch size");
+  d = good;
+  d["rows"][2]["params"]["net"] = "784-wide-10";
+  expect_error(d, "net:784-wide-10 is not an MLP's widths");
+  d = good;
+  d["rows"][0]["error"] = 3;
+  expect_error(d, ".error is number, expected string");
+  d = good;
+  d["rows"][0].erase("op");
+  expect_error(d, "has no field 'op'");
+  d = good;
+  d["peer"]["results"][0]["batch"] = 1e12;
+  expect_error(d, "peer result train_sgd.batch is 1000000000000.0, expected an integer");
+  d = good;
+  d["peer"]["results"][0]["batch"] = 4294967424ull;  // 2^32 + 128: an int would wrap to 128
+  expect_error(d, "peer result train_sgd.batch is 4294967424, outside the range of an int");
+  d = good;
+  d["peer"]["threads"] = "one";
+  expect_error(d, "the peer block.threads is string");
+  d = good;
+  d["peer"]["device"] = json::array();
+  expect_error(d, "the peer block.device is array");
+  // Deep nesting and duplicate keys, in the file itself.
+  write_file_atomic(file, std::string(100000, '['));
+  expect_one_line_error("report " + file + " --out " + page + " --no-plots", file + ": JSON nested deeper than 64");
+  write_file_atomic(file, R"({"schema": "clbench-results/1", "schema": "x"})");
+  expect_one_line_error("report " + file + " --out " + page + " --no-plots", file + ": key \"schema\" appears twice");
+}
+
+// The suite's Google Benchmark files: optional fields are checked when present.
+TEST_F(Report, WrongTypedBenchmarkFieldsNameTheFileAndField) {
+  write_suite();
+  write("bench_ops.json", gbench({{{"name", "BM_x/B:3"}, {"run_type", "iteration"}, {"error_occurred", "yes"}}}));
+  std::string e = error_of([&] { load_suite(dir.string()); });
+  EXPECT_NE(e.find("bench_ops.json: benchmark BM_x/B:3.error_occurred is string, expected boolean"), std::string::npos) << e;
+  write_suite();
+  write("bench_ops.json", gbench({gbench_row("BM_x/B:3", 1, "ns", json::object(), "x")}));
+  json doc = json::parse(read_file((dir / "bench_ops.json").string()));
+  doc["benchmarks"][0]["label"] = 7;
+  write("bench_ops.json", doc);
+  e = error_of([&] { load_suite(dir.string()); });
+  EXPECT_NE(e.find("bench_ops.json: benchmark BM_x/B:3.label is number, expected string"), std::string::npos) << e;
+  write_suite();
+  write("bench_train.json", gbench({gbench_row("BM_train_step/backend:cpu/strategy:naive/B:/manual_time", 1, "ns",
+                                               json::object())}));
+  e = error_of([&] { load_suite(dir.string()); });
+  EXPECT_NE(e.find("bench_train.json: benchmark BM_train_step/backend:cpu/strategy:naive/B:: B: is not a batch size"),
+            std::string::npos)
+      << e;
+}
+
 TEST_F(Report, ASuiteWithoutBenchmarkFilesIsAnError) {
   write("meta.json", meta());
   EXPECT_NE(error_of([&] { load_suite(dir.string()); }).find("holds neither bench_ops.json nor bench_train.json"),

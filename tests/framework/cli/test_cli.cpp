@@ -98,6 +98,24 @@ TEST_F(Cli, BadFlagsGiveOneLineErrors) {
   expect_one_line_error("run --scenario synthetic --save " + (dir / "no" / "m.safetensors").string(), "--save");
 }
 
+// CLI11 2.1 read "-1" into a uint64 flag as 2^64-1 and saturated overflowing numbers: every integer
+// flag of every subcommand is now a decimal whole number >= 0 in range, or an error naming the flag.
+TEST_F(Cli, NegativeOrOutOfRangeIntegerFlagsAreErrors) {
+  expect_one_line_error("run --scenario synthetic --seed -1", "--seed: '-1' is not a whole number >= 0");
+  expect_one_line_error("run --scenario synthetic --seed 99999999999999999999999", "--seed: 99999999999999999999999 is out of range");
+  expect_one_line_error("run --scenario synthetic --seed 0x10", "--seed: '0x10' is not a whole number");
+  expect_one_line_error("run --scenario synthetic --train-per-task 99999999999999999999", "--train-per-task: 99999999999999999999 is out of range");
+  expect_one_line_error("run --scenario synthetic --memory-bytes -1", "--memory-bytes: '-1'");
+  expect_one_line_error("run --scenario synthetic --tasks 3000000000", "--tasks");
+  expect_one_line_error("run --scenario synthetic --threads -2", "--threads: '-2'");
+  expect_one_line_error("fisher --model m --out f --seed -5", "--seed: '-5'");
+  expect_one_line_error("fisher --model m --out f --samples -1", "--samples: '-1'");
+  expect_one_line_error("bench --repeats -1", "--repeats: '-1'");
+  expect_one_line_error("bench --batch 99999999999", "--batch");
+  // The help still shows plain types.
+  EXPECT_NE(run("run --help").out.find("--seed UINT=0"), std::string::npos);
+}
+
 TEST_F(Cli, CudaWithoutAUsableGpuIsAOneLineError) {
 #ifdef CLB_HAVE_CUDA
   if (cuda::usable_devices() > 0) GTEST_SKIP() << "a GPU is usable here";
@@ -135,6 +153,22 @@ TEST_F(Cli, BadDataGivesOneLineErrors) {
                             (dir / "f.safetensors").string(),
                         "bad.safetensors");
   EXPECT_FALSE(fs::exists(dir / "f.safetensors"));
+}
+
+// --config reads its JSON through the bounded parser: no stack overflow on deep nesting, no key
+// silently dropped.
+TEST_F(Cli, HostileConfigJsonIsAOneLineError) {
+  const std::string cfg = (dir / "results.json").string();
+  std::ofstream(cfg) << std::string(100000, '[');
+  expect_one_line_error("run --config " + cfg, "--config " + cfg + ": JSON nested deeper than 64 levels");
+  std::string deep;
+  for (int i = 0; i < 100000; ++i) deep += "{\"a\":";
+  std::ofstream(cfg) << deep;
+  expect_one_line_error("run --config " + cfg, "--config " + cfg + ": JSON nested deeper than 64 levels");
+  std::ofstream(cfg) << R"({"config": {"seed": 1, "seed": 2}})";
+  expect_one_line_error("run --config " + cfg, "key \"seed\" appears twice");
+  std::ofstream(cfg) << R"({"config": )";
+  expect_one_line_error("run --config " + cfg, "--config " + cfg + ": not valid JSON (parse error at line 1");
 }
 
 TEST_F(Cli, RunWritesResultsWithTheDocumentedSchema) {
@@ -192,6 +226,11 @@ TEST_F(Cli, FisherCommandReproducesTheSavedFisher) {
   ASSERT_EQ(r.code, 0) << r.err;
   r = run("fisher --model " + model + " --dataset " + tiny + " --estimator exact --out " + (dir / "f.safetensors").string());
   ASSERT_EQ(r.code, 0) << r.err;
+  // --arch checks the model: another one names both.
+  expect_one_line_error("fisher --model " + model + " --arch 16-9-3 --dataset " + tiny + " --out " +
+                            (dir / "g.safetensors").string(),
+                        "the model is 16-8-3 but --arch 16-9-3 was given");
+  EXPECT_FALSE(fs::exists(dir / "g.safetensors"));
   const TensorFile saved = read_safetensors((dir / "m.fisher.safetensors").string());
   const TensorFile again = read_safetensors((dir / "f.safetensors").string());
   EXPECT_EQ(saved.metadata.at("estimator"), "exact");

@@ -56,6 +56,16 @@ TEST_F(Csv, BadFilesNameFileAndLine) {
   expect_error("7\n", "at least one feature");
   expect_error("", "no data rows");
   expect_error("a,b,label\n", "no data rows");
+  // Features are float32: 1e39 overflows it though a double holds it.
+  expect_error("1,2,0\n1,1e39,1\n", ":2: column 2: feature '1e39' is not finite as a float32");
+  expect_error("-1e39,2,0\n", ":1: column 1: feature '-1e39' is not finite as a float32");
+  expect_error("1,1e999,0\n", ":1: column 2: feature '1e999' is not finite");
+  // A first line with numbers is data, not a header: its typo is an error naming the column.
+  expect_error("0.5,0.5x,1\n1,2,0\n", ":1: column 2: '0.5x' is not a number");
+  expect_error("a,b,label\n1,,0\n", ":2: column 2: '' is not a number");
+  expect_error("1,2,0\na,b,label\n", ":2: column 1: 'a' is not a number");
+  expect_error("1,2,x\n", ":1: column 3: 'x' is not a number");
+  expect_error("1,2,1e7\n", ":1: column 3: the label (last column) must be an integer from 0 to 999999, found '1e7'");
   EXPECT_THROW(load_csv((dir / "missing.csv").string()), Error);
 }
 

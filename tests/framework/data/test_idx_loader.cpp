@@ -208,13 +208,43 @@ TEST_F(IdxLoader, TrailingBytes) {
   Bytes b = idx_images(kN, kRows, kCols, sample_pixels());
   b.push_back(7);
   const std::string img = write_raw("img.idx", b);
-  expect_error(img, good_labels(), img, "1 trailing bytes");
+  expect_error(img, good_labels(), img, "trailing bytes after the 3 images of 2x3 (18 bytes) its header declares");
 
   Bytes l = idx_labels(kLabels);
   l.push_back(1);
   l.push_back(1);
   const std::string lab = write_gz("lab.idx.gz", l);
-  expect_error(good_images(), lab, lab, "2 trailing bytes");
+  expect_error(good_images(), lab, lab, "trailing bytes after the 3 labels (3 bytes) its header declares");
+}
+
+// A gzip bomb: 64 MiB of zeros behind a header that declares 10 images of 28x28. The reader stops
+// one byte after the 7,840 declared bytes (it never inflates the rest), so this ends at once in an
+// error about the trailing data instead of a 64 MiB buffer and then a size mismatch.
+TEST_F(IdxLoader, GzipBombBehindASmallHeaderIsRejected) {
+  const std::string p = (dir_ / "bomb-images.gz").string();
+  gzFile f = gzopen(p.c_str(), "wb9");
+  ASSERT_NE(f, nullptr);
+  const Bytes header = idx_images(10, 28, 28, {});
+  gzwrite(f, header.data(), unsigned(header.size()));
+  const Bytes zeros(1 << 20, 0);
+  for (int i = 0; i < 64; ++i) gzwrite(f, zeros.data(), unsigned(zeros.size()));
+  ASSERT_EQ(gzclose(f), Z_OK);
+  EXPECT_LT(fs::file_size(p), 1u << 20) << "the bomb is small on disk";
+  expect_error(p, good_labels(), p, "trailing bytes after the 10 images of 28x28 (7840 bytes) its header declares");
+}
+
+// A header that declares an absurd size is refused before anything is read or allocated for it; one
+// that declares a large but possible size on a small file is truncated, and the buffer only grew
+// with the bytes that came.
+TEST_F(IdxLoader, AbsurdHeaderSizesAreRefused) {
+  const std::string img = write_gz("huge.gz", idx_images(0xFFFFFFFFu, 1000, 1000, sample_pixels()));
+  expect_error(img, good_labels(), img, "more than the 2147483648 bytes clbench loads from one file");
+  const std::string img2 = write_gz("big.gz", idx_images(2000000, 28, 28, sample_pixels()));
+  expect_error(img2, good_labels(), img2, "truncated IDX file: header says 2000000 images of 28x28 (1568000000 bytes) but found 18 bytes");
+  Bytes lab = {0, 0, 0x08, 1};
+  put_be32(lab, 0xFFFFFFFFu);
+  const std::string lab_path = write_raw("lab.idx", lab);
+  expect_error(good_images(), lab_path, lab_path, "has 4294967295 labels");
 }
 
 TEST_F(IdxLoader, SplitFromGzipNames) {

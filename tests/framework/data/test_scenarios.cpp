@@ -84,6 +84,39 @@ TEST(Scenarios, SubsetsAreSeededAndBounded) {
   }
 }
 
+// The pixel maps are built from the training images and applied to the test images too: a test set
+// of another shape, or a non-square image for a rotation, would be rotated wrongly in silence.
+TEST(Scenarios, TrainAndTestShapesMustAgree) {
+  auto error = [](const std::string& kind, const SourceData& data) -> std::string {
+    ScenarioConfig c;
+    c.kind = kind, c.tasks = 2;
+    try {
+      make_scenario(c, data);
+    } catch (const Error& e) {
+      return e.what();
+    }
+    return "";
+  };
+  SourceData wide = tiny_images(20, 4, 2);
+  auto d = std::make_shared<Dataset>(*wide.train);
+  d->rows = 2, d->cols = 8;  // 16 pixels as 2x8
+  wide.train = wide.test = d;
+  EXPECT_EQ(error("rotated", wide), "scenario rotated: needs square images, but tiny has 2x8 images; use permuted or split");
+  EXPECT_EQ(error("permuted", wide), "");
+
+  SourceData mixed = tiny_images(20, 4, 2);
+  auto t = std::make_shared<Dataset>(*mixed.test);
+  t->rows = 16, t->cols = 1;  // the same 16 features, another image size
+  mixed.test = t;
+  EXPECT_EQ(error("rotated", mixed), "scenario rotated: tiny has 4x4 training images but 16x1 test images; both splits need one size");
+
+  SourceData other = tiny_images(20, 4, 2);
+  other.test = tiny_images(20, 5, 2).test;
+  for (const std::string kind : {"permuted", "split", "rotated"})
+    EXPECT_EQ(error(kind, other), "scenario " + kind + ": tiny has 16 features per training sample but 25 per test "
+                                  "sample; both splits need the same");
+}
+
 TEST(Scenarios, SyntheticNeedsNoFiles) {
   ScenarioConfig c;
   c.kind = "synthetic", c.tasks = 3, c.synthetic_dim = 6, c.synthetic_classes = 3;

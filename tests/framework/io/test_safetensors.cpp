@@ -232,6 +232,82 @@ TEST_F(SafetensorsTest, ErrorMalformedEntries) {
   }
 }
 
+// nlohmann keeps the last of two equal keys; a reader must not pick one silently.
+TEST_F(SafetensorsTest, ErrorDuplicateTensorName) {
+  const std::string p = path("dup.safetensors");
+  clb::write_file_atomic(p, make_file(R"({"a":{"dtype":"F32","shape":[1],"data_offsets":[0,4]},)"
+                                      R"("a":{"dtype":"F32","shape":[1],"data_offsets":[4,8]}})",
+                                      float_bytes({1, 2})));
+  expect_error_naming(p, "key \"a\" appears twice");
+  clb::write_file_atomic(p, make_file(R"({"a":{"dtype":"F32","shape":[1],"shape":[1],"data_offsets":[0,4]}})",
+                                      float_bytes({1})));
+  expect_error_naming(p, "key \"shape\" appears twice");
+}
+
+// The tensors tile the data section: no overlap, no gap, no bytes after the last one.
+TEST_F(SafetensorsTest, ErrorOffsetsThatDoNotTileTheData) {
+  const std::string p = path("tile.safetensors");
+  auto entry = [](const std::string& name, int n, int b, int e) {
+    return "\"" + name + "\":{\"dtype\":\"F32\",\"shape\":[" + std::to_string(n) + "],\"data_offsets\":[" +
+           std::to_string(b) + "," + std::to_string(e) + "]}";
+  };
+  clb::write_file_atomic(p, make_file("{" + entry("a", 2, 0, 8) + "," + entry("b", 2, 4, 12) + "}", float_bytes({1, 2, 3})));
+  expect_error_naming(p, "tensor 'b': data_offsets [4, 12] overlap tensor 'a', which ends at byte 8");
+  clb::write_file_atomic(p, make_file("{" + entry("a", 1, 0, 4) + "," + entry("b", 1, 8, 12) + "}", float_bytes({1, 2, 3})));
+  expect_error_naming(p, "tensor 'b': data_offsets [8, 12] leave bytes 4 to 8 of the data section unused after tensor 'a'");
+  clb::write_file_atomic(p, make_file("{" + entry("a", 1, 4, 8) + "}", float_bytes({1, 2})));
+  expect_error_naming(p, "leave bytes 0 to 4");
+  clb::write_file_atomic(p, make_file("{" + entry("a", 1, 0, 4) + "}", float_bytes({1, 2})));
+  expect_error_naming(p, "4 trailing bytes after the last tensor 'a'");
+  clb::write_file_atomic(p, make_file("{}", float_bytes({1})));
+  expect_error_naming(p, "4 trailing bytes after the last tensor");
+  // Both tensors the same bytes: an overlap, not two views.
+  clb::write_file_atomic(p, make_file("{" + entry("a", 1, 0, 4) + "," + entry("b", 1, 0, 4) + "}", float_bytes({1})));
+  expect_error_naming(p, "overlap tensor");
+  // Empty tensors take no bytes and may sit anywhere the others tile.
+  clb::write_file_atomic(p, make_file("{" + entry("a", 1, 0, 4) + "," + entry("e", 0, 4, 4) + "," + entry("b", 1, 4, 8) + "}",
+                                      float_bytes({1, 2})));
+  EXPECT_EQ(clb::read_safetensors(p).tensors.size(), 3u);
+}
+
+TEST_F(SafetensorsTest, ErrorHostileHeaderShapes) {
+  const std::string p = path("hostile.safetensors");
+  const std::pair<std::string, std::string> cases[] = {
+      {std::string(100000, '['), "safetensors header is not a JSON object"},
+      {"{\"a\":" + std::string(100000, '['), "tensor 'a': header entry is not an object"},
+      {R"({"a":{"dtype":"F32","shape":[[1]],"data_offsets":[0,4]}})", "tensor 'a': \"shape\" holds an array, not an integer"},
+      {R"({"a":{"dtype":"F32","shape":[-1],"data_offsets":[0,4]}})", "tensor 'a': \"shape\" holds the negative number -1"},
+      {R"({"a":{"dtype":"F32","shape":[1.5],"data_offsets":[0,4]}})", "tensor 'a': \"shape\" holds 1.5, not an integer"},
+      {R"({"a":{"dtype":"F32","shape":[1],"data_offsets":[0,4],"extra":1}})", "tensor 'a': unknown field \"extra\""},
+      {R"({"a":{"dtype":"F32","shape":[1],"data_offsets":[0,4,8]}})", "tensor 'a': \"data_offsets\" must be [begin, end]"},
+      {R"({"__metadata__":{"k":{"x":1}}})", "\"__metadata__\" value for 'k' is not a string (found an object)"},
+      {R"({"a":{"dtype":"F32","shape":[1],"data_offsets":[0,4]}} {})", "safetensors header is not valid JSON"},
+      {R"({"a":{"dtype":"F32","shape":[4294967296,4294967296],"data_offsets":[0,4]}})", "more bytes than the file holds"},
+  };
+  for (const auto& [header, needle] : cases) {
+    clb::write_file_atomic(p, make_file(header, float_bytes({1})));
+    expect_error_naming(p, needle);
+  }
+}
+
+// 300,000 tensors: the reader is linear (sort, hash set); the ordered_json it used was quadratic
+// (80,000 keys took 8 s), so this test would run for minutes there. No wall time is asserted.
+TEST_F(SafetensorsTest, ManyTensorsAreReadAndADuplicateAmongThemIsFound) {
+  const int n = 300000;
+  std::string header = "{";
+  for (int i = 0; i < n; ++i)
+    header += "\"t" + std::to_string(i) + "\":{\"dtype\":\"F32\",\"shape\":[1],\"data_offsets\":[" +
+              std::to_string(4 * i) + "," + std::to_string(4 * i + 4) + "]},";
+  const std::string p = path("many.safetensors");
+  clb::write_file_atomic(p, make_file(header.substr(0, header.size() - 1) + "}", std::string(4 * size_t(n), '\0')));
+  const clb::TensorFile f = clb::read_safetensors(p);
+  ASSERT_EQ(f.tensors.size(), size_t(n));
+  EXPECT_EQ(f.tensors.back().name, "t" + std::to_string(n - 1));
+  header += "\"t17\":{\"dtype\":\"F32\",\"shape\":[1],\"data_offsets\":[0,4]}}";
+  clb::write_file_atomic(p, make_file(header, std::string(4 * size_t(n), '\0')));
+  expect_error_naming(p, "key \"t17\" appears twice");
+}
+
 TEST_F(SafetensorsTest, WriteFileAtomicReplacesExistingAndLeavesNoTemp) {
   const std::string p = path("x.bin");
   clb::write_file_atomic(p, "first version, longer than the second");
