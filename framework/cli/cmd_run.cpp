@@ -361,7 +361,13 @@ void run(const RunOptions& o) {
   std::vector<RunResult> runs;
   if (resume) {
     const auto finished = resume->get<std::vector<nlohmann::json>>("run.finished");
-    for (const auto& j : finished) runs.push_back(run_from_json(j, resume->source()));
+    for (const auto& j : finished) {
+      runs.push_back(run_from_json(j, resume->source() + " (run.finished)", cfg.scenario.tasks, cfg.lca_batches + 1));
+      const size_t i = runs.size() - 1;
+      if (runs[i].strategy != cfg.strategies[i % size_t(S)] || runs[i].seed != cfg.seed + i / size_t(S))
+        resume->bad("run.finished", fmt::format("lists {} seed {} as run {}, which is not this run's order",
+                                                runs[i].strategy, runs[i].seed, i + 1));
+    }
     if (int(runs.size()) >= total) resume->bad("run.finished", "holds every run; the run is complete");
   }
   auto config_now = [&] {

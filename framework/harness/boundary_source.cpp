@@ -130,6 +130,10 @@ class DetectedBoundaries final : public BoundarySource {
     if (pos.size() != 3) a.bad("boundaries.position", "does not hold 3 numbers");
     batch_ = pos[0], task_ = int(pos[1]), fired_ = pos[2] != 0;
     identity_mask_ = a.get<std::vector<std::vector<uint8_t>>>("boundaries.identity_masks");
+    for (const auto& mask : identity_mask_)
+      if (!mask.empty() && int(mask.size()) != model_.arch.num_outputs())
+        a.bad("boundaries.identity_masks", fmt::format("holds a mask of {} classes for a model of {} outputs",
+                                                       mask.size(), model_.arch.num_outputs()));
   }
 
   void finish(int batch_size) override {

@@ -140,7 +140,7 @@ nlohmann::json run_json(const RunResult& r) {
   return run;
 }
 
-RunResult run_from_json(const nlohmann::json& run, const std::string& source) {
+RunResult run_from_json(const nlohmann::json& run, const std::string& source, int tasks, int lca_points) {
   auto number = [](const nlohmann::json& v) { return v.is_null() ? std::nan("") : v.get<double>(); };
   RunResult r;
   try {
@@ -179,6 +179,13 @@ RunResult run_from_json(const nlohmann::json& run, const std::string& source) {
     fail("{}: a run's record is incomplete or ill-typed ({}); the file is damaged or from another clbench version",
          source, e.what());
   }
+  bool fits = int(r.acc.size()) == tasks && int(r.init_acc.size()) == tasks && int(r.lca_curves.size()) == tasks;
+  for (const auto& row : r.acc) fits = fits && int(row.size()) == tasks;
+  for (const auto& curve : r.lca_curves) fits = fits && int(curve.size()) <= lca_points;
+  if (!fits)
+    fail("{}: the record of {} seed {} is not of a run of {} tasks with {} LCA points; the file is damaged or of "
+         "another run",
+         source, r.strategy, r.seed, tasks, lca_points);
   return r;
 }
 

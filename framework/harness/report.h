@@ -16,9 +16,11 @@ std::string markdown_summary(const std::vector<RunResult>& runs, int64_t fisher_
 std::string markdown_costs(const std::vector<RunResult>& runs);
 std::string markdown_acc_matrices(const std::vector<RunResult>& runs);
 // One run's record in results.json (its final model aside), and back: a checkpoint keeps the
-// finished runs and the one in progress this way. run_from_json throws clb::Error naming `source`.
+// finished runs and the one in progress this way. run_from_json throws clb::Error naming `source`,
+// also for a record not of `tasks` tasks (accuracy matrix, b_j, LCA curves of at most
+// `lca_points` points each).
 nlohmann::json run_json(const RunResult& r);
-RunResult run_from_json(const nlohmann::json& run, const std::string& source);
+RunResult run_from_json(const nlohmann::json& run, const std::string& source, int tasks, int lca_points);
 nlohmann::json results_json(const nlohmann::json& config, const std::vector<RunResult>& runs);
 std::string results_csv(const std::vector<RunResult>& runs);
 

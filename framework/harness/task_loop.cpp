@@ -100,14 +100,15 @@ std::string task_summary(const RunResult& r, int t, double mean_loss) {
 }
 
 // A checkpoint's run in progress back into the loop's parts; returns the first task to train.
-int resume_run(const StateArchive& a, const Strategy& strategy, uint64_t seed, int T, RunResult& r) {
-  r = run_from_json(a.get<nlohmann::json>("loop.result"), a.source());
+int resume_run(const StateArchive& a, const Strategy& strategy, uint64_t seed, int T, int lca_points, RunResult& r) {
+  r = run_from_json(a.get<nlohmann::json>("loop.result"), a.source() + " (loop.result)", T, lca_points);
   if (r.strategy != strategy.name() || r.seed != seed)
     a.bad("loop.result", fmt::format("is of {} seed {}, not of {} seed {}", r.strategy, r.seed, strategy.name(), seed));
-  if (int(r.acc.size()) != T || int(r.init_acc.size()) != T || int(r.lca_curves.size()) != T)
-    a.bad("loop.result", fmt::format("is not of a run with {} tasks", T));
   const int next = a.get<int>("loop.tasks_done");
   if (next < 1 || next >= T) a.bad("loop.tasks_done", fmt::format("is {}; a run of {} tasks resumes after 1..{}", next, T, T - 1));
+  for (int t = 0; t < T; ++t)
+    if (int(r.lca_curves[size_t(t)].size()) != (t < next ? lca_points : 0))
+      a.bad("loop.result", fmt::format("has an LCA curve for task {} of {} points", t + 1, r.lca_curves[size_t(t)].size()));
   return next;
 }
 
@@ -169,7 +170,7 @@ RunResult run_strategy(Backend& be, const Scenario& sc, const Mlp& init, Strateg
   int first_task = 0;
   if (control.resume) {
     const StateArchive& a = *control.resume;
-    first_task = resume_run(a, strategy, seed, T, r);
+    first_task = resume_run(a, strategy, seed, T, cfg.lca_batches + 1, r);
     consolidations = a.get<int>("loop.consolidations");
     engine->load_state(a);
     strategy.load_state(a);

@@ -1,10 +1,11 @@
-// libFuzzer target: arbitrary bytes as a safetensors file and as a model checkpoint must end in a
-// clb::Error or a valid result, never a crash (build with -DCLB_FUZZ=ON and clang; README "Tests").
+// libFuzzer target: arbitrary bytes as a safetensors file, as a model file and as a run's checkpoint
+// (clbench run --resume) must end in a clb::Error or a valid result, never a crash (build with -DCLB_FUZZ=ON and clang; README "Tests").
 #include <cstdint>
 #include <string>
 
 #include "framework/core/error.h"
 #include "framework/io/checkpoint.h"
+#include "framework/io/run_checkpoint.h"
 #include "framework/io/safetensors.h"
 #include "tests/fuzz/fuzz_temp_file.h"
 
@@ -17,6 +18,10 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   }
   try {
     clb::load_model(path);
+  } catch (const clb::Error&) {
+  }
+  try {
+    clb::read_checkpoint(path);
   } catch (const clb::Error&) {
   }
   return 0;
