@@ -1,8 +1,10 @@
 #!/usr/bin/env bash
 # Installs what clbench needs on Debian 12 (bookworm): compiler, CMake, OpenBLAS, the header
 # libraries, GoogleTest / Google Benchmark and Fashion-MNIST. Safe to run again.
-#   scripts/install_deps.sh --bench   also what the benchmark suite's peer and plots need
-#                                     (scripts/bench_suite.sh): PyTorch and gnuplot
+#   scripts/install_deps.sh --bench     also what the benchmark suite's peer and plots need
+#                                       (scripts/bench_suite.sh): PyTorch and gnuplot
+#   scripts/install_deps.sh --sanitize  also clang and its sanitizer and libFuzzer runtimes
+#                                       (scripts/sanitize_and_fuzz.sh, which CI runs)
 set -euo pipefail
 packages=(
   g++ cmake make
@@ -14,12 +16,12 @@ packages=(
   libgtest-dev libbenchmark-dev
   dataset-fashion-mnist # default data: /usr/share/datasets/fashion-mnist
 )
-if [ "${1:-}" = --bench ]; then
-  packages+=(python3-torch gnuplot-nox)
-elif [ -n "${1:-}" ]; then
-  echo "install_deps: unknown flag '$1' (use --bench or nothing)" >&2
-  exit 2
-fi
+case "${1:-}" in
+  --bench) packages+=(python3-torch gnuplot-nox) ;;
+  --sanitize) packages+=(clang libclang-rt-14-dev) ;;
+  "") ;;
+  *) echo "install_deps: unknown flag '$1' (use --bench, --sanitize or nothing)" >&2; exit 2 ;;
+esac
 missing=()
 for p in "${packages[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")

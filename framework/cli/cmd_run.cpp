@@ -214,14 +214,32 @@ RunConfig config_from_flags(const RunOptions& o) {
   return cfg;
 }
 
+bool given(const RunOptions& o, const std::string& flag) {
+  return std::find(o.given.begin(), o.given.end(), flag) != o.given.end();
+}
+
+// --config and --resume run what a file recorded, as it was: beside `source` (the flag, e.g.
+// "--config x.json") only the flags in `allowed` may be given.
+void check_only_given(const RunOptions& o, const std::string& source, const std::string& what,
+                      const std::vector<std::string>& allowed) {
+  for (const std::string& flag : o.given)
+    if (std::find(allowed.begin(), allowed.end(), flag) == allowed.end()) {
+      std::string list;
+      for (size_t i = 1; i < allowed.size(); ++i)
+        list += (i == 1 ? "--" : i + 1 == allowed.size() ? " and --" : ", --") + allowed[i];
+      fail("{}: {} as it was, so --{} cannot change it; only {} go with --{}", source, what, flag, list, allowed[0]);
+    }
+}
+
+// The machine a recorded run runs on now: --threads and --backend, where given.
+void take_machine_flags(const RunOptions& o, RunConfig& cfg) {
+  if (given(o, "threads")) cfg.threads = o.cfg.threads;
+  if (given(o, "backend")) cfg.backend = o.cfg.backend;
+}
+
 // --config FILE: the run a results.json recorded, where it may be written and on what machine.
 RunConfig config_from_file(const RunOptions& o) {
-  static const std::vector<std::string> allowed = {"config", "out", "save", "threads", "backend"};
-  for (const std::string& flag : o.given)
-    if (std::find(allowed.begin(), allowed.end(), flag) == allowed.end())
-      fail("--config {}: reruns the recorded run as it was, so --{} cannot change it; only --out, --save, --threads "
-           "and --backend go with --config",
-           o.config, flag);
+  check_only_given(o, "--config " + o.config, "reruns the recorded run", {"config", "out", "save", "threads", "backend"});
   std::ifstream in(o.config, std::ios::binary);
   if (!in) fail("--config {}: cannot open the file; give the results.json a clbench run --out wrote", o.config);
   nlohmann::json j;
@@ -231,9 +249,7 @@ RunConfig config_from_file(const RunOptions& o) {
     fail("{}; give the results.json a clbench run --out wrote", e.what());
   }
   RunConfig cfg = run_config_from_json(j, o.config);
-  auto given = [&](const char* flag) { return std::find(o.given.begin(), o.given.end(), flag) != o.given.end(); };
-  if (given("threads")) cfg.threads = o.cfg.threads;
-  if (given("backend")) cfg.backend = o.cfg.backend;
+  take_machine_flags(o, cfg);
   return cfg;
 }
 
@@ -256,12 +272,7 @@ void print_tables(const RunConfig& cfg, const MlpArch& arch, const std::vector<R
 // --resume DIR: the checkpoint of the run to continue, and its config (what a machine may change:
 // --threads and --backend).
 StateArchive checkpoint_to_resume(const RunOptions& o) {
-  static const std::vector<std::string> allowed = {"resume", "threads", "backend"};
-  for (const std::string& flag : o.given)
-    if (std::find(allowed.begin(), allowed.end(), flag) == allowed.end())
-      fail("--resume {}: continues the run as it was started, so --{} cannot change it; only --threads and --backend "
-           "go with --resume",
-           o.resume, flag);
+  check_only_given(o, "--resume " + o.resume, "continues the run", {"resume", "threads", "backend"});
   const nlohmann::json manifest = RunOutput::read_manifest(o.resume);
   const std::string path = (std::filesystem::path(o.resume) / "checkpoint.safetensors").string();
   if (!std::filesystem::exists(path)) {
@@ -298,8 +309,7 @@ void run(const RunOptions& o) {
   if (!o.resume.empty()) {
     resume = checkpoint_to_resume(o);
     cfg = run_config_from_json(resume->get<nlohmann::json>("run.config"), resume->source());
-    if (std::find(o.given.begin(), o.given.end(), "threads") != o.given.end()) cfg.threads = o.cfg.threads;
-    if (std::find(o.given.begin(), o.given.end(), "backend") != o.given.end()) cfg.backend = o.cfg.backend;
+    take_machine_flags(o, cfg);
     save = resume->get<std::string>("run.save");
     wall_before = resume->get_double("run.wall_seconds");
   } else {

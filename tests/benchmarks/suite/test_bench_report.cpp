@@ -35,9 +35,11 @@ json gbench_row(const std::string& name, double real_time, const std::string& un
   return r;
 }
 
-json gbench(json rows, json context = json::object()) {
+// rows as a vector: a braced list of one json is an array with GCC but the element itself with
+// clang (nlohmann's initializer-list ambiguity).
+json gbench(const std::vector<json>& rows, json context = json::object()) {
   context["ceiling_cpu_gflops"] = "100.0 (test)";
-  return {{"context", context}, {"benchmarks", rows}};
+  return {{"context", context}, {"benchmarks", json(rows)}};
 }
 
 json peer() {
