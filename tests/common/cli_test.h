@@ -27,13 +27,19 @@ class CliTest : public ::testing::Test {
 
   // args: space-separated, as typed (no quoting: no shell reads them).
   CliResult run(const std::string& args) {
+    std::vector<std::string> argv;
+    std::stringstream words(args);
+    for (std::string w; words >> w;) argv.push_back(w);
+    return run_argv(argv);
+  }
+  // The arguments as they are (spaces, quotes and all).
+  CliResult run_argv(const std::vector<std::string>& args) {
     const std::string out = (dir / "stdout.txt").string(), err = (dir / "stderr.txt").string();
     // CLB_CLBENCH_EXE in the environment wins: the device bundle runs these tests away from the
     // build tree the compiled-in path points to.
     const char* env = std::getenv("CLB_CLBENCH_EXE");
     std::vector<std::string> argv{env ? env : CLB_CLBENCH_EXE};
-    std::stringstream words(args);
-    for (std::string w; words >> w;) argv.push_back(w);
+    argv.insert(argv.end(), args.begin(), args.end());
     const int code = run_process(argv, {.in = "/dev/null", .out = out, .err = err});
     return {code, slurp(out), slurp(err)};
   }

@@ -9,6 +9,7 @@
 #include "benchmarks/suite/bench_report.h"
 #include "benchmarks/suite/bench_results.h"
 #include "framework/core/error.h"
+#include "framework/core/subprocess.h"
 #include "tests/common/cli_test.h"
 
 #include "tests/common/test_helpers.h"
@@ -334,6 +335,36 @@ TEST_F(Report, CommandWritesThePageAndItsJsonAtomically) {
   EXPECT_EQ(md.substr(md.find("## Ceilings")), md2.substr(md2.find("## Ceilings")));
   for (const auto& e : fs::directory_iterator(dir / "page"))
     EXPECT_EQ(e.path().string().find(".tmp"), std::string::npos) << "temporary file left: " << e.path();
+}
+
+// Issue 11's two injections: a results field that would end a gnuplot string and run system(), and
+// an --out path that would end a shell's quoted word. With gnuplot installed it draws the plots
+// from that data into that path; without it only the path's part is exercised. Neither command
+// may run: their marker files must not appear.
+TEST_F(Report, InjectedCommandsInDataAndPathsNeverRun) {
+  write_suite();
+  json doc = results_document(load_suite(dir.string()));
+  const fs::path by_data = dir / "ran_from_data", by_path = dir / "ran_from_path";
+  int planted = 0;
+  for (auto& row : doc["rows"])
+    if (row["op"] == "train_step")
+      row["params"]["backend"] = "cpu'; print system('touch " + by_data.string() + "'); #", ++planted;
+  ASSERT_GT(planted, 0);
+  write_file_atomic((dir / "results.json").string(), doc.dump());
+  const fs::path out_dir = dir / ("D'; touch " + by_path.string() + "; echo '");
+  fs::create_directories(out_dir);
+  const bool plots = on_path("gnuplot");
+  std::vector<std::string> args{"report", (dir / "results.json").string(), "--out", (out_dir / "p.md").string()};
+  if (!plots) args.push_back("--no-plots");
+  const test::CliResult r = run_argv(args);
+  ASSERT_EQ(r.code, 0) << r.err;
+  EXPECT_TRUE(fs::exists(out_dir / "p.md"));
+  if (plots) {
+    EXPECT_TRUE(fs::exists(out_dir / "plots" / "p_train_vs_batch.png")) << r.err;
+  }
+  EXPECT_FALSE(fs::exists(by_data)) << "a command in a results field ran";
+  EXPECT_FALSE(fs::exists(by_path)) << "a command in the --out path ran";
+  EXPECT_NE(read_file((out_dir / "p.md").string()).find("print system"), std::string::npos) << "the data is shown as it is";
 }
 
 TEST_F(Report, CommandErrorsAreOneLine) {

@@ -71,7 +71,9 @@ class CliResume : public CliTest {
       expect_only(cut, {"checkpoint.safetensors", "manifest.json"});
     else
       expect_only(cut, {"checkpoint.safetensors", "manifest.json", "results.csv", "results.json"});
-    if (runs_kept > 0 || !killed) EXPECT_EQ(json_of(cut / "results.json")["runs"].size(), runs_kept);
+    if (runs_kept > 0 || !killed) {
+      EXPECT_EQ(json_of(cut / "results.json")["runs"].size(), runs_kept);
+    }
     const nlohmann::json manifest = json_of(cut / "manifest.json");
     EXPECT_FALSE(manifest["complete"].get<bool>());
     if (!killed) {
