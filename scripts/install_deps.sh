@@ -4,7 +4,8 @@
 #   scripts/install_deps.sh --bench     also what the benchmark suite's peer and plots need
 #                                       (scripts/bench_suite.sh): PyTorch and gnuplot
 #   scripts/install_deps.sh --sanitize  also clang and its sanitizer and libFuzzer runtimes
-#                                       (scripts/sanitize_and_fuzz.sh, which CI runs)
+#                                       (scripts/sanitize_and_fuzz.sh, which CI runs), and gnuplot,
+#                                       so the report's injection test draws real plots
 set -euo pipefail
 packages=(
   g++ cmake make
@@ -18,7 +19,7 @@ packages=(
 )
 case "${1:-}" in
   --bench) packages+=(python3-torch gnuplot-nox) ;;
-  --sanitize) packages+=(clang libclang-rt-14-dev) ;;
+  --sanitize) packages+=(clang libclang-rt-14-dev gnuplot-nox) ;;
   "") ;;
   *) echo "install_deps: unknown flag '$1' (use --bench, --sanitize or nothing)" >&2; exit 2 ;;
 esac
