@@ -1,6 +1,7 @@
 // clbench run: trains every requested strategy on the same task sequence from the same initial
 // model, for each seed, and prints the metric table and accuracy matrices.
 #include <sys/resource.h>
+#include <unistd.h>
 
 #include <algorithm>
 #include <chrono>
@@ -296,104 +297,130 @@ void maybe_raise_after_task(int tasks_done) {
   std::raise(name == "KILL" ? SIGKILL : name == "INT" ? SIGINT : SIGTERM);
 }
 
+// What the command line asks for: the config (from the flags, --config, or the checkpoint --resume
+// continues), that checkpoint, where --out and --save write, and the wall time already spent.
+struct RunPlan {
+  RunConfig cfg;
+  std::optional<StateArchive> resume;
+  std::string out, save;
+  double wall_before = 0;
+};
+
+RunPlan plan_run(const RunOptions& o) {
+  RunPlan p;
+  p.out = o.out, p.save = o.save;
+  if (!o.resume.empty()) {
+    p.resume = checkpoint_to_resume(o);
+    p.cfg = run_config_from_json(p.resume->get<nlohmann::json>("run.config"), p.resume->source());
+    take_machine_flags(o, p.cfg);
+    p.out = o.resume;
+    p.save = p.resume->get<std::string>("run.save");
+    p.wall_before = p.resume->get_double("run.wall_seconds");
+  } else {
+    p.cfg = o.config.empty() ? config_from_flags(o) : config_from_file(o);
+  }
+  check_config(p.cfg);
+  return p;
+}
+
+// --save FILE can be written: checked before any training.
+void check_save_path(const std::string& save) {
+  const auto parent = std::filesystem::path(save).parent_path();
+  if (!parent.empty() && !std::filesystem::is_directory(parent))
+    fail("--save {}: directory {} does not exist; create it first", save, parent.string());
+  if (std::filesystem::is_directory(save))
+    fail("--save {}: is a directory; give a file name, e.g. {}/model.safetensors", save, save);
+  const std::string probe = fmt::format("{}.tmp.probe.{}", save, ::getpid());  // the atomic writer's temp pattern
+  write_file_atomic(probe, "");
+  std::filesystem::remove(probe);
+}
+
+// The data set of a data scenario (none for generated ones), checked against the arch.
+SourceData load_data(const RunConfig& cfg, const MlpArch& arch, const ProgressFn& progress) {
+  if (cfg.scenario.kind == "synthetic" || cfg.scenario.kind == "recurring") return {};
+  progress(fmt::format("loading {}", cfg.dataset));
+  SourceData data = load_source_data(cfg.dataset);
+  const int classes = std::max(data.train->num_classes, data.test->num_classes);
+  if (arch.input_dim() != data.train->dim)
+    fail("--arch {}: input width {} does not match the {} features of {}; start the arch with {}", cfg.arch,
+         arch.input_dim(), data.train->dim, cfg.dataset, data.train->dim);
+  if (arch.num_outputs() < classes)
+    fail("--arch {}: {} outputs cannot hold the {} classes (labels 0..{}) of {}; end the arch with {}", cfg.arch,
+         arch.num_outputs(), classes, classes - 1, cfg.dataset, classes);
+  return data;
+}
+
+Scenario scenario_for(const RunConfig& cfg, const SourceData& data, uint64_t seed) {
+  ScenarioConfig sc = cfg.scenario;
+  sc.seed = seed;
+  Scenario scenario = make_scenario(sc, data);
+  for (const auto& t : scenario.tasks)
+    if (cfg.fisher.samples > int64_t(t.train_rows.size()))
+      fail("--fisher-samples {}: task {} has only {} training samples; ask for at most that many (0 = all)",
+           cfg.fisher.samples, t.id + 1, t.train_rows.size());
+  return scenario;
+}
+
+// The runs a checkpoint lists as finished, in the run's order (strategy x seed, seed-major).
+std::vector<RunResult> finished_runs(const StateArchive& a, const RunConfig& cfg) {
+  const size_t S = cfg.strategies.size();
+  std::vector<RunResult> runs;
+  for (const auto& j : a.get<std::vector<nlohmann::json>>("run.finished")) {
+    const size_t i = runs.size();
+    runs.push_back(run_from_json(j, a.source() + " (run.finished)", cfg.scenario.tasks, cfg.lca_batches + 1));
+    if (i >= S * size_t(cfg.seeds) || runs[i].strategy != cfg.strategies[i % S] || runs[i].seed != cfg.seed + i / S)
+      a.bad("run.finished", fmt::format("lists {} seed {} as run {}, which is not this run's order", runs[i].strategy,
+                                        runs[i].seed, i + 1));
+  }
+  return runs;
+}
+
 void run(const RunOptions& o) {
   const auto t_start = std::chrono::steady_clock::now();
   auto progress = [&](const std::string& msg) {
     const double s = std::chrono::duration<double>(std::chrono::steady_clock::now() - t_start).count();
     fmt::print(stderr, "[{:6.1f}s] {}\n", s, msg);
   };
-  std::optional<StateArchive> resume;
-  RunConfig cfg;
-  std::string save = o.save;
-  double wall_before = 0;  // seconds the run took before it was stopped
-  if (!o.resume.empty()) {
-    resume = checkpoint_to_resume(o);
-    cfg = run_config_from_json(resume->get<nlohmann::json>("run.config"), resume->source());
-    take_machine_flags(o, cfg);
-    save = resume->get<std::string>("run.save");
-    wall_before = resume->get_double("run.wall_seconds");
-  } else {
-    cfg = o.config.empty() ? config_from_flags(o) : config_from_file(o);
-  }
-  check_config(cfg);
+  RunPlan plan = plan_run(o);
+  RunConfig& cfg = plan.cfg;
+  std::optional<StateArchive>& resume = plan.resume;
+  auto wall_seconds = [&] {
+    return plan.wall_before + std::chrono::duration<double>(std::chrono::steady_clock::now() - t_start).count();
+  };
   set_threads(cfg.threads);
   const MlpArch arch = MlpArch::parse(cfg.arch);
   auto backend = make_backend(cfg.backend);
   cfg.backend = backend->name();
 
-  // Every output path is checked before any training.
-  if (!save.empty()) {
-    const auto parent = std::filesystem::path(save).parent_path();
-    if (!parent.empty() && !std::filesystem::is_directory(parent))
-      fail("--save {}: directory {} does not exist; create it first", save, parent.string());
-    if (std::filesystem::is_directory(save)) fail("--save {}: is a directory; give a file name, e.g. {}/model.safetensors", save, save);
-    write_file_atomic(save + ".probe", "");  // proves the directory writable
-    std::filesystem::remove(save + ".probe");
+  // Everything that can fail without training, before any: the outputs, the data, every strategy's
+  // settings on the first seed's tasks, a checkpoint's finished runs.
+  if (!plan.save.empty()) check_save_path(plan.save);
+  const SourceData data = load_data(cfg, arch, progress);
+  for (const auto& name : cfg.strategies) {
+    auto strategy = make_strategy(name, cfg.strategy, arch.num_params());
+    preflight_strategy(*backend, scenario_for(cfg, data, cfg.seed), Mlp(arch, cfg.seed), *strategy, cfg, cfg.seed);
   }
   const int S = int(cfg.strategies.size()), total = cfg.seeds * S;
-  const std::string out_dir = resume ? o.resume : o.out;
+  std::vector<RunResult> runs;  // the finished ones
+  if (resume) runs = finished_runs(*resume, cfg);
   std::optional<RunOutput> out;
-  if (!out_dir.empty()) out.emplace(out_dir, to_json(cfg), total, resume.has_value());
+  if (!plan.out.empty()) out.emplace(plan.out, to_json(cfg), total, resume.has_value());
 
-  const std::string& kind = cfg.scenario.kind;
-  SourceData data;
-  if (kind != "synthetic" && kind != "recurring") {
-    progress(fmt::format("loading {}", cfg.dataset));
-    data = load_source_data(cfg.dataset);
-    const int classes = std::max(data.train->num_classes, data.test->num_classes);
-    if (arch.input_dim() != data.train->dim)
-      fail("--arch {}: input width {} does not match the {} features of {}; start the arch with {}", cfg.arch,
-           arch.input_dim(), data.train->dim, cfg.dataset, data.train->dim);
-    if (arch.num_outputs() < classes)
-      fail("--arch {}: {} outputs cannot hold the {} classes (labels 0..{}) of {}; end the arch with {}", cfg.arch,
-           arch.num_outputs(), classes, classes - 1, cfg.dataset, classes);
-  }
-  auto scenario_of = [&](uint64_t seed) {
-    ScenarioConfig sc = cfg.scenario;
-    sc.seed = seed;
-    Scenario scenario = make_scenario(sc, data);
-    for (const auto& t : scenario.tasks)
-      if (cfg.fisher.samples > int64_t(t.train_rows.size()))
-        fail("--fisher-samples {}: task {} has only {} training samples; ask for at most that many (0 = all)",
-             cfg.fisher.samples, t.id + 1, t.train_rows.size());
-    return scenario;
-  };
-  // Every strategy's settings, checked on the first seed's tasks before any of them trains.
-  {
-    const Scenario first = scenario_of(cfg.seed);
-    for (const auto& name : cfg.strategies) {
-      auto strategy = make_strategy(name, cfg.strategy, arch.num_params());
-      preflight_strategy(*backend, first, Mlp(arch, cfg.seed), *strategy, cfg, cfg.seed);
-    }
-  }
-
-  // The finished runs (strategy x seed, seed-major), and the index of the next.
-  std::vector<RunResult> runs;
-  if (resume) {
-    const auto finished = resume->get<std::vector<nlohmann::json>>("run.finished");
-    for (const auto& j : finished) {
-      runs.push_back(run_from_json(j, resume->source() + " (run.finished)", cfg.scenario.tasks, cfg.lca_batches + 1));
-      const size_t i = runs.size() - 1;
-      if (runs[i].strategy != cfg.strategies[i % size_t(S)] || runs[i].seed != cfg.seed + i / size_t(S))
-        resume->bad("run.finished", fmt::format("lists {} seed {} as run {}, which is not this run's order",
-                                                runs[i].strategy, runs[i].seed, i + 1));
-    }
-    if (int(runs.size()) >= total) resume->bad("run.finished", "holds every run; the run is complete");
-  }
   auto config_now = [&] {
     nlohmann::json config = to_json(cfg);
-    config["wall_seconds"] = wall_before + std::chrono::duration<double>(std::chrono::steady_clock::now() - t_start).count();
+    config["wall_seconds"] = wall_seconds();
     config["peak_rss_mib"] = peak_rss_mib();
     return config;
   };
   // Where the run is, beside what run_strategy saves of the one in progress.
-  auto add_position = [&](StateArchive& a) {
+  auto checkpoint = [&](StateArchive& a) {
     a.put("run.config", to_json(cfg));
-    a.put("run.save", save);
-    a.put_double("run.wall_seconds", config_now()["wall_seconds"].get<double>());
+    a.put("run.save", plan.save);
+    a.put_double("run.wall_seconds", wall_seconds());
     std::vector<nlohmann::json> finished;
     for (const auto& r : runs) finished.push_back(run_json(r));
     a.put("run.finished", finished);
+    out->write_checkpoint(a);
   };
   const std::atomic<int>& stop = catch_stop_signals();
   int tasks_done = 0;  // in this invocation, for the test hook
@@ -404,7 +431,7 @@ void run(const RunOptions& o) {
       const uint64_t seed = cfg.seed + uint64_t(i / S);
       const std::string& name = cfg.strategies[size_t(i % S)];
       if (i == first || i % S == 0) {
-        scenario.emplace(scenario_of(seed));
+        scenario.emplace(scenario_for(cfg, data, seed));
         progress(fmt::format("seed {}: {} scenario ({}-IL), {} tasks, {} train / {} test samples in task 1, model {} "
                              "({} parameters), backend {}",
                              seed, scenario->kind, scenario->il, scenario->tasks.size(),
@@ -414,10 +441,7 @@ void run(const RunOptions& o) {
       RunControl control;
       control.stop = &stop;
       control.on_task_end = [&](StateArchive& a) {
-        if (out) {
-          add_position(a);
-          out->write_checkpoint(a);
-        }
+        if (out) checkpoint(a);
         maybe_raise_after_task(++tasks_done);
       };
       if (resume && i == first && resume->values().contains("loop.tasks_done")) {
@@ -427,36 +451,33 @@ void run(const RunOptions& o) {
       }
       auto strategy = make_strategy(name, cfg.strategy, arch.num_params());
       runs.push_back(run_strategy(*backend, *scenario, Mlp(arch, seed), *strategy, cfg, seed, progress, control));
-      const RunResult& r = runs.back();
-      report_run(r, cfg, progress);
-      if (!save.empty() && i < S) save_model_and_fisher(*backend, *scenario, r, cfg, save, progress);
-      if (out) {
-        if (i + 1 < total) {
-          StateArchive a;
-          add_position(a);
-          out->write_checkpoint(a);
-        }
-        out->publish(config_now(), runs, i + 1 < total ? "running" : "complete");
+      report_run(runs.back(), cfg, progress);
+      if (!plan.save.empty() && i < S) save_model_and_fisher(*backend, *scenario, runs.back(), cfg, plan.save, progress);
+      if (out && i + 1 < total) {
+        StateArchive between_runs;
+        checkpoint(between_runs);
+        out->publish(config_now(), runs, "running");
       }
+      // A signal during the run's last evaluations or --save: the next run does not start.
+      if (i + 1 < total && stop.load()) throw Interrupted(stop.load());
     }
   } catch (const Interrupted& e) {
     const std::string why = "interrupted by " + signal_name(e.signal());
     if (out) out->publish(config_now(), runs, why);
-    print_tables(cfg, arch, runs, wall_before + std::chrono::duration<double>(std::chrono::steady_clock::now() - t_start).count());
+    print_tables(cfg, arch, runs, wall_seconds());
     progress(fmt::format("{}: {} of {} runs finished{}", why, runs.size(), total,
                          out ? fmt::format("; they are in {0}; continue with clbench run --resume {0}", out->dir()) : ""));
     throw;
   } catch (const Error& e) {
-    if (out && !runs.empty()) {
+    if (out) {
       out->publish(config_now(), runs, std::string("failed: ") + e.what());
       progress(fmt::format("the {} finished runs are in {}", runs.size(), out->dir()));
     }
     throw;
   }
-  print_tables(cfg, arch, runs, wall_before + std::chrono::duration<double>(std::chrono::steady_clock::now() - t_start).count());
+  print_tables(cfg, arch, runs, wall_seconds());
   if (out) {
-    out->remove_checkpoint();
-    out->publish(config_now(), runs, "complete");
+    out->finish(config_now(), runs);
     progress(fmt::format("wrote {0}/results.json, {0}/results.csv and {0}/manifest.json", out->dir()));
   }
 }

@@ -62,7 +62,8 @@ RunOutput::RunOutput(std::string dir, const nlohmann::json& config, int runs_tot
          ec ? ec.message() : "a file has that name");
   const nlohmann::json earlier = read_manifest(dir_);
   if (!resume) {
-    for (const char* name : kOutputs)
+    // A manifest alone (a run killed before its first task ended) holds nothing to lose.
+    for (const char* name : {"results.json", "results.csv", kCheckpoint})
       if (fs::exists(path_in(dir_, name))) {
         const bool complete = earlier.is_object() && earlier.contains("complete") && earlier["complete"] == true;
         fail("--out {}: holds {} of an earlier {}run; give a new directory{}, or remove its files", dir_, name,
@@ -91,7 +92,8 @@ RunOutput::RunOutput(std::string dir, const nlohmann::json& config, int runs_tot
     for (const char* out : kOutputs)
       if (name.rfind(std::string(out) + ".tmp.", 0) == 0) fs::remove(entry.path(), ec);
   }
-  write_manifest(resume ? "running (resumed)" : "running", runs_finished_, files_);
+  status_ = resume ? "running (resumed)" : "running";
+  write_manifest();
 }
 
 std::string RunOutput::checkpoint_path() const { return path_in(dir_, kCheckpoint); }
@@ -100,38 +102,44 @@ void RunOutput::publish(const nlohmann::json& config, const std::vector<RunResul
   const std::string json = results_json(config, runs).dump(2), csv = results_csv(runs);
   write_file_atomic(path_in(dir_, "results.json"), json);
   write_file_atomic(path_in(dir_, "results.csv"), csv);
+  status_ = status;
   files_ = {{"results.json", {{"bytes", json.size()}, {"fnv1a64", fnv1a64(json)}}},
             {"results.csv", {{"bytes", csv.size()}, {"fnv1a64", fnv1a64(csv)}}}};
   runs_finished_ = int(runs.size());
-  write_manifest(status, runs_finished_, files_);
+  write_manifest();
 }
 
 void RunOutput::write_checkpoint(const StateArchive& a) {
   clb::write_checkpoint(checkpoint_path(), a);
-  has_checkpoint_ = true;
+  if (!has_checkpoint_) {  // the manifest names it from the first one on (a kill -9 leaves no other word)
+    has_checkpoint_ = true;
+    write_manifest();
+  }
 }
 
-void RunOutput::remove_checkpoint() {
+void RunOutput::finish(const nlohmann::json& config, const std::vector<RunResult>& runs) {
+  publish(config, runs, "complete");
   std::error_code ec;
   fs::remove(checkpoint_path(), ec);
   has_checkpoint_ = false;
+  write_manifest();
 }
 
-void RunOutput::write_manifest(const std::string& status, int runs_finished, const nlohmann::json& files) {
-  const bool complete = status == "complete";
+void RunOutput::write_manifest() {
+  const bool complete = status_ == "complete";
   nlohmann::json m = {{"format", "clbench-run-manifest"},
                       {"version", 1},
                       {"run_id", run_id_},
                       {"started", started_},
                       {"updated", utc_now()},
                       {"config_hash", config_hash_},
-                      {"status", status},
+                      {"status", status_},
                       {"complete", complete},
-                      {"runs_finished", runs_finished},
+                      {"runs_finished", runs_finished_},
                       {"runs_total", runs_total_},
-                      {"files", files},
+                      {"files", files_},
                       {"checkpoint", has_checkpoint_ ? nlohmann::json(kCheckpoint) : nlohmann::json(nullptr)}};
-  if (!status.starts_with("running")) m["ended"] = m["updated"];
+  if (!status_.starts_with("running")) m["ended"] = m["updated"];
   if (!complete && has_checkpoint_) m["resume"] = fmt::format("clbench run --resume {}", dir_);
   write_file_atomic(path_in(dir_, kManifest), m.dump(2) + "\n");
 }

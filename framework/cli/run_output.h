@@ -29,7 +29,9 @@ class RunOutput {
   // "complete", "interrupted by SIGTERM", "failed: ..."
   void publish(const nlohmann::json& config, const std::vector<RunResult>& runs, const std::string& status);
   void write_checkpoint(const StateArchive& a);
-  void remove_checkpoint();
+  // All runs finished: publishes them as complete, then removes the checkpoint and says so in the
+  // manifest (a kill in between leaves a complete publication and a checkpoint it does not need).
+  void finish(const nlohmann::json& config, const std::vector<RunResult>& runs);
 
   const std::string& dir() const { return dir_; }
   std::string checkpoint_path() const;
@@ -37,9 +39,9 @@ class RunOutput {
   static nlohmann::json read_manifest(const std::string& dir);
 
  private:
-  void write_manifest(const std::string& status, int runs_finished, const nlohmann::json& files);
+  void write_manifest();  // from the members: written after every change
 
-  std::string dir_, run_id_, started_, config_hash_;
+  std::string dir_, run_id_, started_, config_hash_, status_;
   int runs_total_;
   bool has_checkpoint_ = false;
   nlohmann::json files_ = nlohmann::json::object();
