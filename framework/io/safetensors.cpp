@@ -100,6 +100,11 @@ struct Entry {
   std::vector<uint64_t> shape, offsets;
 };
 
+// The most tensors a file may list: clbench's models hold two per layer, its checkpoints a few dozen,
+// and the largest PyTorch models a few thousand. A 100 MB header could list 1.5 M, which would take
+// seconds and gigabytes to validate; the SAX stops at the limit instead.
+constexpr size_t kMaxTensors = 100000;
+
 // The safetensors header as nlohmann SAX events, straight into entries: no DOM (a DOM of a 100 MB header
 // with an ordered_json's linear key lookup was quadratic and took gigabytes), and any shape other than
 // {name: {"dtype": str, "shape": [uint...], "data_offsets": [uint, uint]}, "__metadata__": {str: str}}
@@ -170,6 +175,10 @@ class HeaderSax {
       for (auto [has, key] : {std::pair{entry_.has_dtype, "dtype"}, std::pair{entry_.has_shape, "shape"},
                               std::pair{entry_.has_offsets, "data_offsets"}})
         if (!has) fail("{}: tensor '{}': header entry has no \"{}\"", path_, entry_.name, key);
+      if (entries_.size() == kMaxTensors)
+        fail("{}: safetensors header lists more than {} tensors; no model or checkpoint clbench reads has that "
+             "many (a crafted file?)",
+             path_, kMaxTensors);
       entries_.push_back(std::move(entry_));
     }
     in_metadata_ = false;
