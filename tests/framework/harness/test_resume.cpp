@@ -23,6 +23,7 @@ struct Case {
   std::string strategy;
   bool detect;
   Optimizer optimizer;
+  EngineKind engine = EngineKind::kAuto;  // the CPU: host, unless resident is asked for
 };
 
 // Every registered strategy with given boundaries (a new one is covered when it registers), the
@@ -34,6 +35,9 @@ std::vector<Case> cases() {
   out.push_back({"ewc+er", true, Optimizer::kAdam});
   out.push_back({"mas", true, Optimizer::kMomentum});
   out.push_back({"si", true, Optimizer::kSgd});
+  // The resident engine (the CUDA backend's) keeps its moments and step count in backend memory.
+  out.push_back({"ewc", false, Optimizer::kAdam, EngineKind::kResident});
+  out.push_back({"online-ewc", true, Optimizer::kMomentum, EngineKind::kResident});
   return out;
 }
 
@@ -63,6 +67,7 @@ class Resume : public ::testing::TestWithParam<Case> {
     cfg.memory.max_samples = 100;
     cfg.detect_boundaries = GetParam().detect;
     cfg.strategies = {GetParam().strategy};
+    cfg.engine = GetParam().engine;
     return cfg;
   }
   // The run, from the start or from `resume`; every task end's state is handed to `on_task_end`.
@@ -117,7 +122,8 @@ TEST_P(Resume, StopRequestEndsTheRunAtAStep) {
 }
 
 INSTANTIATE_TEST_SUITE_P(EveryStrategy, Resume, ::testing::ValuesIn(cases()), [](const auto& info) {
-  std::string n = info.param.strategy + (info.param.detect ? "_detect" : "");
+  std::string n = info.param.strategy + (info.param.detect ? "_detect" : "") +
+                  (info.param.engine == EngineKind::kResident ? "_resident" : "");
   for (char& c : n)
     if (!std::isalnum(static_cast<unsigned char>(c))) c = '_';
   return n;
