@@ -49,7 +49,9 @@ nlohmann::json RunOutput::read_manifest(const std::string& dir) {
   const std::string path = path_in(dir, kManifest);
   if (!fs::exists(path)) return nullptr;
   nlohmann::json m = parse_json_bounded(read_file(path), path, JsonLimits{.max_values = 100000});
-  if (!m.is_object()) fail("{}: not a manifest clbench wrote (not a JSON object); remove it or give another directory", path);
+  // Someone else's manifest.json is not overwritten.
+  if (!m.is_object() || !m.contains("format") || m["format"] != "clbench-run-manifest")
+    fail("{}: not a manifest clbench wrote (no format clbench-run-manifest); give another directory", path);
   return m;
 }
 

@@ -114,6 +114,11 @@ TEST_F(CliResume, ReusedOutAndFinishedRunsAreRefused) {
   expect_one_line_error("run --resume " + (dir / "a").string(), "that run is complete");
   expect_one_line_error("run --resume " + (dir / "nothing").string(), "no checkpoint.safetensors there");
   expect_one_line_error("run --resume " + (dir / "a").string() + " --lr 0.5", "--lr cannot change it");
+  // A manifest.json clbench did not write stays as it was.
+  fs::create_directories(dir / "b");
+  std::ofstream(dir / "b" / "manifest.json") << R"({"mine": 1})";
+  expect_one_line_error(kRun + "--strategy naive --out " + (dir / "b").string(), "not a manifest clbench wrote");
+  EXPECT_EQ(slurp(dir / "b" / "manifest.json"), R"({"mine": 1})");
 }
 
 // Found before the first training step: no task of any strategy is reported done.
