@@ -392,17 +392,21 @@ void run(const RunOptions& o) {
   auto backend = make_backend(cfg.backend);
   cfg.backend = backend->name();
 
-  // Everything that can fail without training, before any: the outputs, the data, every strategy's
-  // settings on the first seed's tasks, a checkpoint's finished runs.
+  // Everything that can fail without training, before any: the outputs, the data, a checkpoint's
+  // finished runs, every strategy's settings on the tasks of the seed that trains first (made once:
+  // the loop starts on them).
   if (!plan.save.empty()) check_save_path(plan.save);
   const SourceData data = load_data(cfg, arch, progress);
-  for (const auto& name : cfg.strategies) {
-    auto strategy = make_strategy(name, cfg.strategy, arch.num_params());
-    preflight_strategy(*backend, scenario_for(cfg, data, cfg.seed), Mlp(arch, cfg.seed), *strategy, cfg, cfg.seed);
-  }
   const int S = int(cfg.strategies.size()), total = cfg.seeds * S;
   std::vector<RunResult> runs;  // the finished ones
   if (resume) runs = finished_runs(*resume, cfg);
+  const int first = int(runs.size());
+  auto seed_of = [&](int i) { return cfg.seed + uint64_t(i / S); };
+  std::optional<Scenario> scenario(scenario_for(cfg, data, seed_of(first)));
+  for (const auto& name : cfg.strategies) {
+    auto strategy = make_strategy(name, cfg.strategy, arch.num_params());
+    preflight_strategy(*backend, *scenario, Mlp(arch, seed_of(first)), *strategy, cfg, seed_of(first));
+  }
   std::optional<RunOutput> out;
   if (!plan.out.empty()) out.emplace(plan.out, to_json(cfg), total, resume.has_value());
 
@@ -425,13 +429,11 @@ void run(const RunOptions& o) {
   const std::atomic<int>& stop = catch_stop_signals();
   int tasks_done = 0;  // in this invocation, for the test hook
   try {
-    std::optional<Scenario> scenario;
-    const int first = int(runs.size());
     for (int i = first; i < total; ++i) {
-      const uint64_t seed = cfg.seed + uint64_t(i / S);
+      const uint64_t seed = seed_of(i);
       const std::string& name = cfg.strategies[size_t(i % S)];
+      if (i != first && i % S == 0) scenario.emplace(scenario_for(cfg, data, seed));
       if (i == first || i % S == 0) {
-        scenario.emplace(scenario_for(cfg, data, seed));
         progress(fmt::format("seed {}: {} scenario ({}-IL), {} tasks, {} train / {} test samples in task 1, model {} "
                              "({} parameters), backend {}",
                              seed, scenario->kind, scenario->il, scenario->tasks.size(),
