@@ -36,10 +36,7 @@ inline Scenario mixed_scenario(int train_n = 150, int test_n = 70) {
 // Permuted tasks over a generated Gaussian mixture of 196 features (the device machine has no
 // data packages).
 inline Scenario permuted_generated(int tasks) {
-  ScenarioConfig syn;
-  syn.kind = "synthetic", syn.tasks = 1, syn.train_per_task = 2000, syn.test_per_task = 1000;
-  syn.synthetic_dim = 196, syn.synthetic_classes = 10, syn.seed = 4;
-  const Scenario base = make_scenario(syn, {});
+  const Scenario base = generated_tasks(1, 2000, 1000, 196, 10, 4);
   SourceData src{"generated", base.tasks[0].train, base.tasks[0].test};
   ScenarioConfig cfg;
   cfg.kind = "permuted", cfg.tasks = tasks, cfg.seed = 4;

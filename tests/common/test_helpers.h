@@ -11,6 +11,7 @@
 #include "framework/core/error.h"
 #include "framework/model/mlp.h"
 #include "framework/core/rng.h"
+#include "framework/data/scenarios.h"
 #include "framework/data/task.h"
 
 namespace clb::test {
@@ -44,6 +45,16 @@ inline std::vector<Task> random_tasks(int n, int dim, int classes, uint64_t seed
 }
 
 // "784-400-10" -> "784x400x10": test names allow letters, digits and '_' only.
+// A generated task sequence (scenario "synthetic": a Gaussian mixture per task) of `tasks` tasks.
+inline Scenario generated_tasks(int tasks, int64_t train_per_task, int64_t test_per_task, int dim, int classes,
+                                uint64_t seed) {
+  ScenarioConfig sc;
+  sc.kind = "synthetic";
+  sc.tasks = tasks, sc.train_per_task = train_per_task, sc.test_per_task = test_per_task;
+  sc.synthetic_dim = dim, sc.synthetic_classes = classes, sc.seed = seed;
+  return make_scenario(sc, {});
+}
+
 inline std::string arch_name(const char* arch) {
   std::string s(arch);
   for (char& c : s)

@@ -6,21 +6,12 @@
 
 #include "framework/harness/task_loop.h"
 #include "framework/strategies/registry.h"
+#include "tests/common/test_helpers.h"
 
 namespace clb {
 namespace {
 
-Scenario small_synthetic(uint64_t seed) {
-  ScenarioConfig sc;
-  sc.kind = "synthetic";
-  sc.tasks = 3;
-  sc.train_per_task = 600;
-  sc.test_per_task = 300;
-  sc.synthetic_dim = 20;
-  sc.synthetic_classes = 4;
-  sc.seed = seed;
-  return make_scenario(sc, {});
-}
+Scenario small_synthetic(uint64_t seed) { return test::generated_tasks(3, 600, 300, 20, 4, seed); }
 
 RunResult run(const std::string& name, float lambda, uint64_t seed, Optimizer opt = Optimizer::kSgd) {
   auto be = make_backend("cpu");

@@ -15,6 +15,7 @@
 #include "framework/io/run_checkpoint.h"
 #include "framework/strategies/registry.h"
 #include "tests/common/scratch_dir.h"
+#include "tests/common/test_helpers.h"
 
 namespace clb {
 namespace {
@@ -45,17 +46,7 @@ class Resume : public ::testing::TestWithParam<Case> {
  protected:
   test::ScratchDir scratch_{"resume"};
 
-  Scenario scenario() const {
-    ScenarioConfig sc;
-    sc.kind = "synthetic";
-    sc.tasks = 4;
-    sc.train_per_task = 512;
-    sc.test_per_task = 200;
-    sc.synthetic_dim = 20;
-    sc.synthetic_classes = 4;
-    sc.seed = 5;
-    return make_scenario(sc, {});
-  }
+  Scenario scenario() const { return test::generated_tasks(4, 512, 200, 20, 4, 5); }
   RunConfig config() const {
     RunConfig cfg;
     cfg.optimizer = GetParam().optimizer;
@@ -131,10 +122,7 @@ INSTANTIATE_TEST_SUITE_P(EveryStrategy, Resume, ::testing::ValuesIn(cases()), []
 
 TEST(ResumeCheckpoint, OfAnotherRunIsRefusedNamingTheEntry) {
   test::ScratchDir scratch("resume_other");
-  ScenarioConfig sc;
-  sc.kind = "synthetic", sc.tasks = 3, sc.train_per_task = 128, sc.test_per_task = 64, sc.synthetic_dim = 8;
-  sc.synthetic_classes = 2, sc.seed = 1;
-  const Scenario s = make_scenario(sc, {});
+  const Scenario s = test::generated_tasks(3, 128, 64, 8, 2, 1);
   const Mlp init(MlpArch::parse("8-8-2"), 1);
   RunConfig cfg;
   cfg.batch = 32, cfg.lca_batches = 1, cfg.lambda = 1;

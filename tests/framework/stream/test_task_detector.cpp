@@ -118,10 +118,7 @@ TEST(InputShiftDetector, ScoresDetectionsAgainstTheTruth) {
 // is what the detector watches. (Without the profile a permutation of exchangeable features
 // keeps the input mean, and this detector would not see it.)
 Scenario permuted_profiled() {
-  ScenarioConfig syn;
-  syn.kind = "synthetic", syn.tasks = 1, syn.train_per_task = 2000, syn.test_per_task = 1000;
-  syn.synthetic_dim = 196, syn.synthetic_classes = 10, syn.seed = 4;
-  const Scenario base = make_scenario(syn, {});
+  const Scenario base = test::generated_tasks(1, 2000, 1000, 196, 10, 4);
   auto profiled = [](const Dataset& d) {
     auto out = std::make_shared<Dataset>(d);
     for (int64_t i = 0; i < out->n; ++i)
@@ -242,10 +239,7 @@ TEST(DetectedBoundaries, BlurryBoundariesAreFoundAroundTheirMiddle) {
 // The drifting Gaussian mixture: new class means around much the same overall input mean, so
 // only the loss shows the boundaries.
 TEST(DetectedBoundaries, DriftingMixtureIsFoundByTheLoss) {
-  ScenarioConfig sc;
-  sc.kind = "synthetic", sc.tasks = 4, sc.train_per_task = 5000, sc.test_per_task = 200;
-  sc.synthetic_dim = 64, sc.synthetic_classes = 5, sc.seed = 3;
-  const Scenario s = make_scenario(sc, {});
+  const Scenario s = test::generated_tasks(4, 5000, 200, 64, 5, 3);
   auto be = make_backend("cpu");
   const Mlp init(MlpArch::parse("64-32-5"), 1);
   RunConfig cfg;
