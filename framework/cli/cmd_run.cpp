@@ -275,9 +275,9 @@ void print_tables(const RunConfig& cfg, const MlpArch& arch, const std::vector<R
 StateArchive checkpoint_to_resume(const RunOptions& o) {
   check_only_given(o, "--resume " + o.resume, "continues the run", {"resume", "threads", "backend"});
   const nlohmann::json manifest = RunOutput::read_manifest(o.resume);
-  const std::string path = (std::filesystem::path(o.resume) / "checkpoint.safetensors").string();
+  const std::string path = RunOutput::checkpoint_in(o.resume);
   if (!std::filesystem::exists(path)) {
-    if (manifest.is_object() && manifest.contains("complete") && manifest["complete"] == true)
+    if (RunOutput::says_complete(manifest))
       fail("--resume {}: that run is complete (manifest.json); there is nothing to continue", o.resume);
     fail("--resume {}: no checkpoint.safetensors there; give the --out directory of a run that was stopped", o.resume);
   }

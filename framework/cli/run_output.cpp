@@ -67,7 +67,7 @@ RunOutput::RunOutput(std::string dir, const nlohmann::json& config, int runs_tot
     // A manifest alone (a run killed before its first task ended) holds nothing to lose.
     for (const char* name : {"results.json", "results.csv", kCheckpoint})
       if (fs::exists(path_in(dir_, name))) {
-        const bool complete = earlier.is_object() && earlier.contains("complete") && earlier["complete"] == true;
+        const bool complete = says_complete(earlier);
         fail("--out {}: holds {} of an earlier {}run; give a new directory{}, or remove its files", dir_, name,
              complete ? "complete " : "", complete ? "" : fmt::format(", continue it with clbench run --resume {}", dir_));
       }
@@ -98,7 +98,7 @@ RunOutput::RunOutput(std::string dir, const nlohmann::json& config, int runs_tot
   write_manifest();
 }
 
-std::string RunOutput::checkpoint_path() const { return path_in(dir_, kCheckpoint); }
+std::string RunOutput::checkpoint_in(const std::string& dir) { return path_in(dir, kCheckpoint); }
 
 void RunOutput::publish(const nlohmann::json& config, const std::vector<RunResult>& runs, const std::string& status) {
   const std::string json = results_json(config, runs).dump(2), csv = results_csv(runs);

@@ -34,9 +34,14 @@ class RunOutput {
   void finish(const nlohmann::json& config, const std::vector<RunResult>& runs);
 
   const std::string& dir() const { return dir_; }
-  std::string checkpoint_path() const;
+  std::string checkpoint_path() const { return checkpoint_in(dir_); }
+  static std::string checkpoint_in(const std::string& dir);  // DIR/checkpoint.safetensors
   // The manifest DIR holds (--resume reads the run id and start time from it), or null.
   static nlohmann::json read_manifest(const std::string& dir);
+  // True for a manifest (read_manifest's) that says its run is complete.
+  static bool says_complete(const nlohmann::json& manifest) {
+    return manifest.is_object() && manifest.contains("complete") && manifest["complete"] == true;
+  }
 
  private:
   void write_manifest();  // from the members: written after every change
