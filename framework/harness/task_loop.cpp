@@ -80,11 +80,20 @@ RunResult start_result(const Strategy& strategy, const RunConfig& cfg, uint64_t 
   return r;
 }
 
-// The engine, or an error naming the strategy whose needs it cannot meet.
-std::unique_ptr<Engine> make_run_engine(Backend& be, const Scenario& sc, const Mlp& init, const EngineConfig& ec,
-                                        const RunConfig& cfg, const std::string& strategy) {
+// The strategy begins its run: the engine's settings, with what it needs of them.
+EngineConfig begin_strategy(Strategy& strategy, const Scenario& sc, const Mlp& init, const RunConfig& cfg,
+                            uint64_t seed, float lambda) {
+  EngineConfig ec = engine_config(cfg, sc, lambda);
+  strategy.begin_run(RunStart{sc, init, seed, cfg.memory}, ec);
+  return ec;
+}
+
+// f(), its errors led by the strategy's name (a setting error stays one, for the front end to name
+// its flag): the engine's refusals of what a strategy needs.
+template <class F>
+auto naming_strategy(const std::string& strategy, F f) {
   try {
-    return make_engine(be, sc.tasks, init, ec, cfg.engine);
+    return f();
   } catch (const SettingError& e) {
     throw SettingError(strategy + ": " + e.marked());
   } catch (const Error& e) {
@@ -117,13 +126,8 @@ int resume_run(const StateArchive& a, const Strategy& strategy, uint64_t seed, i
 void preflight_strategy(const Backend& be, const Scenario& sc, const Mlp& init, Strategy& strategy,
                         const RunConfig& cfg, uint64_t seed) {
   RunResult r = start_result(strategy, cfg, seed, int(sc.tasks.size()));
-  EngineConfig ec = engine_config(cfg, sc, r.lambda);
-  strategy.begin_run(RunStart{sc, init, seed, cfg.memory}, ec);
-  try {
-    check_engine_settings(be, ec, cfg.engine);
-  } catch (const SettingError& e) {
-    throw SettingError(r.strategy + ": " + e.marked());
-  }
+  const EngineConfig ec = begin_strategy(strategy, sc, init, cfg, seed, r.lambda);
+  naming_strategy(r.strategy, [&] { check_engine_settings(be, ec, cfg.engine); });
   make_boundary_source(cfg, sc, init, r.strategy, strategy.trains_on_seen_tasks(), r);
   StreamOrder(sc, seed, cfg.blurry_width, cfg.epochs, strategy.trains_on_seen_tasks(), r.strategy);
 }
@@ -135,9 +139,8 @@ RunResult run_strategy(Backend& be, const Scenario& sc, const Mlp& init, Strateg
   Mlp model = init;
   std::vector<int> all_tasks(T);
   for (int j = 0; j < T; ++j) all_tasks[j] = j;
-  EngineConfig ec = engine_config(cfg, sc, r.lambda);
-  strategy.begin_run(RunStart{sc, init, seed, cfg.memory}, ec);
-  auto engine = make_run_engine(be, sc, init, ec, cfg, r.strategy);
+  const EngineConfig ec = begin_strategy(strategy, sc, init, cfg, seed, r.lambda);
+  auto engine = naming_strategy(r.strategy, [&] { return make_engine(be, sc.tasks, init, ec, cfg.engine); });
   auto boundaries = make_boundary_source(cfg, sc, init, r.strategy, strategy.trains_on_seen_tasks(), r);
   auto evaluate_all = [&](int trained) {
     if (auto picked = boundaries->evaluate(*engine, trained)) return *picked;
