@@ -14,6 +14,8 @@ packages=(
   libfmt-dev            # formatting
   nlohmann-json3-dev    # results.json, safetensors headers
   zlib1g-dev            # .gz IDX files
+  libtomlplusplus-dev   # clbench sweep's configs
+  libopenmpi-dev openmpi-bin  # clbench sweep across machines (mpirun, srun); optional in the build
   libgtest-dev libbenchmark-dev
   dataset-fashion-mnist # default data: /usr/share/datasets/fashion-mnist
 )

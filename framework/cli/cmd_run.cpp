@@ -18,6 +18,7 @@
 #include <fmt/ranges.h>
 
 #include "framework/core/atomic_file.h"
+#include "framework/core/build_info.h"
 #include "framework/core/bounded_json.h"
 #include "framework/io/checkpoint.h"
 #include "framework/io/run_checkpoint.h"
@@ -169,6 +170,9 @@ void check_config(const RunConfig& cfg) {
   check_positive(cfg.seeds, "--seeds");
   check_in_range(cfg.lca_batches, 0, 100000, "--lca-batches");
   check_in_range(cfg.fisher.draws, 1, kMaxFisherDraws, "--fisher-draws");
+  if (!(cfg.scenario.validation >= 0.0 && cfg.scenario.validation <= 0.5))
+    fail("--validation {}: the held-out share of each task's training samples must lie in [0, 0.5] (0 = the test "
+         "set; 0.1 is usual)", cfg.scenario.validation);
   if (!std::isfinite(cfg.scenario.rotation_step))
     fail("--rotation-step {}: must be a finite number of degrees", cfg.scenario.rotation_step);
   check_non_negative(cfg.fisher.samples, "--fisher-samples");
@@ -304,6 +308,7 @@ struct RunPlan {
   std::optional<StateArchive> resume;
   std::string out, save;
   double wall_before = 0;
+  std::string started;  // when the run began (a resumed run keeps its first start)
 };
 
 RunPlan plan_run(const RunOptions& o) {
@@ -316,8 +321,10 @@ RunPlan plan_run(const RunOptions& o) {
     p.out = o.resume;
     p.save = p.resume->get<std::string>("run.save");
     p.wall_before = p.resume->get_double("run.wall_seconds");
+    p.started = p.resume->get<std::string>("run.started");
   } else {
     p.cfg = o.config.empty() ? config_from_flags(o) : config_from_file(o);
+    p.started = utc_timestamp();
   }
   check_config(p.cfg);
   return p;
@@ -414,6 +421,7 @@ void run(const RunOptions& o) {
     nlohmann::json config = to_json(cfg);
     config["wall_seconds"] = wall_seconds();
     config["peak_rss_mib"] = peak_rss_mib();
+    config["provenance"] = provenance(plan.started);
     return config;
   };
   // Where the run is, beside what run_strategy saves of the one in progress.
@@ -421,6 +429,7 @@ void run(const RunOptions& o) {
     a.put("run.config", to_json(cfg));
     a.put("run.save", plan.save);
     a.put_double("run.wall_seconds", wall_seconds());
+    a.put("run.started", plan.started);
     std::vector<nlohmann::json> finished;
     for (const auto& r : runs) finished.push_back(run_json(r));
     a.put("run.finished", finished);
@@ -486,7 +495,10 @@ void run(const RunOptions& o) {
 
 }  // namespace
 
-void register_run(CLI::App& app, bool check_only) {
+namespace {
+
+// check_only: stop after checking the config; into: also store it there.
+void add_run(CLI::App& app, bool check_only, RunConfig* into) {
   auto o = std::make_shared<RunOptions>();
   RunConfig& cfg = o->cfg;
   CLI::App* c = app.add_subcommand("run", "Train strategies on a task sequence and score them (ACC, BWT, FWT, ...)");
@@ -517,6 +529,9 @@ void register_run(CLI::App& app, bool check_only) {
   c->add_option("--train-per-task", cfg.scenario.train_per_task, "Training samples per task, a seeded random subset (0 = all)");
   c->add_option("--test-per-task", cfg.scenario.test_per_task, "Test samples per task (0 = all)");
   c->add_option("--rotation-step", cfg.scenario.rotation_step, "rotated: degrees between tasks (0 = 180/tasks)");
+  c->add_option("--validation", cfg.scenario.validation,
+                "Score each task on this share of its training samples, held out from training, instead of its test "
+                "set (0 = the test set); clbench sweep chooses settings this way");
   c->add_option("--seed", cfg.seed, "First seed (data order, permutations, init)");
   c->add_option("--seeds", cfg.seeds, "Seeds to run (seed, seed+1, ...): the table shows mean ± std");
   c->add_option("--lca-batches", cfg.lca_batches, "LCA beta: accuracy on the current task after 0..beta minibatches");
@@ -551,12 +566,36 @@ void register_run(CLI::App& app, bool check_only) {
                 "Continue the run whose --out DIR this is, stopped by a signal, a kill or an error, from its last "
                 "checkpoint (after each task); it ends with the results an uninterrupted run writes. Only --threads and "
                 "--backend may be given with it");
-  c->callback([o, c, check_only] {
+  c->callback([o, c, check_only, into] {
     for (const CLI::Option* opt : c->get_options())
       if (opt->count() > 0 && !opt->get_lnames().empty()) o->given.push_back(opt->get_lnames().front());
-    if (check_only) return check_config(o->config.empty() ? config_from_flags(*o) : config_from_file(*o));
+    if (check_only) {
+      RunConfig checked = o->config.empty() ? config_from_flags(*o) : config_from_file(*o);
+      check_config(checked);
+      if (into) *into = std::move(checked);
+      return;
+    }
     run(*o);
   });
+}
+
+}  // namespace
+
+void register_run(CLI::App& app, bool check_only) { add_run(app, check_only, nullptr); }
+
+RunConfig run_config_from_flags(const std::vector<std::string>& flags) {
+  CLI::App app;
+  RunConfig cfg;
+  add_run(app, /*check_only=*/true, &cfg);
+  std::vector<std::string> args = {"run"};
+  args.insert(args.end(), flags.begin(), flags.end());
+  std::reverse(args.begin(), args.end());  // CLI11 takes them last first
+  try {
+    app.parse(args);
+  } catch (const CLI::ParseError& e) {
+    fail("{}", e.what());
+  }
+  return cfg;
 }
 
 }  // namespace clb::cli

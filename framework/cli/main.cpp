@@ -16,6 +16,7 @@ int main(int argc, char** argv) {
   clb::cli::register_bench(app);
   clb::cli::register_fisher(app);
   clb::cli::register_report(app);
+  clb::cli::register_sweep(app);
   clb::cli::check_integer_flags(app);
   try {
     app.parse(argc, argv);

@@ -9,6 +9,7 @@
 #include <fmt/format.h>
 
 #include "framework/core/atomic_file.h"
+#include "framework/core/build_info.h"
 #include "framework/core/bounded_json.h"
 #include "framework/core/error.h"
 #include "framework/core/rng.h"
@@ -30,15 +31,6 @@ std::string fnv1a64(std::string_view bytes) {
   uint64_t h = 0xcbf29ce484222325ULL;
   for (unsigned char c : bytes) h = (h ^ c) * 0x100000001b3ULL;
   return fmt::format("{:016x}", h);
-}
-
-std::string utc_now() {
-  const std::time_t t = std::time(nullptr);
-  std::tm tm{};
-  gmtime_r(&t, &tm);
-  char buf[32];
-  std::strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%SZ", &tm);
-  return buf;
 }
 
 std::string path_in(const std::string& dir, const char* name) { return (fs::path(dir) / name).string(); }
@@ -74,7 +66,7 @@ RunOutput::RunOutput(std::string dir, const nlohmann::json& config, int runs_tot
     run_id_ = fmt::format("{:016x}", Rng::derive(uint64_t(std::chrono::system_clock::now().time_since_epoch().count()),
                                                  uint64_t(::getpid()))
                                          .next());
-    started_ = utc_now();
+    started_ = utc_timestamp();
   } else {
     if (!earlier.is_object())
       fail("--resume {}: no manifest.json there; give the --out directory of the run to continue", dir_);
@@ -101,7 +93,7 @@ RunOutput::RunOutput(std::string dir, const nlohmann::json& config, int runs_tot
 std::string RunOutput::checkpoint_in(const std::string& dir) { return path_in(dir, kCheckpoint); }
 
 void RunOutput::publish(const nlohmann::json& config, const std::vector<RunResult>& runs, const std::string& status) {
-  const std::string json = results_json(config, runs).dump(2), csv = results_csv(runs);
+  const std::string json = results_json(config, runs).dump(2), csv = results_csv(config, runs);
   write_file_atomic(path_in(dir_, "results.json"), json);
   write_file_atomic(path_in(dir_, "results.csv"), csv);
   status_ = status;
@@ -133,7 +125,7 @@ void RunOutput::write_manifest() {
                       {"version", 1},
                       {"run_id", run_id_},
                       {"started", started_},
-                      {"updated", utc_now()},
+                      {"updated", utc_timestamp()},
                       {"config_hash", config_hash_},
                       {"status", status_},
                       {"complete", complete},

@@ -151,7 +151,48 @@ Scenario make_recurring(const ScenarioConfig& cfg) {
 
 }  // namespace
 
+namespace {
+
+// Moves a seeded random `share` of each task's training rows to its test rows, scored on the
+// training data set. Both keep their order (the training stream's order is the scenario's).
+void hold_out_validation(Scenario& s, double share, uint64_t seed) {
+  for (Task& t : s.tasks) {
+    const size_t n = t.train_rows.size();
+    const size_t held = size_t(std::llround(share * double(n)));
+    if (held < 1 || held >= n)
+      fail_setting("@validation {}: task {} has {} training samples, too few to hold out {} of them and train on the "
+                   "rest; use more training samples or another share",
+                   share, t.id + 1, n, held);
+    std::vector<size_t> order(n);
+    std::iota(order.begin(), order.end(), size_t(0));
+    Rng::derive(seed, 0x5A1, size_t(t.id)).shuffle(order);
+    std::vector<uint8_t> is_held(n, 0);
+    for (size_t i = 0; i < held; ++i) is_held[order[i]] = 1;
+    std::vector<int32_t> train, validation;
+    for (size_t i = 0; i < n; ++i) (is_held[i] ? validation : train).push_back(t.train_rows[i]);
+    t.train_rows = std::move(train);
+    t.test_rows = std::move(validation);
+    t.test = t.train;
+  }
+}
+
+Scenario make_scenario_on(const ScenarioConfig& cfg, const SourceData& data);
+
+}  // namespace
+
 Scenario make_scenario(const ScenarioConfig& cfg, const SourceData& data) {
+  if (!(cfg.validation >= 0.0 && cfg.validation <= 0.5))
+    fail_setting("@validation {}: the held-out share of each task's training samples must lie in [0, 0.5] (0 = score "
+                 "on the test set; 0.1 is usual)",
+                 cfg.validation);
+  Scenario s = make_scenario_on(cfg, data);
+  if (cfg.validation > 0) hold_out_validation(s, cfg.validation, cfg.seed);
+  return s;
+}
+
+namespace {
+
+Scenario make_scenario_on(const ScenarioConfig& cfg, const SourceData& data) {
   if (cfg.tasks < 1) fail_setting("@tasks: need at least 1 task, got {}", cfg.tasks);
   if (cfg.train_per_task < 0) fail_setting("@train_per_task: must be >= 0 (0 = all), got {}", cfg.train_per_task);
   if (cfg.test_per_task < 0) fail_setting("@test_per_task: must be >= 0 (0 = all), got {}", cfg.test_per_task);
@@ -235,5 +276,7 @@ Scenario make_scenario(const ScenarioConfig& cfg, const SourceData& data) {
   }
   return s;
 }
+
+}  // namespace
 
 }  // namespace clb

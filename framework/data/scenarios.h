@@ -28,6 +28,10 @@ struct ScenarioConfig {
   int synthetic_dim = 784;     // synthetic: features (the model's input width)
   int synthetic_classes = 10;  // synthetic: classes (the model's output width)
   int recurring_tasks = 3;     // recurring: distinct tasks K
+  // > 0: each task scores on this share of its training samples, held out (not trained on), instead
+  // of its test set: the validation split hyper-parameters are chosen on (clbench sweep), so that
+  // the test set stays unseen until the final runs. In (0, 0.5].
+  double validation = 0.0;
 };
 
 struct SourceData {
@@ -46,6 +50,7 @@ struct Scenario {
 };
 
 // Throws clb::SettingError naming the setting (tasks, train_per_task, ...) on impossible requests.
+// With cfg.validation > 0 each task's test rows are the held-out share of its training rows.
 Scenario make_scenario(const ScenarioConfig& cfg, const SourceData& data);
 
 }  // namespace clb

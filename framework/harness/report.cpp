@@ -197,16 +197,46 @@ nlohmann::json results_json(const nlohmann::json& config, const std::vector<RunR
   return j;
 }
 
-std::string results_csv(const std::vector<RunResult>& runs) {
-  std::string s =
-      "strategy,seed,acc,bwt,fwt,forgetting,lca,train_samples_per_s,fisher_samples_per_s,eval_samples_per_s,"
-      "penalty_trace,strategy_bytes\n";
+namespace {
+
+// RFC 4180: a field with a comma, quote or line break is quoted, its quotes doubled.
+std::string csv_field(const std::string& v) {
+  if (v.find_first_of(",\"\r\n") == std::string::npos) return v;
+  std::string q = "\"";
+  for (char c : v) q += c == '"' ? std::string("\"\"") : std::string(1, c);
+  return q + "\"";
+}
+
+// The config block as (column, value) pairs, nested objects as dotted names: every setting of the
+// run, its provenance too. Left out: the strategies and lambdas (each row has its own) and the
+// timing, which a reader of one row's settings does not want.
+void flatten_config(const nlohmann::json& j, const std::string& prefix, std::vector<std::pair<std::string, std::string>>& out) {
+  for (const auto& [key, v] : j.items()) {
+    const std::string name = prefix + key;
+    if (name == "config.strategies" || name == "config.lambda" || name == "config.wall_seconds" ||
+        name == "config.peak_rss_mib")
+      continue;
+    if (v.is_object()) flatten_config(v, name + ".", out);
+    else out.emplace_back(name, v.is_string() ? v.get<std::string>() : v.dump());
+  }
+}
+
+}  // namespace
+
+std::string results_csv(const nlohmann::json& config, const std::vector<RunResult>& runs) {
+  std::vector<std::pair<std::string, std::string>> settings;
+  if (config.is_object()) flatten_config(config, "config.", settings);
+  std::string head = "strategy,seed,lambda,acc,bwt,fwt,forgetting,lca,train_samples_per_s,fisher_samples_per_s,"
+                     "eval_samples_per_s,penalty_trace,strategy_bytes";
+  std::string tail;
+  for (const auto& [name, value] : settings) head += "," + name, tail += "," + csv_field(value);
   auto num = [](double v) { return std::isfinite(v) ? fmt::format("{:.6g}", v) : std::string(); };
+  std::string s = head + "\n";
   for (const auto& r : runs)
-    s += fmt::format("{},{},{},{},{},{},{},{},{},{},{},{}\n", r.strategy, r.seed, num(r.metrics.acc),
-                     num(r.metrics.bwt), num(r.metrics.fwt), num(r.metrics.forgetting), num(r.metrics.lca),
-                     num(r.train_samples_per_s()), num(r.fisher_samples_per_s()), num(r.eval_samples_per_s()),
-                     num(r.penalty_trace), r.strategy_bytes);
+    s += fmt::format("{},{},{},{},{},{},{},{},{},{},{},{},{}{}\n", csv_field(r.strategy), r.seed, num(r.lambda),
+                     num(r.metrics.acc), num(r.metrics.bwt), num(r.metrics.fwt), num(r.metrics.forgetting),
+                     num(r.metrics.lca), num(r.train_samples_per_s()), num(r.fisher_samples_per_s()),
+                     num(r.eval_samples_per_s()), num(r.penalty_trace), r.strategy_bytes, tail);
   return s;
 }
 

@@ -22,6 +22,8 @@ std::string markdown_acc_matrices(const std::vector<RunResult>& runs);
 nlohmann::json run_json(const RunResult& r);
 RunResult run_from_json(const nlohmann::json& run, const std::string& source, int tasks, int lca_points);
 nlohmann::json results_json(const nlohmann::json& config, const std::vector<RunResult>& runs);
-std::string results_csv(const std::vector<RunResult>& runs);
+// One row per run: its metrics and throughput, then the config block's settings as columns
+// (config.scenario, config.fisher.estimator, ..., config.provenance.commit).
+std::string results_csv(const nlohmann::json& config, const std::vector<RunResult>& runs);
 
 }  // namespace clb

@@ -37,6 +37,7 @@ nlohmann::json to_json(const RunConfig& c) {
           {"test_per_task", c.scenario.test_per_task},
           {"rotation_step", c.scenario.rotation_step},
           {"recurring_tasks", c.scenario.recurring_tasks},
+          {"validation", c.scenario.validation},
           {"arch", c.arch},
           {"strategies", c.strategies},
           {"lambda", lambdas},
@@ -96,6 +97,7 @@ class ConfigReader {
         fail("{}: {}.{} is {}, not the integer it should be", source_, path_, key, v.dump());
     }
   }
+  bool has(const char* key) const { return j_.contains(key); }
   std::string text(const char* key) const {
     std::string s;
     get(key, s);
@@ -153,6 +155,7 @@ RunConfig run_config_from_json(const nlohmann::json& j, const std::string& sourc
   r.get("test_per_task", c.scenario.test_per_task);
   r.get("rotation_step", c.scenario.rotation_step);
   r.get("recurring_tasks", c.scenario.recurring_tasks);
+  if (r.has("validation")) r.get("validation", c.scenario.validation);  // absent before sweeps: the test set
   c.set_arch(r.text("arch"));
   r.get("strategies", c.strategies);
   r.get("lambda", c.lambda_overrides);  // every strategy run has its own

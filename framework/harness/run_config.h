@@ -55,7 +55,7 @@ struct RunConfig : TrainingSettings {  // optimizer, lr, momentum, batch, eval_b
 // The config block of results.json: every field, under the names earlier results used.
 nlohmann::json to_json(const RunConfig& cfg);
 // The run a config block (to_json's, or a results.json holding one under "config") describes:
-// clbench run --config reruns it. Timing fields are ignored. Throws clb::Error naming `source`
+// clbench run --config reruns it. Timing and provenance (framework/core/build_info.h) are ignored. Throws clb::Error naming `source`
 // and the field for a missing or ill-typed field or an unknown value.
 RunConfig run_config_from_json(const nlohmann::json& j, const std::string& source);
 

@@ -192,6 +192,21 @@ TEST_F(Cli, RunWritesResultsWithTheDocumentedSchema) {
   }
   const std::string csv = slurp(dir / "out" / "results.csv");
   EXPECT_EQ(std::count(csv.begin(), csv.end(), '\n'), 7);  // header + 6 runs
+  // Each row carries the run's settings and provenance as columns, as many cells as the header.
+  const std::string header = csv.substr(0, csv.find('\n'));
+  for (const char* col : {",lambda,", ",config.scenario,", ",config.fisher.estimator,", ",config.provenance.commit,"})
+    EXPECT_NE((header + ",").find(col), std::string::npos) << col << " missing in " << header;
+  auto cells = [](const std::string& line) {  // commas outside quotes, + 1
+    size_t n = 1;
+    bool quoted = false;
+    for (char c : line) quoted ^= c == '"', n += !quoted && c == ',';
+    return n;
+  };
+  std::stringstream rows(csv);
+  for (std::string line; std::getline(rows, line);) EXPECT_EQ(cells(line), cells(header)) << line;
+  const auto j_config = j["config"];
+  EXPECT_EQ(j_config["provenance"]["commit"].get<std::string>().empty(), false);
+  EXPECT_NE(j_config["provenance"]["started"].get<std::string>().find('T'), std::string::npos);
   for (const auto& e : fs::directory_iterator(dir / "out"))
     EXPECT_EQ(e.path().string().find(".tmp"), std::string::npos) << "left a temp file: " << e.path();
 }
@@ -208,7 +223,7 @@ TEST_F(Cli, ConfigFromResultsReproducesTheRun) {
   auto runs_of = [&](const std::string& d) {
     auto j = nlohmann::json::parse(slurp(fs::path(d) / "results.json"));
     for (auto& run : j["runs"]) run.erase("throughput"), run.erase("seconds");
-    j["config"].erase("wall_seconds"), j["config"].erase("peak_rss_mib");
+    j["config"].erase("wall_seconds"), j["config"].erase("peak_rss_mib"), j["config"].erase("provenance");
     return j;
   };
   EXPECT_EQ(runs_of(first), runs_of(again));
