@@ -42,10 +42,11 @@ namespace {
 struct RunOptions {
   RunConfig cfg = defaults();
   std::string strategies = default_strategies();
-  // Adam at 1e-3 with lambda 100: on 5-task permuted Fashion-MNIST naive forgets (BWT about -30
-  // points) and EWC keeps it (results/cpu.md as of b7136cc). Plain SGD is stable under the penalty only while
-  // lr x lambda x max(F) < 2, which a fixed default cannot promise as F grows with every task.
-  std::string lambda = "100";  // "100" or per strategy: "100,l2=0.01"
+  // Adam at 1e-3: on 5-task permuted Fashion-MNIST naive forgets (BWT about -30 points) and EWC
+  // keeps it (results/cpu.md as of b7136cc); each strategy's lambda is its own (the registry's,
+  // results/defaults.md). Plain SGD is stable under the penalty only while lr x lambda x max(F) < 2,
+  // which a fixed default cannot promise as F grows with every task.
+  std::string lambda;  // "" (each strategy's default), "100", or per strategy: "100,l2=0.01"
   std::string fisher = "empirical", optimizer = "adam", memory_policy = "reservoir";
   std::string task_boundaries = "given", stream = "sharp";
   int64_t mixing_width = 2000;
@@ -73,9 +74,11 @@ std::vector<std::string> split_list(const std::string& s) {
 }
 
 
-// "--lambda 100,l2=0.01": a bare number is every strategy's lambda, name=value overrides one.
+// "--lambda 100,l2=0.01": a bare number is every strategy's lambda, name=value overrides one; a
+// strategy given neither takes its default (the registry's, chosen by a sweep: results/defaults.md).
 void parse_lambdas(const std::string& spec, RunConfig& cfg) {
-  cfg.lambda = 100.0f;
+  std::optional<float> every;
+  std::map<std::string, float> named;
   for (const auto& entry : split_list(spec)) {
     const auto eq = entry.find('=');
     const std::string name = eq == std::string::npos ? "" : entry.substr(0, eq);
@@ -90,13 +93,25 @@ void parse_lambdas(const std::string& spec, RunConfig& cfg) {
     if (used != value.size() || value.empty() || !std::isfinite(v) || v < 0)
       fail("--lambda {}: '{}' is not a finite number >= 0; write e.g. 100 or 100,l2=0.01", spec, value);
     if (name.empty()) {
-      cfg.lambda = v;
+      every = v;
     } else {
       if (std::find(cfg.strategies.begin(), cfg.strategies.end(), name) == cfg.strategies.end())
         fail("--lambda {}: '{}' is not one of the strategies run (--strategy)", spec, name);
-      cfg.lambda_overrides[name] = v;
+      named[name] = v;
     }
   }
+  cfg.lambda = every.value_or(0.0f);
+  cfg.lambda_overrides.clear();
+  for (const std::string& name : cfg.strategies)
+    cfg.lambda_overrides[name] = named.count(name) ? named[name] : every ? *every : strategy_info(name).default_lambda;
+}
+
+// --help's list of the default lambdas.
+std::string default_lambdas() {
+  std::string s;
+  for (const StrategyInfo& i : strategy_registry())
+    if (i.default_lambda > 0) s += fmt::format("{}{} {}", s.empty() ? "" : ", ", i.name, i.default_lambda);
+  return s;
 }
 
 float default_lr(Optimizer o) { return o == Optimizer::kAdam ? 1e-3f : o == Optimizer::kMomentum ? 0.01f : 0.05f; }
@@ -515,7 +530,11 @@ void add_run(CLI::App& app, bool check_only, RunConfig* into) {
   std::string strategy_help = "Comma-separated:";
   for (const StrategyInfo& s : strategy_registry()) strategy_help += fmt::format("\n  {}: {}", s.name, s.summary);
   c->add_option("--strategy", o->strategies, strategy_help);
-  c->add_option("--lambda", o->lambda, "Penalty strength; penalty = lambda/2 sum F (theta-theta*)^2. One number for all, or per strategy: 100,l2=0.01");
+  c->add_option("--lambda", o->lambda,
+                "Penalty strength; penalty = lambda/2 sum F (theta-theta*)^2. One number for all, or per strategy: "
+                "100,l2=0.01. Unset: each strategy's default (" + default_lambdas() +
+                "): ewc's, si's and mas's chosen by clbench sweep on validation splits of split and permuted "
+                "Fashion-MNIST (results/defaults.md), online-ewc and ewc+er take ewc's, l2 is not swept");
   c->add_option("--gamma", cfg.strategy.gamma, "online-ewc: decay of the running Fisher, in (0, 1]");
   c->add_option("--fisher", o->fisher, "Fisher estimator: empirical | sampled | exact | batch (comparison only)")
       ->check(CLI::IsMember({"empirical", "sampled", "exact", "batch"}));

@@ -63,7 +63,7 @@ void SweepRunner::start(const std::string& name, bool resume) {
   if (resume) argv.insert(argv.end(), {"--resume", cell_out_dir(out_, name)});
   else argv.insert(argv.end(), {"--config", cell_config_path(out_, name), "--out", cell_out_dir(out_, name)});
   const std::string log = cell_log_path(out_, name);
-  const int pid = start_process(argv, {.in = "/dev/null", .out = log, .err = log, .append = true});
+  const int pid = start_process(argv, {.in = "/dev/null", .out = log, .err = log, .append = true, .own_process_group = true});
   if (pid < 0) fail("clbench sweep: cannot start {} for cell {}", exe_, name);
   running_.push_back({pid, name});
 }

@@ -28,8 +28,15 @@ int start_process(const std::vector<std::string>& argv, const Redirects& io) {
     posix_spawn_file_actions_adddup2(&actions, STDOUT_FILENO, STDERR_FILENO);
   else if (!io.err.empty())
     posix_spawn_file_actions_addopen(&actions, STDERR_FILENO, io.err.c_str(), mode, 0644);
+  posix_spawnattr_t attr;
+  posix_spawnattr_init(&attr);
+  if (io.own_process_group) {
+    posix_spawnattr_setpgroup(&attr, 0);
+    posix_spawnattr_setflags(&attr, POSIX_SPAWN_SETPGROUP);
+  }
   pid_t pid = 0;
-  const int started = posix_spawnp(&pid, args[0], &actions, nullptr, args.data(), environ);
+  const int started = posix_spawnp(&pid, args[0], &actions, &attr, args.data(), environ);
+  posix_spawnattr_destroy(&attr);
   posix_spawn_file_actions_destroy(&actions);
   return started == 0 ? int(pid) : -1;
 }

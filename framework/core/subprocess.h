@@ -12,6 +12,9 @@ namespace clb {
 struct Redirects {
   std::string in, out, err;
   bool append = false;  // out and err: append instead of truncating
+  // The child in a process group of its own: a terminal's Ctrl-C reaches only clbench, which then
+  // asks the child to stop once (clbench sweep), instead of both getting it.
+  bool own_process_group = false;
 };
 
 // Runs argv[0] (looked up on PATH) with argv, and waits for it. Returns its exit status, or -1

@@ -13,6 +13,7 @@ namespace clb {
 struct StrategyInfo {
   std::string name;
   std::string summary;  // one line for --help
+  float default_lambda = 0;  // the penalty strength clbench run uses unless told (0: no penalty)
 };
 
 // Every strategy, in the order --help lists them.
@@ -23,6 +24,8 @@ std::string strategy_name_list();
 // The strategies clbench run compares when --strategy is not given.
 const std::string& default_strategies();
 
+// The entry of `name`; throws clb::SettingError naming the strategies setting for an unknown one.
+const StrategyInfo& strategy_info(const std::string& name);
 // Throws clb::SettingError naming the strategies setting for a name not in the registry.
 std::unique_ptr<Strategy> make_strategy(const std::string& name, const StrategyParams& p, int64_t num_params);
 

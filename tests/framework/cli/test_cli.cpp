@@ -9,6 +9,7 @@
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
+#include <map>
 #include <nlohmann/json.hpp>
 #include <sstream>
 
@@ -16,6 +17,7 @@
 #include "framework/backend/cuda_backend.h"
 #endif
 #include "framework/io/safetensors.h"
+#include "framework/strategies/registry.h"
 #include "tests/common/cli_test.h"
 
 namespace fs = std::filesystem;
@@ -209,6 +211,33 @@ TEST_F(Cli, RunWritesResultsWithTheDocumentedSchema) {
   EXPECT_NE(j_config["provenance"]["started"].get<std::string>().find('T'), std::string::npos);
   for (const auto& e : fs::directory_iterator(dir / "out"))
     EXPECT_EQ(e.path().string().find(".tmp"), std::string::npos) << "left a temp file: " << e.path();
+}
+
+// Without --lambda each strategy runs with its own default (the registry's, from a sweep); a bare
+// number is every strategy's, name=value one strategy's.
+TEST_F(Cli, EachStrategyTakesItsDefaultLambdaUnlessTold) {
+  auto lambdas = [&](const std::string& extra) {
+    const std::string out = (dir / ("l" + std::to_string(std::hash<std::string>{}(extra)))).string();
+    const CliResult r = run("run --scenario synthetic --arch 12-16-3 --tasks 2 --strategy naive,l2,ewc,si,mas "
+                            "--train-per-task 100 --test-per-task 50 --out " + out + extra);
+    EXPECT_EQ(r.code, 0) << r.err;
+    std::map<std::string, float> by_name;
+    const auto results = nlohmann::json::parse(slurp(fs::path(out) / "results.json"));
+    for (const auto& run : results["runs"])
+      by_name[run["strategy"].get<std::string>()] = run["lambda"].get<float>();
+    return by_name;
+  };
+  const auto defaults = lambdas("");
+  for (const char* s : {"l2", "ewc", "si", "mas"}) {
+    EXPECT_GT(strategy_info(s).default_lambda, 0) << s;
+    EXPECT_EQ(defaults.at(s), strategy_info(s).default_lambda) << s;
+  }
+  EXPECT_EQ(defaults.at("naive"), 0);  // no penalty, no lambda
+  EXPECT_NE(strategy_info("si").default_lambda, strategy_info("mas").default_lambda);  // scales differ
+  for (const auto& [s, l] : lambdas(" --lambda 5")) EXPECT_EQ(l, 5) << s;
+  const auto one = lambdas(" --lambda si=3");
+  EXPECT_EQ(one.at("si"), 3);
+  EXPECT_EQ(one.at("ewc"), strategy_info("ewc").default_lambda);
 }
 
 // A results.json is enough to rerun its run: --config gives the same runs, bitwise, timing aside.

@@ -9,6 +9,7 @@
 #include <fstream>
 #include <map>
 
+#include <fmt/format.h>
 #include <nlohmann/json.hpp>
 
 #include "framework/core/subprocess.h"
@@ -86,8 +87,10 @@ TEST_F(Sweep, ChoosesOnValidationAndTablesTheTestRunsWithIntervals) {
 TEST_F(Sweep, AKilledSweepGoesOnWithoutRedoingFinishedCells) {
   const fs::path whole = dir / "whole", cut = dir / "cut";
   ASSERT_EQ(sweep(whole.string()).code, 0);
-  ::setenv("CLBENCH_SWEEP_STOP_AFTER", "3", 1);  // SIGTERM to itself once 3 cells ended
-  const test::CliResult stopped = sweep(cut.string());
+  // SIGTERM to itself once 3 cells ended; with 2 workers another cell is running then, and is
+  // asked to stop (it keeps a checkpoint or, before its first, nothing).
+  ::setenv("CLBENCH_SWEEP_STOP_AFTER", "3", 1);
+  const test::CliResult stopped = sweep(cut.string(), " --workers 2");
   ::unsetenv("CLBENCH_SWEEP_STOP_AFTER");
   EXPECT_EQ(stopped.code, 128 + 15) << stopped.err << stopped.out;
   EXPECT_FALSE(fs::exists(cut / "sweep.json"));
@@ -95,10 +98,12 @@ TEST_F(Sweep, AKilledSweepGoesOnWithoutRedoingFinishedCells) {
   std::map<std::string, fs::file_time_type> finished;
   for (const auto& e : fs::directory_iterator(cut / "cells"))
     if (fs::exists(e.path() / "results.json")) finished[e.path().filename()] = fs::last_write_time(e.path() / "results.json");
-  ASSERT_EQ(finished.size(), 3u);
+  ASSERT_GE(finished.size(), 3u);
+  ASSERT_LT(finished.size(), 5u);
   const test::CliResult resumed = sweep(cut.string());
   ASSERT_EQ(resumed.code, 0) << resumed.err;
-  EXPECT_NE(resumed.err.find("5 cells, 3 finished earlier"), std::string::npos) << resumed.err;
+  EXPECT_NE(resumed.err.find(fmt::format("5 cells, {} finished earlier", finished.size())), std::string::npos)
+      << resumed.err;
   for (const auto& [name, time] : finished)
     EXPECT_EQ(fs::last_write_time(cut / "cells" / name / "results.json"), time) << name << " was run again";
   EXPECT_EQ(slurp(cut / "table.csv"), slurp(whole / "table.csv"));
