@@ -606,6 +606,7 @@ RunConfig run_config_from_flags(const std::vector<std::string>& flags) {
   CLI::App app;
   RunConfig cfg;
   add_run(app, /*check_only=*/true, &cfg);
+  check_integer_flags(app);  // as main() does: "-1" or "1e3" for an integer flag fails
   std::vector<std::string> args = {"run"};
   args.insert(args.end(), flags.begin(), flags.end());
   std::reverse(args.begin(), args.end());  // CLI11 takes them last first

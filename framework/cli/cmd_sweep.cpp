@@ -99,6 +99,7 @@ void sweep(const SweepOptions& o) {
     fmt::print("{}", t.markdown);
     progress(fmt::format("wrote {0}/table.md, {0}/table.csv and {0}/sweep.json", o.out));
   } catch (const Interrupted& e) {
+    runner.abort_ranks();
     progress(fmt::format("interrupted by {}: finished cells are kept, running ones keep a checkpoint; run the same "
                          "command to go on",
                          signal_name(e.signal())));

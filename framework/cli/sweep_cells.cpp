@@ -1,5 +1,6 @@
 #include "framework/cli/sweep_cells.h"
 
+#include <algorithm>
 #include <filesystem>
 #include <limits>
 
@@ -86,6 +87,17 @@ void check_unique(const std::vector<SweepCell>& cells, const SweepSpec& spec) {
 }  // namespace
 
 std::vector<SweepCell> selection_cells(const SweepSpec& spec, int threads) {
+  // Counted before any is made: a config of many long lists would otherwise build billions.
+  constexpr size_t kMaxCells = 100000;
+  size_t count = 0;
+  for (const std::string& s : spec.strategies) {
+    size_t points = spec.selection_seeds.size();
+    for (const auto& [flag, values] : spec.axes_of(s)) points = values.size() > kMaxCells / points ? kMaxCells + 1 : points * values.size();
+    count = std::min(kMaxCells + 1, count + points);
+  }
+  if (count > kMaxCells)
+    fail("{}: the grids make more than {} selection cells; give fewer values or split the sweep into several", spec.source,
+         kMaxCells);
   std::vector<SweepCell> cells;
   for (const std::string& s : spec.strategies)
     for (const auto& point : grid_points(spec.axes_of(s)))

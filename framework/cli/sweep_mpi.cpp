@@ -1,8 +1,6 @@
 #include "framework/cli/sweep_mpi.h"
 
-#include <chrono>
 #include <cstdlib>
-#include <thread>
 
 #include "framework/core/error.h"
 
@@ -62,17 +60,6 @@ std::optional<MpiMessage> MpiWorld::poll() const {
   return receive(st);
 }
 
-MpiMessage MpiWorld::receive_from(int from) const {
-  CLB_ASSERT(joined_);
-  for (;;) {  // MPI_Recv would busy-poll a core the cells need
-    int flag = 0;
-    MPI_Status st;
-    MPI_Iprobe(from, MPI_ANY_TAG, MPI_COMM_WORLD, &flag, &st);
-    if (flag) return receive(st);
-    std::this_thread::sleep_for(std::chrono::milliseconds(5));
-  }
-}
-
 #else
 
 MpiWorld::MpiWorld() {
@@ -84,7 +71,6 @@ MpiWorld::MpiWorld() {
 MpiWorld::~MpiWorld() = default;
 void MpiWorld::send(int, int, const std::string&) const { CLB_ASSERT(false); }
 std::optional<MpiMessage> MpiWorld::poll() const { return std::nullopt; }
-MpiMessage MpiWorld::receive_from(int) const { CLB_ASSERT(false); }
 
 #endif
 

@@ -26,10 +26,9 @@ class MpiWorld {
   int rank() const { return rank_; }
   int size() const { return size_; }
   void send(int to, int tag, const std::string& text) const;
-  // A message from any rank, if one has arrived (never blocks).
+  // A message from any rank, if one has arrived (never blocks: callers sleep between polls, so
+  // waiting ranks leave the cores to the cells).
   std::optional<MpiMessage> poll() const;
-  // The next message from `from`; waits without spinning a core.
-  MpiMessage receive_from(int from) const;
 
  private:
   int rank_ = 0, size_ = 1;

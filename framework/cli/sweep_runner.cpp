@@ -27,6 +27,7 @@ enum Tag : int {
   kWait = 3,     // 0 -> rank: none now, ask again soon (the phase is ending)
   kStop = 4,     // 0 -> rank: no more cells
   kDone = 5,     // rank -> 0: "STATUS NAME"
+  kAbort = 6,    // 0 -> rank: rank 0 was interrupted; stop the running cells and end
 };
 
 constexpr auto kPollEvery = std::chrono::milliseconds(20);
@@ -170,7 +171,7 @@ void SweepRunner::release_ranks() {
 
 void SweepRunner::serve() {
   const std::atomic<int>& stop = catch_stop_signals();
-  bool told_to_stop = false;
+  bool asked = false, told_to_stop = false;  // a request is unanswered; rank 0 has no more cells
   auto retry_at = std::chrono::steady_clock::now();
   while (!told_to_stop || !running_.empty()) {
     if (const int sig = stop.load()) {
@@ -178,20 +179,31 @@ void SweepRunner::serve() {
       throw Interrupted(sig);
     }
     for (const auto& [name, status] : reap()) world_.send(0, kDone, fmt::format("{} {}", status, name));
-    if (!told_to_stop && int(running_.size()) < workers_ && std::chrono::steady_clock::now() >= retry_at) {
-      world_.send(0, kRequest, "");
-      const MpiMessage m = world_.receive_from(0);
-      if (m.tag == kStart) {
-        const auto space = m.text.find(' ');
-        start(m.text.substr(space + 1), m.text.substr(0, space) == "resume");
-      } else if (m.tag == kWait) {
+    while (const auto m = world_.poll()) {
+      if (m->tag == kAbort) {  // rank 0 was interrupted: so is this rank
+        stop_all();
+        throw Interrupted(SIGTERM);
+      }
+      asked = false;
+      if (m->tag == kStart) {
+        const auto space = m->text.find(' ');
+        start(m->text.substr(space + 1), m->text.substr(0, space) == "resume");
+      } else if (m->tag == kWait) {
         retry_at = std::chrono::steady_clock::now() + std::chrono::milliseconds(200);
-      } else {
+      } else if (m->tag == kStop) {
         told_to_stop = true;
       }
     }
+    if (!told_to_stop && !asked && int(running_.size()) < workers_ && std::chrono::steady_clock::now() >= retry_at) {
+      world_.send(0, kRequest, "");
+      asked = true;
+    }
     std::this_thread::sleep_for(kPollEvery);
   }
+}
+
+void SweepRunner::abort_ranks() {
+  for (int r = 1; r < world_.size(); ++r) world_.send(r, kAbort, "");
 }
 
 }  // namespace clb::cli

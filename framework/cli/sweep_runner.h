@@ -26,7 +26,9 @@ class SweepRunner {
   void run_phase(const std::vector<SweepCell>& cells, const std::string& phase);
   // Rank 0, when no phase follows: every other rank is told to stop (at its next request).
   void release_ranks();
-  // Ranks but 0: run what rank 0 hands out until it says stop.
+  // Rank 0, interrupted: every other rank stops its running cells (they keep a checkpoint) and ends.
+  void abort_ranks();
+  // Ranks but 0: run what rank 0 hands out until it says stop (or aborts).
   void serve();
 
  private:
