@@ -1,7 +1,6 @@
 #include "framework/harness/boundary_source.h"
 
 #include <algorithm>
-#include <chrono>
 
 #include "framework/backend/backend.h"
 #include "framework/core/error.h"
@@ -76,7 +75,6 @@ class DetectedBoundaries final : public BoundarySource {
   // any training no test set is recognised).
   std::optional<std::vector<double>> evaluate(Engine& engine, int trained) override {
     if (!masked_) return {};
-    const auto t0 = std::chrono::steady_clock::now();
     engine.read_params(model_.params);
     if (!host_) host_ = make_backend("cpu");
     const int T = int(sc_.tasks.size());
@@ -101,7 +99,6 @@ class DetectedBoundaries final : public BoundarySource {
       }
       acc[size_t(j)] = clb::evaluate(*host_, model_, picked, j, cfg_.eval_batch, &r_.eval_samples);
     }
-    r_.eval_seconds += std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
     return acc;
   }
 

@@ -155,6 +155,52 @@ TEST(DetectedBoundaries, PermutedTasksAreFoundAndEwcKeepsItsAccuracy) {
   EXPECT_EQ(detected.detection.scores.false_alarms, 0);
   EXPECT_NEAR(detected.metrics.acc, given.metrics.acc, 0.03);
   EXPECT_GT(detected.penalty_trace, 0) << "EWC consolidated at the detected boundaries";
+  // Each detected segment is one task's training set: the Fisher sees what it sees when told.
+  EXPECT_EQ(detected.fisher_samples, given.fisher_samples);
+}
+
+// A strategy whose consolidation takes 1,000 s on the test's clock, which stands still otherwise;
+// it reports that time and its samples as a Fisher pass does.
+class SlowConsolidation final : public Strategy {
+ public:
+  explicit SlowConsolidation(double& clock) : clock_(clock) {}
+  std::string name() const override { return "slow-consolidation"; }
+  void end_task(const TaskEndContext& ctx, FisherStats* stats) override {
+    clock_ += 1000;
+    ++consolidations;
+    stats->seconds = 1000;
+    stats->samples = ctx.samples ? int64_t(ctx.samples->size()) : int64_t(ctx.tasks[size_t(ctx.task)].train_rows.size());
+  }
+  int consolidations = 0;
+
+ private:
+  double& clock_;
+};
+
+// A detected boundary's consolidation runs inside an epoch; its time is the Fisher's, as at a
+// given boundary, never training time. The clock moves only inside end_task, so training and
+// evaluation take 0 s exactly, and each consolidation adds its 1,000 s to fisher_seconds.
+TEST(DetectedBoundaries, ConsolidationIsTimedAsFisherNotTraining) {
+  auto be = make_backend("cpu");
+  const Scenario s = permuted_profiled();
+  const Mlp init(MlpArch::parse("196-100-100-10"), 4);
+  for (const bool detect : {false, true}) {
+    SCOPED_TRACE(detect ? "detected boundaries" : "given boundaries");
+    RunConfig cfg;
+    cfg.optimizer = Optimizer::kAdam, cfg.lr = 1e-3f, cfg.batch = 128, cfg.lca_batches = 3;
+    cfg.detect_boundaries = detect;
+    double clock = 0;
+    RunControl control;
+    control.clock = [&] { return clock; };
+    SlowConsolidation st(clock);
+    const RunResult r = run_strategy(*be, s, init, st, cfg, 4, nullptr, control);
+    ASSERT_EQ(st.consolidations, 2) << "3 tasks: 2 boundaries";
+    EXPECT_EQ(r.train_seconds, 0.0);
+    EXPECT_EQ(r.eval_seconds, 0.0);
+    EXPECT_EQ(r.fisher_seconds, 2000.0);
+    EXPECT_EQ(r.fisher_samples, 2 * 2000) << "each consolidation on one task's 2,000 training samples";
+    EXPECT_EQ(r.train_samples, 3 * 2000);
+  }
 }
 
 TEST(InputShiftDetector, ScoresTaskIdentities) {
