@@ -1,7 +1,6 @@
 #include "framework/harness/boundary_source.h"
 
 #include <algorithm>
-#include <chrono>
 
 #include "framework/backend/backend.h"
 #include "framework/core/error.h"
@@ -72,11 +71,11 @@ class DetectedBoundaries final : public BoundarySource {
   }
 
   // Task-IL without task labels at test time: each test set is evaluated with the head (class
-  // mask) of the identity its inputs are recognised as; all classes compete when none is (before
-  // any training no test set is recognised).
+  // mask) of the identities its inputs match, when they all have the same one (two identities of
+  // one task: a segment the loss split off); all classes compete when none matches (before any
+  // training) or the matches have different heads (the inputs cannot say which).
   std::optional<std::vector<double>> evaluate(Engine& engine, int trained) override {
     if (!masked_) return {};
-    const auto t0 = std::chrono::steady_clock::now();
     engine.read_params(model_.params);
     if (!host_) host_ = make_backend("cpu");
     const int T = int(sc_.tasks.size());
@@ -92,16 +91,13 @@ class DetectedBoundaries final : public BoundarySource {
         add_feature_sums(buf.x.data(), n, mean);
       }
       for (double& v : mean) v /= double(std::max<size_t>(refs.size(), 1));
-      const int id = detector_.recognise(mean);
-      picked[size_t(j)].class_mask =
-          id >= 0 && id < int(identity_mask_.size()) ? identity_mask_[size_t(id)] : std::vector<uint8_t>{};
+      picked[size_t(j)].class_mask = head_of(detector_.matches(mean));
       if (j < trained) {  // a task not trained yet has no head to pick
         ++r_.detection.heads_picked;
         r_.detection.heads_right += picked[size_t(j)].class_mask == sc_.tasks[size_t(j)].class_mask;
       }
       acc[size_t(j)] = clb::evaluate(*host_, model_, picked, j, cfg_.eval_batch, &r_.eval_samples);
     }
-    r_.eval_seconds += std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
     return acc;
   }
 
@@ -134,6 +130,13 @@ class DetectedBoundaries final : public BoundarySource {
       if (!mask.empty() && int(mask.size()) != model_.arch.num_outputs())
         a.bad("boundaries.identity_masks", fmt::format("holds a mask of {} classes for a model of {} outputs",
                                                        mask.size(), model_.arch.num_outputs()));
+  }
+
+  // The head all of `ids` share; none (all classes) when they are none or differ.
+  std::vector<uint8_t> head_of(const std::vector<int>& ids) const {
+    for (int id : ids)
+      if (id >= int(identity_mask_.size()) || identity_mask_[size_t(id)] != identity_mask_[size_t(ids[0])]) return {};
+    return ids.empty() ? std::vector<uint8_t>{} : identity_mask_[size_t(ids[0])];
   }
 
   void finish(int batch_size) override {

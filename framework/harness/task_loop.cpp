@@ -15,8 +15,10 @@ namespace clb {
 
 namespace {
 
-using Clock = std::chrono::steady_clock;
-double seconds_since(Clock::time_point t0) { return std::chrono::duration<double>(Clock::now() - t0).count(); }
+// Seconds on the steady clock: the phases' times unless RunControl brings a clock.
+double steady_seconds() {
+  return std::chrono::duration<double>(std::chrono::steady_clock::now().time_since_epoch()).count();
+}
 
 constexpr int64_t kLossCheckSteps = 64;  // steps between loss checks: bounds the work after a divergence
 // A loss this many times its task's first one (or 1 nat, whichever is larger) is divergence, not
@@ -142,11 +144,13 @@ RunResult run_strategy(Backend& be, const Scenario& sc, const Mlp& init, Strateg
   const EngineConfig ec = begin_strategy(strategy, sc, init, cfg, seed, r.lambda);
   auto engine = naming_strategy(r.strategy, [&] { return make_engine(be, sc.tasks, init, ec, cfg.engine); });
   auto boundaries = make_boundary_source(cfg, sc, init, r.strategy, strategy.trains_on_seen_tasks(), r);
+  const std::function<double()> now = control.clock ? control.clock : steady_seconds;
+  // Evaluation time, with heads picked by the boundary source or not.
   auto evaluate_all = [&](int trained) {
-    if (auto picked = boundaries->evaluate(*engine, trained)) return *picked;
-    const auto t0 = Clock::now();
-    auto acc = engine->evaluate(all_tasks, &r.eval_samples);
-    r.eval_seconds += seconds_since(t0);
+    const double t0 = now();
+    auto picked = boundaries->evaluate(*engine, trained);
+    std::vector<double> acc = picked ? std::move(*picked) : engine->evaluate(all_tasks, &r.eval_samples);
+    r.eval_seconds += now() - t0;
     return acc;
   };
   // A task ends: the strategy consolidates (on `samples`, or on the task's training set when
@@ -161,14 +165,18 @@ RunResult run_strategy(Backend& be, const Scenario& sc, const Mlp& init, Strateg
     engine->set_penalty(strategy.penalty());
     r.fisher_seconds += fs.seconds, r.fisher_samples += fs.samples;
   };
-  // A boundary found inside an epoch (detected): its consolidation is not training time.
+  // A boundary found inside an epoch (detected): its consolidation is not training time. What the
+  // strategy's end_task measures (the Fisher or importance pass) goes to fisher_seconds and
+  // fisher_samples as at a given boundary; the whole span leaves the epoch's training time.
+  // Detection itself (the batch gathered for the detector, the loss read every step) stays in
+  // training time: it is what training without boundaries costs.
   double boundary_seconds = 0;
   auto on_boundary = [&](int t, const std::optional<Boundary>& b) {
     if (!b) return;
-    const auto t0 = Clock::now();
+    const double t0 = now();
     if (!b->ended.empty()) consolidate(t, &b->ended);
     engine->begin_task();  // the optimizer starts afresh
-    boundary_seconds += seconds_since(t0);
+    boundary_seconds += now() - t0;
   };
   int first_task = 0;
   if (control.resume) {
@@ -193,7 +201,7 @@ RunResult run_strategy(Backend& be, const Scenario& sc, const Mlp& init, Strateg
     r.lca_curves[t].push_back(t == 0 ? r.init_acc[0] : r.acc[t - 1][t]);
     for (int epoch = 0; epoch < cfg.epochs; ++epoch) {
       const std::vector<SampleRef>& refs = order.epoch(epoch);
-      const auto t0 = Clock::now();
+      const double t0 = now();
       double lca_seconds = 0;
       boundary_seconds = 0;
       engine->set_order(refs);
@@ -213,16 +221,16 @@ RunResult run_strategy(Backend& be, const Scenario& sc, const Mlp& init, Strateg
         }
         ++step, r.train_samples += B;
         if (step <= cfg.lca_batches) {
-          const auto e0 = Clock::now();
+          const double e0 = now();
           r.lca_curves[t].push_back(engine->evaluate({t}, &r.eval_samples)[0]);
-          const double s = seconds_since(e0);
+          const double s = now() - e0;
           r.eval_seconds += s, lca_seconds += s;
         }
         if (step % kLossCheckSteps == 0) losses.account(engine->take_losses());
         if (control.stop && control.stop->load(std::memory_order_relaxed)) throw Interrupted(control.stop->load());
       }
       losses.account(engine->take_losses());
-      r.train_seconds += seconds_since(t0) - lca_seconds - boundary_seconds;
+      r.train_seconds += now() - t0 - lca_seconds - boundary_seconds;
       if (progress && cfg.epochs > 1)
         progress(fmt::format("{} seed {}: task {}/{} epoch {}/{} mean loss {:.4f}", r.strategy, seed, t + 1, T,
                              epoch + 1, cfg.epochs, losses.mean()));

@@ -27,10 +27,14 @@ using ProgressFn = std::function<void(const std::string&)>;
 //                model, optimizer state, the strategy's, the boundary source's, the result so far),
 //                to write as a checkpoint
 //   resume       such a state: the run continues with the task after it, and ends as it would have
+//   clock        seconds on a monotonic clock, read for the phases' times (train, evaluation, a
+//                detected boundary's consolidation); null: std::chrono::steady_clock. Tests hold it
+//                still or move it at chosen points to see which phase a span of work is counted in.
 struct RunControl {
   const std::atomic<int>* stop = nullptr;
   std::function<void(StateArchive&)> on_task_end;
   const StateArchive* resume = nullptr;
+  std::function<double()> clock;
 };
 
 // One run of `strategy` from `init` over the scenario's tasks, with the strategy's lambda from cfg.

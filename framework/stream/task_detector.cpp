@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <utility>
 
 #include "framework/core/error.h"
 
@@ -28,8 +29,9 @@ InputShiftDetector::InputShiftDetector(int dim, const DetectorConfig& cfg) : dim
   CLB_ASSERT(dim > 0 && cfg.warmup >= 2);
 }
 
-void InputShiftDetector::start_segment(const std::vector<double>& batch_mean) {
-  if (id_ >= 0) signatures_[size_t(id_)] = mu_;  // the ending segment's signature
+void InputShiftDetector::start_segment(const std::vector<double>& batch_mean, bool by_loss) {
+  if (id_ >= 0) signatures_[size_t(id_)] = mu_, signature_batches_[size_t(id_)] = n_;  // the ending segment's
+  split_from_ = id_, opened_by_loss_ = by_loss;
   mu_ = batch_mean;
   n_ = 1, d_sum_ = 0, m_ = 0, m_min_ = 0, id_ = -1;
   loss_n_ = 0, loss_level_ = 0, lm_ = 0, lm_min_ = 0;
@@ -48,7 +50,7 @@ bool InputShiftDetector::observe_loss(double loss) {
     lm_min_ = std::min(lm_min_, lm_);
     if (lm_ - lm_min_ > cfg_.loss_lambda) {
       // The batch that showed it opens the new segment: undo its share of the old one's mean.
-      start_segment(last_mean_);
+      start_segment(last_mean_, true);
       return true;
     }
   }
@@ -57,36 +59,44 @@ bool InputShiftDetector::observe_loss(double loss) {
   return false;
 }
 
-std::pair<int, double> InputShiftDetector::nearest(const std::vector<double>& mean) const {
-  int best = -1;
-  double best_d = 0;
-  auto consider = [&](int id, const std::vector<double>& sig) {
+std::vector<int> InputShiftDetector::matches(const std::vector<double>& mean, int64_t batches) const {
+  std::vector<std::pair<double, int>> near;
+  auto consider = [&](int id, const std::vector<double>& sig, int64_t sig_batches) {
     const double d = largest_B_ * mean_sq_diff(mean, sig);  // in the units of the segment's noise (d_b)
-    if (best < 0 || d < best_d) best = id, best_d = d;
+    // Two means of one distribution over n1 and n2 batches differ by about noise (1/n1 + 1/n2).
+    const double unit = batches > 0 ? noise_ * (1.0 / double(batches) + 1.0 / double(sig_batches)) : noise_;
+    if (d < cfg_.recognise * unit) near.emplace_back(d, id);
   };
   for (size_t k = 0; k < signatures_.size(); ++k)
-    if (int(k) != id_) consider(int(k), signatures_[k]);
-  if (id_ >= 0) consider(id_, mu_);  // the running segment: its signature is not stored yet
-  return {best, best_d};
+    if (int(k) != id_) consider(int(k), signatures_[k], signature_batches_[k]);
+  if (id_ >= 0) consider(id_, mu_, n_);  // the running segment: its signature is not stored yet
+  std::sort(near.begin(), near.end());
+  std::vector<int> ids;
+  for (const auto& [d, id] : near) ids.push_back(id);
+  return ids;
 }
 
 double InputShiftDetector::segment_noise() const { return std::max(d_sum_ / double(n_ - 1), 1e-30); }
 
 void InputShiftDetector::identify() {
   noise_ = segment_noise();
-  const auto [best, d] = nearest(mu_);
-  if (best >= 0 && d < cfg_.recognise * noise_) {
-    id_ = best;
+  // An old identity only when the inputs single it out: in the batch noise's units after an input
+  // shift, in the two means' sampling noise after a loss jump; never, after a loss jump, the
+  // identity this segment was split from (DetectorConfig: the rules and why).
+  const std::vector<int> near = opened_by_loss_ ? matches(mu_, n_) : matches(mu_);
+  if (near.size() == 1 && !(opened_by_loss_ && near[0] == split_from_)) {
+    id_ = near[0];
   } else {
     id_ = int(signatures_.size());
     signatures_.push_back(mu_);
+    signature_batches_.push_back(n_);
   }
   identified_now_ = true;
 }
 
 int InputShiftDetector::recognise(const std::vector<double>& mean) const {
-  const auto [best, d] = nearest(mean);
-  return best >= 0 && d < cfg_.recognise * noise_ ? best : -1;
+  const std::vector<int> near = matches(mean);
+  return near.size() == 1 ? near[0] : -1;
 }
 
 bool InputShiftDetector::observe(const float* x, int B) {
@@ -99,7 +109,7 @@ bool InputShiftDetector::observe(const float* x, int B) {
   last_B_ = B;
   largest_B_ = std::max(largest_B_, B);
   if (n_ == 0) {
-    start_segment(mean);
+    start_segment(mean, false);
     return false;  // the stream's first batch starts the first segment: not a boundary
   }
   // Times B: the noise of a batch mean scales as 1/B, so short batches (a task's last) compare.
@@ -110,7 +120,7 @@ bool InputShiftDetector::observe(const float* x, int B) {
     m_ += r - 1.0 - cfg_.delta;
     m_min_ = std::min(m_min_, m_);
     if (n_ >= cfg_.warmup && m_ - m_min_ > cfg_.lambda) {
-      start_segment(mean);
+      start_segment(mean, false);
       return true;
     }
   }
@@ -169,9 +179,11 @@ void InputShiftDetector::save(StateArchive& a, const std::string& key) const {
   a.put_doubles(key + ".mu", mu_);
   a.put_doubles(key + ".last_mean", last_mean_);
   a.put_doubles(key + ".scalars", {d_sum_, m_, m_min_, loss_level_, lm_, lm_min_, noise_});
-  a.put(key + ".counts", std::vector<int64_t>{n_, last_B_, largest_B_, loss_n_, id_, identified_now_});
+  a.put(key + ".counts",
+        std::vector<int64_t>{n_, last_B_, largest_B_, loss_n_, id_, identified_now_, opened_by_loss_, split_from_});
   a.put(key + ".identities", int64_t(signatures_.size()));
   for (size_t i = 0; i < signatures_.size(); ++i) a.put_doubles(key + ".signature." + std::to_string(i), signatures_[i]);
+  a.put(key + ".signature_batches", signature_batches_);
 }
 
 void InputShiftDetector::load(const StateArchive& a, const std::string& key) {
@@ -182,12 +194,19 @@ void InputShiftDetector::load(const StateArchive& a, const std::string& key) {
   const std::vector<double> s = a.doubles(key + ".scalars", 7);
   d_sum_ = s[0], m_ = s[1], m_min_ = s[2], loss_level_ = s[3], lm_ = s[4], lm_min_ = s[5], noise_ = s[6];
   const auto c = a.get<std::vector<int64_t>>(key + ".counts");
-  if (c.size() != 6) a.bad(key + ".counts", "does not hold 6 counts");
+  if (c.size() != 8) a.bad(key + ".counts", "does not hold 8 counts");
   n_ = c[0], last_B_ = int(c[1]), largest_B_ = int(c[2]), loss_n_ = c[3], id_ = int(c[4]), identified_now_ = c[5] != 0;
+  opened_by_loss_ = c[6] != 0, split_from_ = int(c[7]);
   const int64_t identities = a.get<int64_t>(key + ".identities");
   if (identities < 0 || identities > (1 << 20)) a.bad(key + ".identities", "is not a count of identities");
+  if (id_ < -1 || id_ >= identities || split_from_ < -1 || split_from_ >= identities)
+    a.bad(key + ".counts", fmt::format("names an identity beyond the {} known", identities));
   signatures_.assign(size_t(identities), {});
   for (size_t i = 0; i < signatures_.size(); ++i) signatures_[i] = a.doubles(key + ".signature." + std::to_string(i), dim_);
+  signature_batches_ = a.get<std::vector<int64_t>>(key + ".signature_batches");
+  if (signature_batches_.size() != signatures_.size() ||
+      std::any_of(signature_batches_.begin(), signature_batches_.end(), [](int64_t n) { return n < 1; }))
+    a.bad(key + ".signature_batches", fmt::format("does not hold a positive count for each of the {} identities", identities));
 }
 
 }  // namespace clb

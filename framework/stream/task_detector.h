@@ -19,7 +19,6 @@
 // moving average), which falls while a task is learnt and jumps when the task changes.
 #include <cstdint>
 #include <string>
-#include <utility>
 #include <vector>
 
 #include "framework/core/state_archive.h"
@@ -27,8 +26,23 @@
 namespace clb {
 
 // Recurrence: when a segment has seen `warmup` batches its input mean is compared with the
-// signatures (final input means) of earlier segments; within `recognise` times the segment's own
-// noise level (its mean d_b) of one, it is that task again and takes its identity, else a new one.
+// signatures (input means of their latest segments) of the identities known. The segment is an
+// old task again only when its inputs single that task out; else it is a new one. Which channel
+// opened the segment decides what the inputs can say:
+//  - the input channel (or the stream's start): the inputs moved by many times the batch noise,
+//    so a signature within `recognise` times the segment's noise level (its mean d_b) matches.
+//    That scale tolerates a segment whose first batches still mix in the old task (blurry).
+//  - the loss channel: the inputs did not move, by the detector's own test, so at the batch
+//    noise's scale this segment matches the one it was split from and any task of similar
+//    inputs. Only the sampling noise of the two means can separate them: a signature matches
+//    within `recognise` times noise (1/n1 + 1/n2), n1 and n2 their batches (what two means of one
+//    distribution differ by). The identity it was split from never matches: the inputs' match
+//    with it is no evidence against the loss, which said the task changed.
+// Either way one identity must match, no more: signatures within the threshold of each other
+// mean the input mean cannot tell those tasks apart (the drifting mixture: every task has much
+// the same mean), and taking the nearer would be a guess. What the input mean cannot see it
+// cannot recognise: a task that recurs with the mean of others (or a change of labels only) is
+// called new each time, and task-id accuracy counts that as wrong.
 struct DetectorConfig {
   int warmup = 8;          // batches of a segment before it may end (tasks shorter than this merge)
   double delta = 1.0;      // tolerated excess of r_b over 1
@@ -52,19 +66,23 @@ class InputShiftDetector {
   // its warm-up ends; identified_now() is true on the batch that assigned it.
   int identity() const { return id_; }
   bool identified_now() const { return identified_now_; }
-  // The identity whose signature (or the current segment's mean) lies nearest to `mean`, the mean
-  // of some inputs (a test set), within the recognition threshold; -1 when none does.
+  // The identities whose signatures (the current segment's: its running mean) lie within the
+  // recognition threshold of `mean`, the mean of some inputs (a test set), nearest first: at the
+  // batch noise's scale, or with `batches` (the batches `mean` averages) at the scale of the
+  // sampling noise of two means (see DetectorConfig).
+  std::vector<int> matches(const std::vector<double>& mean, int64_t batches = 0) const;
+  // The one identity that matches `mean` (see DetectorConfig); -1 when none or several do.
   int recognise(const std::vector<double>& mean) const;
+  // True when the current segment was opened by the loss channel (the inputs did not move).
+  bool opened_by_loss() const { return opened_by_loss_; }
   // Its statistics under `key` in a checkpoint, and back into a detector with the same settings.
   void save(StateArchive& a, const std::string& key) const;
   void load(const StateArchive& a, const std::string& key);
 
  private:
-  void start_segment(const std::vector<double>& batch_mean);
+  void start_segment(const std::vector<double>& batch_mean, bool by_loss);
   void identify();
   double segment_noise() const;  // mean d_b over the segment so far (n_ >= 2)
-  // The identity nearest to `mean` and its distance in the segment noise's units (-1: none known).
-  std::pair<int, double> nearest(const std::vector<double>& mean) const;
   int dim_;
   DetectorConfig cfg_;
   std::vector<double> mu_;  // the segment's running feature mean
@@ -77,8 +95,11 @@ class InputShiftDetector {
   double loss_level_ = 0, lm_ = 0, lm_min_ = 0;  // loss_level_: moving average, weight 0.3
   int id_ = -1;
   bool identified_now_ = false;
+  bool opened_by_loss_ = false;  // the loss channel opened the segment (else the input channel or the stream's start)
+  int split_from_ = -1;          // the identity of the segment before this one (-1: none)
   double noise_ = 0;  // the noise level (mean d_b) of the latest identified segment
   std::vector<std::vector<double>> signatures_;  // by identity: the input mean of its latest segment
+  std::vector<int64_t> signature_batches_;       // and that segment's batches (at its warm-up, if running)
 };
 
 // sums[j] += x[i][j] over `rows` rows of sums.size() features: the detector's batch means and the

@@ -2,6 +2,7 @@
 // known boundaries, the scoring of detections, and whole runs with --task-boundaries detect.
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <cmath>
 #include <set>
 
@@ -92,6 +93,84 @@ TEST(InputShiftDetector, RecognisesTestSetsOfKnownTasks) {
   EXPECT_EQ(d.recognise(test_mean(3.0f)), -1);
 }
 
+// A stream of five 40-batch segments (B = 64, 16 features): three with the same input mean whose
+// boundaries only the loss shows (a fresh task's loss jumps, then falls as it is learnt), then an
+// input shift to another mean, then back to the first mean. Each batch and its loss (before its
+// update), fixed in advance so that two detectors can be fed the same stream.
+struct MeanKeepingStream {
+  static constexpr int kBatches = 200, kB = 64, kDim = 16;
+  std::vector<std::vector<float>> x;
+  std::vector<double> loss;
+  MeanKeepingStream() {
+    Rng rng(7);
+    for (int b = 0; b < kBatches; ++b) {
+      x.push_back(batch(rng, kB, kDim, b >= 120 && b < 160 ? 1.0f : 0.0f));
+      loss.push_back(2.0 * std::exp(-0.1 * (b % 40)) + 0.3 + 0.03 * rng.normal());
+    }
+  }
+  // Batches [from, to) into d as the harness feeds them (no loss looked at on a batch the inputs
+  // already ended a segment with); per segment identified: its identity and how it was opened.
+  void feed(InputShiftDetector& d, int from, int to, std::vector<int>& ids, std::vector<bool>& by_loss) const {
+    for (int b = from; b < to; ++b) {
+      const bool fired = d.observe(x[size_t(b)].data(), kB);
+      if (d.identified_now()) ids.push_back(d.identity()), by_loss.push_back(d.opened_by_loss());
+      if (!fired) d.observe_loss(loss[size_t(b)]);
+    }
+  }
+};
+
+// Segments whose inputs keep the mean of earlier ones (the drifting mixture): the loss opened
+// them, so the inputs' match with the segment before is no evidence, and they are new tasks;
+// a segment whose mean matches several identities is new too (the inputs cannot say which), and
+// a test set of that mean is not recognised; a mean only one identity has is recognised.
+TEST(InputShiftDetector, SegmentsTheInputsCannotTellApartAreNewTasks) {
+  const MeanKeepingStream stream;
+  InputShiftDetector d(MeanKeepingStream::kDim);
+  std::vector<int> ids;
+  std::vector<bool> by_loss;
+  stream.feed(d, 0, MeanKeepingStream::kBatches, ids, by_loss);
+  EXPECT_EQ(ids, (std::vector<int>{0, 1, 2, 3, 4}));
+  EXPECT_EQ(by_loss, (std::vector<bool>{false, true, true, false, false}));
+  Rng rng(8);
+  auto test_mean = [&](float m) {
+    const auto x = batch(rng, 2000, MeanKeepingStream::kDim, m);
+    std::vector<double> mean(MeanKeepingStream::kDim, 0.0);
+    add_feature_sums(x.data(), 2000, mean);
+    for (double& v : mean) v /= 2000.0;
+    return mean;
+  };
+  const std::vector<double> zero = test_mean(0.0f);
+  EXPECT_EQ(d.recognise(zero), -1);
+  std::vector<int> zero_ids = d.matches(zero);
+  std::sort(zero_ids.begin(), zero_ids.end());
+  EXPECT_EQ(zero_ids, (std::vector<int>{0, 1, 2, 4}));
+  EXPECT_EQ(d.recognise(test_mean(1.0f)), 3);
+}
+
+// The detector's state through a checkpoint in the warm-up of a segment the loss opened: all of
+// it is loaded back, and the loaded detector goes on as the saved one would have, naming that
+// segment a new task.
+TEST(InputShiftDetector, ResumesInTheWarmUpOfASegmentTheLossOpened) {
+  const MeanKeepingStream stream;
+  InputShiftDetector whole(MeanKeepingStream::kDim), first(MeanKeepingStream::kDim);
+  std::vector<int> ids_whole, ids_resumed;
+  std::vector<bool> by_loss_whole, by_loss_resumed;
+  stream.feed(whole, 0, MeanKeepingStream::kBatches, ids_whole, by_loss_whole);
+  stream.feed(first, 0, 44, ids_resumed, by_loss_resumed);  // segment 2 opened at 40, identified at 47
+  ASSERT_TRUE(first.opened_by_loss());
+  ASSERT_EQ(first.identity(), -1);
+  StateArchive a;
+  first.save(a, "boundaries.detector");
+  InputShiftDetector resumed(MeanKeepingStream::kDim);
+  resumed.load(a, "boundaries.detector");
+  StateArchive again;
+  resumed.save(again, "boundaries.detector");
+  EXPECT_EQ(again.values(), a.values()) << "everything saved is loaded back";
+  stream.feed(resumed, 44, MeanKeepingStream::kBatches, ids_resumed, by_loss_resumed);
+  EXPECT_EQ(ids_resumed, ids_whole);
+  EXPECT_EQ(by_loss_resumed, by_loss_whole);
+}
+
 TEST(InputShiftDetector, ScoresDetectionsAgainstTheTruth) {
   // Boundaries at 100 and 200; detections at 100 (delay 0), 150 (false alarm) and 230 (delay 30).
   DetectionStats s = score_detections({100, 200}, {100, 150, 230}, 300, 50);
@@ -155,6 +234,52 @@ TEST(DetectedBoundaries, PermutedTasksAreFoundAndEwcKeepsItsAccuracy) {
   EXPECT_EQ(detected.detection.scores.false_alarms, 0);
   EXPECT_NEAR(detected.metrics.acc, given.metrics.acc, 0.03);
   EXPECT_GT(detected.penalty_trace, 0) << "EWC consolidated at the detected boundaries";
+  // Each detected segment is one task's training set: the Fisher sees what it sees when told.
+  EXPECT_EQ(detected.fisher_samples, given.fisher_samples);
+}
+
+// A strategy whose consolidation takes 1,000 s on the test's clock, which stands still otherwise;
+// it reports that time and its samples as a Fisher pass does.
+class SlowConsolidation final : public Strategy {
+ public:
+  explicit SlowConsolidation(double& clock) : clock_(clock) {}
+  std::string name() const override { return "slow-consolidation"; }
+  void end_task(const TaskEndContext& ctx, FisherStats* stats) override {
+    clock_ += 1000;
+    ++consolidations;
+    stats->seconds = 1000;
+    stats->samples = ctx.samples ? int64_t(ctx.samples->size()) : int64_t(ctx.tasks[size_t(ctx.task)].train_rows.size());
+  }
+  int consolidations = 0;
+
+ private:
+  double& clock_;
+};
+
+// A detected boundary's consolidation runs inside an epoch; its time is the Fisher's, as at a
+// given boundary, never training time. The clock moves only inside end_task, so training and
+// evaluation take 0 s exactly, and each consolidation adds its 1,000 s to fisher_seconds.
+TEST(DetectedBoundaries, ConsolidationIsTimedAsFisherNotTraining) {
+  auto be = make_backend("cpu");
+  const Scenario s = permuted_profiled();
+  const Mlp init(MlpArch::parse("196-100-100-10"), 4);
+  for (const bool detect : {false, true}) {
+    SCOPED_TRACE(detect ? "detected boundaries" : "given boundaries");
+    RunConfig cfg;
+    cfg.optimizer = Optimizer::kAdam, cfg.lr = 1e-3f, cfg.batch = 128, cfg.lca_batches = 3;
+    cfg.detect_boundaries = detect;
+    double clock = 0;
+    RunControl control;
+    control.clock = [&] { return clock; };
+    SlowConsolidation st(clock);
+    const RunResult r = run_strategy(*be, s, init, st, cfg, 4, nullptr, control);
+    ASSERT_EQ(st.consolidations, 2) << "3 tasks: 2 boundaries";
+    EXPECT_EQ(r.train_seconds, 0.0);
+    EXPECT_EQ(r.eval_seconds, 0.0);
+    EXPECT_EQ(r.fisher_seconds, 2000.0);
+    EXPECT_EQ(r.fisher_samples, 2 * 2000) << "each consolidation on one task's 2,000 training samples";
+    EXPECT_EQ(r.train_samples, 3 * 2000);
+  }
 }
 
 TEST(InputShiftDetector, ScoresTaskIdentities) {
@@ -237,7 +362,7 @@ TEST(DetectedBoundaries, BlurryBoundariesAreFoundAroundTheirMiddle) {
 }
 
 // The drifting Gaussian mixture: new class means around much the same overall input mean, so
-// only the loss shows the boundaries.
+// only the loss shows the boundaries, and each segment is a new task (no task recurs).
 TEST(DetectedBoundaries, DriftingMixtureIsFoundByTheLoss) {
   const Scenario s = test::generated_tasks(4, 5000, 200, 64, 5, 3);
   auto be = make_backend("cpu");
@@ -250,6 +375,31 @@ TEST(DetectedBoundaries, DriftingMixtureIsFoundByTheLoss) {
   EXPECT_EQ(r.detection.scores.found, 3) << fmt::format("detected {}", fmt::join(r.detection.detected_boundaries, " "));
   EXPECT_EQ(r.detection.scores.false_alarms, 0);
   EXPECT_LE(r.detection.scores.mean_delay, 2.0);
+  // The loss found the boundaries, the inputs did not move: no task is taken for an earlier one.
+  EXPECT_EQ(r.detection.segment_truth, (std::vector<int>{0, 1, 2, 3}));
+  EXPECT_EQ(r.detection.segment_identity, r.detection.segment_truth);
+  EXPECT_DOUBLE_EQ(r.detection.task_id_accuracy, 1.0);
+}
+
+// Task-IL without task labels at test time (split, 2 classes a task, over a generated mixture
+// whose classes have their own means): each test set of a trained task is recognised by its
+// inputs and evaluated with its own head, every time.
+TEST(DetectedBoundaries, SplitTaskIlPicksEachTestSetsHead) {
+  const Scenario base = test::generated_tasks(1, 5000, 1000, 32, 10, 6);
+  ScenarioConfig sc;
+  sc.kind = "split", sc.il = "task", sc.tasks = 5, sc.seed = 6;
+  const Scenario s = make_scenario(sc, SourceData{"generated", base.tasks[0].train, base.tasks[0].test});
+  auto be = make_backend("cpu");
+  const Mlp init(MlpArch::parse("32-32-10"), 6);
+  RunConfig cfg;
+  cfg.optimizer = Optimizer::kAdam, cfg.lr = 1e-3f, cfg.batch = 50, cfg.lca_batches = 2;
+  cfg.detect_boundaries = true;
+  auto st = make_strategy("naive", {}, init.arch.num_params());
+  const RunResult r = run_strategy(*be, s, init, *st, cfg, 6, nullptr);
+  EXPECT_EQ(r.detection.scores.found, 4);
+  EXPECT_EQ(r.detection.segment_identity, (std::vector<int>{0, 1, 2, 3, 4}));
+  EXPECT_EQ(r.detection.heads_picked, 1 + 2 + 3 + 4 + 5) << "after task t, tasks 1..t are tested with a head";
+  EXPECT_EQ(r.detection.heads_right, r.detection.heads_picked);
 }
 
 TEST(DetectedBoundaries, JointNeedsTheBoundaries) {
