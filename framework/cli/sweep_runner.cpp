@@ -116,10 +116,11 @@ void SweepRunner::run_phase(const std::vector<SweepCell>& cells, const std::stri
     } else if (failed.empty()) {
       failed = fmt::format("cell {} failed (exit status {}): {}; its log is {}", name, status,
                            log_tail(cell_log_path(out_, name), 3), cell_log_path(out_, name));
-      progress_(failed + "; waiting for the running cells, then stopping");
+      progress_(fmt::format("cell {} failed; {} the sweep", name,
+                            outstanding > 0 ? "waiting for the running cells, then stopping" : "stopping"));
     }
   };
-  while (!pending.empty() || outstanding > 0) {
+  while ((failed.empty() && !pending.empty()) || outstanding > 0) {  // after a failure: until the running end
     if (const int sig = stop.load()) {
       stop_all();
       throw Interrupted(sig);

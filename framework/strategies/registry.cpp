@@ -3,8 +3,8 @@
 
 // The swept defaults (results/defaults.md), one value per importance scale.
 #define CLB_EWC_LAMBDA 1000
-#define CLB_SI_LAMBDA 10000
-#define CLB_MAS_LAMBDA 1
+#define CLB_SI_LAMBDA 100
+#define CLB_MAS_LAMBDA 0.1
 
 #include "framework/core/error.h"
 

@@ -217,7 +217,7 @@ TEST_F(Cli, RunWritesResultsWithTheDocumentedSchema) {
 // number is every strategy's, name=value one strategy's.
 TEST_F(Cli, EachStrategyTakesItsDefaultLambdaUnlessTold) {
   auto lambdas = [&](const std::string& extra) {
-    const std::string out = (dir / ("l" + std::to_string(std::hash<std::string>{}(extra)))).string();
+    const std::string out = (dir / "lambdas" / std::to_string(std::hash<std::string>{}(extra))).string();
     const CliResult r = run("run --scenario synthetic --arch 12-16-3 --tasks 2 --strategy naive,l2,ewc,si,mas "
                             "--train-per-task 100 --test-per-task 50 --out " + out + extra);
     EXPECT_EQ(r.code, 0) << r.err;
