@@ -53,18 +53,21 @@ std::string cell_name(bool final, const std::string& strategy, const std::vector
 SweepCell make_cell(const SweepSpec& spec, const std::string& strategy, const std::vector<FlagValue>& point,
                     uint64_t seed, bool final, int threads) {
   SweepCell c{cell_name(final, strategy, point, seed), strategy, point, seed, final, {}};
+  // [run]'s flags, a grid value replacing [run]'s own (run refuses a flag given twice), then the
+  // sweep's (which [run] and the grids may not give).
+  std::vector<FlagValue> given = spec.base;
+  for (const FlagValue& p : point) {
+    const auto same = std::find_if(given.begin(), given.end(), [&](const FlagValue& g) { return g.first == p.first; });
+    if (same != given.end()) same->second = p.second;
+    else given.push_back(p);
+  }
+  given.insert(given.end(), {{"strategy", strategy},
+                             {"seed", std::to_string(seed)},
+                             {"seeds", "1"},
+                             {"validation", final ? "0" : fmt::format("{}", spec.validation)},
+                             {"threads", std::to_string(threads)}});
   std::vector<std::string> flags;
-  auto add = [&](const std::string& flag, const std::string& value) {
-    flags.push_back("--" + flag);
-    flags.push_back(value);
-  };
-  for (const auto& [flag, value] : spec.base) add(flag, value);
-  for (const auto& [flag, value] : point) add(flag, value);  // CLI11 keeps the last of a flag given twice
-  add("strategy", strategy);
-  add("seed", std::to_string(seed));
-  add("seeds", "1");
-  add("validation", final ? "0" : fmt::format("{}", spec.validation));
-  add("threads", std::to_string(threads));
+  for (const auto& [flag, value] : given) flags.insert(flags.end(), {"--" + flag, value});
   try {
     c.config = to_json(run_config_from_flags(flags));
   } catch (const SettingError& e) {  // named by config field: say the config's key (the flag's name)

@@ -171,6 +171,23 @@ TEST_F(Sweep, BadConfigsEndInOneLineNamingTheFileAndKey) {
   expect_one_line_error("sweep " + (dir / "missing.toml").string() + out, "missing.toml");
 }
 
+// A grid's value replaces [run]'s own for the cell (run refuses a flag given twice); each cell's
+// file says what it ran.
+TEST_F(Sweep, GridValuesReplaceTheBaseRunsOwn) {
+  const std::string cfg = (dir / "lr.toml").string();
+  write(cfg, "[run]\nscenario = \"synthetic\"\narch = \"4-8-2\"\ntasks = 2\ntrain-per-task = 60\n"
+             "test-per-task = 20\nlr = 0.05\nstrategy = [\"naive\", \"ewc\"]\n"
+             "[protocol]\nselection-seeds = [7]\nfinal-seeds = [0, 1]\n"
+             "[grid]\nlr = [0.001, 0.002]\n[grid.ewc]\nlambda = [3]\n");
+  const test::CliResult r = run("sweep " + cfg + " --out " + (dir / "o").string() + " --threads 1");
+  ASSERT_EQ(r.code, 0) << r.err;
+  const auto cell = json_at(dir / "o" / "cells" / "select-ewc-lr=0.002-lambda=3-seed7.json");
+  EXPECT_FLOAT_EQ(cell["lr"].get<float>(), 0.002f);
+  EXPECT_EQ(cell["lambda"]["ewc"].get<float>(), 3.0f);
+  EXPECT_EQ(cell["seed"].get<uint64_t>(), 7u);
+  EXPECT_NEAR(cell["validation"].get<double>(), 0.1, 1e-12);  // the protocol's default share
+}
+
 // A cell that fails when it runs (here: its data set is not there, which only loading finds) stops
 // the sweep with one error naming the cell and its log; it does not hang on the cells never started.
 TEST_F(Sweep, AFailingCellStopsTheSweepNamingItsLog) {
