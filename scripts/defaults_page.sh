@@ -1,21 +1,37 @@
 #!/usr/bin/env bash
 # results/defaults.md: where clbench run's per-strategy default lambdas come from. Nothing in it is
 # typed by hand: the sweeps' tables, scripts/choose_defaults.py's choice, and the runs with the
-# defaults (their accuracy columns; the speed columns are left out: not measured on an idle machine).
+# defaults (accuracy only, from their results.json: mean ± sample std over the seeds).
 #   build/clbench sweep benchmarks/sweeps/split_task_il.toml --out S --workers 2 --threads 1
 #   build/clbench sweep benchmarks/sweeps/permuted.toml --out P --workers 2 --threads 1
-#   build/clbench run --scenario split --scenario-il task --strategy naive,ewc,si,mas --seeds 3 > RS
-#   build/clbench run --scenario permuted --strategy naive,ewc,si,mas --seeds 3 > RP
+#   build/clbench run --scenario split --scenario-il task --strategy naive,ewc,si,mas --seeds 3 --out RS
+#   build/clbench run --scenario permuted --strategy naive,ewc,si,mas --seeds 3 --out RP
 #   scripts/defaults_page.sh S P RS RP > results/defaults.md
 set -euo pipefail
-[ $# -eq 4 ] || { echo "usage: $0 SPLIT_SWEEP_DIR PERMUTED_SWEEP_DIR SPLIT_RUN_STDOUT PERMUTED_RUN_STDOUT" >&2; exit 2; }
+[ $# -eq 4 ] || { echo "usage: $0 SPLIT_SWEEP_DIR PERMUTED_SWEEP_DIR SPLIT_RUN_DIR PERMUTED_RUN_DIR" >&2; exit 2; }
 here=$(dirname "$0")
-commit=$(python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["config"]["provenance"]["commit"])' \
-  "$1/cells/$(python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["final_cells"][0]["name"])' "$1/sweep.json")/results.json")
-machine=$(python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["config"]["provenance"]["machine"])' \
-  "$1/cells/$(python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["final_cells"][0]["name"])' "$1/sweep.json")/results.json")
-accuracy_table() {  # the run's summary table without the speed columns
-  awk -F'|' '/^\| strategy \| ACC/ {on=1} on && NF < 3 {exit} on {print "|" $2 "|" $3 "|" $4 "|" $6 "|" $12 "|"}' "$1"
+first_cell=$(python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["final_cells"][0]["results"])' "$1/sweep.json")
+provenance() {  # commit and machine of a results.json
+  python3 - "$1" <<'PY'
+import json, sys
+p = json.load(open(sys.argv[1]))["config"]["provenance"]
+print("commit %s, machine \"%s\"" % (p["commit"], p["machine"]))
+PY
+}
+accuracy_table() {  # a run's results.json: per strategy mean ± sample std over its seeds
+  python3 - "$1/results.json" <<'PY'
+import json, statistics, sys
+runs = json.load(open(sys.argv[1]))["runs"]
+print("| strategy | λ | ACC % | BWT % | forgetting % | seeds |")
+print("|---|---|---|---|---|---|")
+for s in dict.fromkeys(r["strategy"] for r in runs):
+    rs = [r for r in runs if r["strategy"] == s]
+    def cell(k):
+        v = [100 * r["metrics"][k] for r in rs]
+        return f"{statistics.mean(v):.1f} ± {statistics.stdev(v):.1f}" if len(v) > 1 else f"{v[0]:.1f}"
+    lam = "%g" % rs[0]["lambda"] if rs[0]["penalty_trace"] else "-"
+    print(f"| {s} | {lam} | {cell('acc')} | {cell('bwt')} | {cell('forgetting')} | {len(rs)} |")
+PY
 }
 cat <<PAGE
 # Default penalty strengths (λ) of clbench run
@@ -23,8 +39,8 @@ cat <<PAGE
 \`clbench run\` gives each strategy its own λ unless \`--lambda\` says otherwise: the importance scales differ by
 orders of magnitude, so one λ for all favours some methods by accident. ewc's, si's and mas's defaults come
 from two \`clbench sweep\`s (README "Sweeps"); online-ewc and ewc+er take ewc's (the same Fisher scale); l2
-keeps 100 (not swept). Sweeps and runs: commit $commit, machine "$machine", $(date -u +%Y-%m-%d);
-page made by scripts/defaults_page.sh.
+keeps 100 (not swept). Sweeps: $(provenance "$1/$first_cell"); runs with the defaults: $(provenance "$3/results.json");
+$(date -u +%Y-%m-%d); page made by scripts/defaults_page.sh.
 
 ## 1. The sweeps: each strategy chosen on a validation split
 
@@ -45,7 +61,8 @@ $(python3 "$here/choose_defaults.py" "$1/sweep.json" "$2/sweep.json" | sed "s|$1
 
 ## 3. The defaults on the test sets
 
-\`clbench run --strategy naive,ewc,si,mas --seeds 3\` (no --lambda), mean ± sample std over seeds 0-2:
+\`clbench run --strategy naive,ewc,si,mas --seeds 3\` (no --lambda: each strategy's default), mean ± sample std
+over seeds 0-2:
 
 Split Fashion-MNIST, task-IL (\`--scenario split --scenario-il task\`):
 
