@@ -7,6 +7,7 @@
 #include <fmt/ranges.h>
 
 #include "framework/core/error.h"
+#include "framework/harness/report.h"
 #include "framework/harness/statistics.h"
 
 namespace clb::cli {
@@ -19,12 +20,6 @@ nlohmann::json point_json(const std::vector<FlagValue>& point) {
   return j;
 }
 
-double mean_of(const std::vector<double>& v) {
-  double s = 0;
-  for (double x : v) s += x;
-  return v.empty() ? std::nan("") : s / double(v.size());
-}
-
 // "81.2 ± 1.3" in percent; one seed has no interval.
 std::string pct(const Interval& i, bool sign = false) {
   if (!std::isfinite(i.mean)) return "-";
@@ -34,16 +29,11 @@ std::string pct(const Interval& i, bool sign = false) {
 
 std::string num(double v) { return std::isfinite(v) ? fmt::format("{:.6g}", v) : std::string(); }
 
-nlohmann::json interval_json(const Interval& i) {
-  auto n = [](double v) { return std::isfinite(v) ? nlohmann::json(v) : nlohmann::json(nullptr); };
-  return {{"mean", n(i.mean)}, {"ci95_half_width", n(i.half_width)}, {"n", i.n}};
-}
+// null where undefined (BWT of one task, an interval of one seed), as results.json writes it.
+nlohmann::json json_number(double v) { return std::isfinite(v) ? nlohmann::json(v) : nlohmann::json(nullptr); }
 
-std::string csv_field(const std::string& v) {
-  if (v.find_first_of(",\"\n") == std::string::npos) return v;
-  std::string q = "\"";
-  for (char c : v) q += c == '"' ? std::string("\"\"") : std::string(1, c);
-  return q + "\"";
+nlohmann::json interval_json(const Interval& i) {
+  return {{"mean", json_number(i.mean)}, {"ci95_half_width", json_number(i.half_width)}, {"n", i.n}};
 }
 
 }  // namespace
@@ -65,7 +55,7 @@ std::vector<Choice> choose(const SweepSpec& spec, const std::vector<FinishedCell
           per_seed[std::to_string(f.cell.seed)] = f.metrics.acc;
         }
       CLB_ASSERT(accs.size() == spec.selection_seeds.size());
-      means.push_back(mean_of(accs));
+      means.push_back(t_interval95(accs).mean);
       c.candidates.push_back({{"point", point_json(point)}, {"validation_acc", means.back()}, {"acc_by_seed", per_seed}});
     }
     size_t best = 0;  // the first of the highest: a tie keeps the earlier point
@@ -144,9 +134,8 @@ SweepTables summarise(const SweepSpec& spec, const std::vector<Choice>& choices,
                    {"seed", f.cell.seed},
                    {"results", "cells/" + f.cell.name + "/results.json"},
                    {"acc", f.metrics.acc},
-                   {"bwt", std::isfinite(f.metrics.bwt) ? nlohmann::json(f.metrics.bwt) : nlohmann::json(nullptr)},
-                   {"forgetting", std::isfinite(f.metrics.forgetting) ? nlohmann::json(f.metrics.forgetting)
-                                                                      : nlohmann::json(nullptr)}});
+                   {"bwt", json_number(f.metrics.bwt)},
+                   {"forgetting", json_number(f.metrics.forgetting)}});
     return j;
   };
   nlohmann::json choice_json = nlohmann::json::array();

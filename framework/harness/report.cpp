@@ -197,15 +197,14 @@ nlohmann::json results_json(const nlohmann::json& config, const std::vector<RunR
   return j;
 }
 
-namespace {
-
-// RFC 4180: a field with a comma, quote or line break is quoted, its quotes doubled.
 std::string csv_field(const std::string& v) {
   if (v.find_first_of(",\"\r\n") == std::string::npos) return v;
   std::string q = "\"";
   for (char c : v) q += c == '"' ? std::string("\"\"") : std::string(1, c);
   return q + "\"";
 }
+
+namespace {
 
 // The config block as (column, value) pairs, nested objects as dotted names: every setting of the
 // run, its provenance too. Left out: the strategies and lambdas (each row has its own) and the
@@ -229,7 +228,10 @@ std::string results_csv(const nlohmann::json& config, const std::vector<RunResul
   std::string head = "strategy,seed,lambda,acc,bwt,fwt,forgetting,lca,train_samples_per_s,fisher_samples_per_s,"
                      "eval_samples_per_s,penalty_trace,strategy_bytes";
   std::string tail;
-  for (const auto& [name, value] : settings) head += "," + name, tail += "," + csv_field(value);
+  for (const auto& [name, value] : settings) {
+    head.append(",").append(name);
+    tail.append(",").append(csv_field(value));
+  }
   auto num = [](double v) { return std::isfinite(v) ? fmt::format("{:.6g}", v) : std::string(); };
   std::string s = head + "\n";
   for (const auto& r : runs)

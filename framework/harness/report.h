@@ -25,5 +25,8 @@ nlohmann::json results_json(const nlohmann::json& config, const std::vector<RunR
 // One row per run: its metrics and throughput, then the config block's settings as columns
 // (config.scenario, config.fisher.estimator, ..., config.provenance.commit).
 std::string results_csv(const nlohmann::json& config, const std::vector<RunResult>& runs);
+// A CSV field as RFC 4180 writes it: quoted, its quotes doubled, when it holds a comma, quote or
+// line break.
+std::string csv_field(const std::string& value);
 
 }  // namespace clb
