@@ -64,15 +64,6 @@ struct RunOptions {
   }
 };
 
-std::vector<std::string> split_list(const std::string& s) {
-  std::vector<std::string> out;
-  std::stringstream ss(s);
-  std::string part;
-  while (std::getline(ss, part, ','))
-    if (!part.empty()) out.push_back(part);
-  return out;
-}
-
 
 // "--lambda 100,l2=0.01": a bare number is every strategy's lambda, name=value overrides one; a
 // strategy given neither takes its default (the registry's, chosen by a sweep: results/defaults.md).

@@ -1,16 +1,29 @@
 #pragma once
-// One-line errors for flag values that parse but make no sense (a zero batch, a NaN rate).
+// One-line errors for flag values that parse but make no sense (a zero batch, a NaN rate), and
+// the splitting of list-valued flags.
 #include <charconv>
 #include <cmath>
 #include <cstdint>
 #include <limits>
+#include <sstream>
 #include <string>
+#include <vector>
 
 #include <CLI/CLI.hpp>
 
 #include "framework/core/error.h"
 
 namespace clb::cli {
+
+// "naive,ewc" -> {"naive", "ewc"}: a comma-separated flag value (--strategy, --lambda, a sweep's
+// run.strategy), empty parts dropped.
+inline std::vector<std::string> split_list(const std::string& s) {
+  std::vector<std::string> out;
+  std::stringstream ss(s);
+  for (std::string part; std::getline(ss, part, ',');)
+    if (!part.empty()) out.push_back(part);
+  return out;
+}
 
 template <typename T>
 void check_positive(T v, const char* flag) {

@@ -2,11 +2,11 @@
 
 #include <algorithm>
 #include <cmath>
-#include <sstream>
 
 #include <fmt/format.h>
 #include <toml++/toml.h>
 
+#include "framework/cli/flag_checks.h"
 #include "framework/core/atomic_file.h"
 #include "framework/core/error.h"
 
@@ -122,9 +122,7 @@ SweepSpec read_sweep_spec(const std::string& path) {
           s.strategies.push_back(name->get());
         }
       } else if (const auto* list = v.as_string()) {
-        std::stringstream ss(list->get());
-        for (std::string part; std::getline(ss, part, ',');)
-          if (!part.empty()) s.strategies.push_back(part);
+        s.strategies = split_list(list->get());  // "naive,ewc", as run's --strategy takes it
       } else {
         fail("{}: run.strategy must be a list of names, e.g. [\"naive\", \"ewc\"]", path);
       }
