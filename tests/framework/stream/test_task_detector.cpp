@@ -210,6 +210,18 @@ Scenario permuted_profiled() {
   return make_scenario(cfg, src);
 }
 
+// naive (Adam 1e-3, LCA over 2 batches) on `s` without being told the boundaries: what the
+// detector finds, from an `arch` model initialised with `init_seed`, run with `seed`.
+RunResult naive_detecting(const Scenario& s, const char* arch, int batch, uint64_t init_seed, uint64_t seed) {
+  auto be = make_backend("cpu");
+  const Mlp init(MlpArch::parse(arch), init_seed);
+  RunConfig cfg;
+  cfg.optimizer = Optimizer::kAdam, cfg.lr = 1e-3f, cfg.batch = batch, cfg.lca_batches = 2;
+  cfg.detect_boundaries = true;
+  auto st = make_strategy("naive", {}, init.arch.num_params());
+  return run_strategy(*be, s, init, *st, cfg, seed, nullptr);
+}
+
 RunResult permuted(const char* strategy, bool detect) {
   auto be = make_backend("cpu");
   static const Scenario s = permuted_profiled();
@@ -303,13 +315,7 @@ TEST(DetectedBoundaries, RecurringTasksAreRecognised) {
   ASSERT_EQ(s.tasks.size(), 9u);
   for (int t = 0; t < 9; ++t) EXPECT_EQ(s.tasks[size_t(t)].identity, t % 3);
   EXPECT_NE(s.tasks[0].train, s.tasks[3].train) << "each visit draws fresh samples";
-  auto be = make_backend("cpu");
-  const Mlp init(MlpArch::parse("64-32-5"), 1);
-  RunConfig cfg;
-  cfg.optimizer = Optimizer::kAdam, cfg.lr = 1e-3f, cfg.batch = 50, cfg.lca_batches = 2;
-  cfg.detect_boundaries = true;
-  auto st = make_strategy("naive", {}, init.arch.num_params());
-  const RunResult r = run_strategy(*be, s, init, *st, cfg, 2, nullptr);
+  const RunResult r = naive_detecting(s, "64-32-5", 50, 1, 2);
   EXPECT_EQ(r.detection.scores.found, 8);
   EXPECT_EQ(r.detection.scores.false_alarms, 0);
   EXPECT_LE(r.detection.scores.mean_delay, 1.0);
@@ -365,13 +371,7 @@ TEST(DetectedBoundaries, BlurryBoundariesAreFoundAroundTheirMiddle) {
 // only the loss shows the boundaries, and each segment is a new task (no task recurs).
 TEST(DetectedBoundaries, DriftingMixtureIsFoundByTheLoss) {
   const Scenario s = test::generated_tasks(4, 5000, 200, 64, 5, 3);
-  auto be = make_backend("cpu");
-  const Mlp init(MlpArch::parse("64-32-5"), 1);
-  RunConfig cfg;
-  cfg.optimizer = Optimizer::kAdam, cfg.lr = 1e-3f, cfg.batch = 64, cfg.lca_batches = 2;
-  cfg.detect_boundaries = true;
-  auto st = make_strategy("naive", {}, init.arch.num_params());
-  const RunResult r = run_strategy(*be, s, init, *st, cfg, 3, nullptr);
+  const RunResult r = naive_detecting(s, "64-32-5", 64, 1, 3);
   EXPECT_EQ(r.detection.scores.found, 3) << fmt::format("detected {}", fmt::join(r.detection.detected_boundaries, " "));
   EXPECT_EQ(r.detection.scores.false_alarms, 0);
   EXPECT_LE(r.detection.scores.mean_delay, 2.0);
@@ -389,13 +389,7 @@ TEST(DetectedBoundaries, SplitTaskIlPicksEachTestSetsHead) {
   ScenarioConfig sc;
   sc.kind = "split", sc.il = "task", sc.tasks = 5, sc.seed = 6;
   const Scenario s = make_scenario(sc, SourceData{"generated", base.tasks[0].train, base.tasks[0].test});
-  auto be = make_backend("cpu");
-  const Mlp init(MlpArch::parse("32-32-10"), 6);
-  RunConfig cfg;
-  cfg.optimizer = Optimizer::kAdam, cfg.lr = 1e-3f, cfg.batch = 50, cfg.lca_batches = 2;
-  cfg.detect_boundaries = true;
-  auto st = make_strategy("naive", {}, init.arch.num_params());
-  const RunResult r = run_strategy(*be, s, init, *st, cfg, 6, nullptr);
+  const RunResult r = naive_detecting(s, "32-32-10", 50, 6, 6);
   EXPECT_EQ(r.detection.scores.found, 4);
   EXPECT_EQ(r.detection.segment_identity, (std::vector<int>{0, 1, 2, 3, 4}));
   EXPECT_EQ(r.detection.heads_picked, 1 + 2 + 3 + 4 + 5) << "after task t, tasks 1..t are tested with a head";
