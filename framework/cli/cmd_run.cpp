@@ -170,7 +170,8 @@ void save_model_and_fisher(Backend& be, const Scenario& scenario, const RunResul
 
 // Checks that hold wherever the config came from (flags or --config), before any work.
 void check_config(const RunConfig& cfg) {
-  check_positive(cfg.scenario.tasks, "--tasks");
+  // 0 tasks: all the data makes (split, task-column), counted once it is loaded.
+  if (!data_sets_task_count(cfg.scenario) || cfg.scenario.tasks != 0) check_positive(cfg.scenario.tasks, "--tasks");
   check_positive(cfg.batch, "--batch");
   check_positive(cfg.epochs, "--epochs");
   check_positive(cfg.seeds, "--seeds");
@@ -199,6 +200,10 @@ void check_config(const RunConfig& cfg) {
   }
 }
 
+bool given(const RunOptions& o, const std::string& flag) {
+  return std::find(o.given.begin(), o.given.end(), flag) != o.given.end();
+}
+
 // The flags' text parsed into o.cfg.
 RunConfig config_from_flags(const RunOptions& o) {
   RunConfig cfg = o.cfg;
@@ -222,11 +227,21 @@ RunConfig config_from_flags(const RunOptions& o) {
          memory_samples, cfg.memory.max_bytes);
   cfg.fisher.estimator = parse_fisher_estimator(o.fisher);
   if (cfg.fisher.estimator == FisherEstimator::kBatch) cfg.fisher.batch = cfg.batch;  // Avalanche's minibatch
+  // A task column makes the tasks (one per value, all of them unless --tasks says how many).
+  if (!cfg.scenario.task_column.empty()) {
+    if (given(o, "scenario") && cfg.scenario.kind != "task-column")
+      fail("--task-column {}: the column makes the tasks; drop --scenario {}", cfg.scenario.task_column, cfg.scenario.kind);
+    cfg.scenario.kind = "task-column";
+    if (!given(o, "tasks")) cfg.scenario.tasks = 0;
+  } else if (cfg.scenario.kind == "task-column") {
+    fail("--scenario task-column: name the CSV column that gives each row's task with --task-column NAME");
+  }
+  // Split without --tasks: as many tasks as the classes make (10 classes, 2 per task: 5).
+  if (cfg.scenario.kind == "split" && !given(o, "tasks")) cfg.scenario.tasks = 0;
+  for (const char* flag : {"classes-per-task", "class-order"})
+    if (given(o, flag) && cfg.scenario.kind != "split")
+      fail("--{}: sets how split makes its tasks; add --scenario split (the scenario is {})", flag, cfg.scenario.kind);
   return cfg;
-}
-
-bool given(const RunOptions& o, const std::string& flag) {
-  return std::find(o.given.begin(), o.given.end(), flag) != o.given.end();
 }
 
 // --config and --resume run what a file recorded, as it was: beside `source` (the flag, e.g.
@@ -352,7 +367,7 @@ void check_save_path(const std::string& save) {
 SourceData load_data(const RunConfig& cfg, const MlpArch& arch, const ProgressFn& progress) {
   if (cfg.scenario.kind == "synthetic" || cfg.scenario.kind == "recurring") return {};
   progress(fmt::format("loading {}", cfg.dataset));
-  SourceData data = load_source_data(cfg.dataset);
+  SourceData data = load_source_data(cfg.dataset, cfg.scenario.task_column);
   const int classes = std::max(data.train->num_classes, data.test->num_classes);
   if (arch.input_dim() != data.train->dim)
     fail("--arch {}: input width {} does not match the {} features of {}; start the arch with {}", cfg.arch,
@@ -410,6 +425,7 @@ void run(const RunOptions& o) {
   // the loop starts on them).
   if (!plan.save.empty()) check_save_path(plan.save);
   const SourceData data = load_data(cfg, arch, progress);
+  if (cfg.scenario.tasks == 0) cfg.scenario.tasks = task_count(cfg.scenario, data);  // all the data makes
   const int S = int(cfg.strategies.size()), total = cfg.seeds * S;
   std::vector<RunResult> runs;  // the finished ones
   if (resume) runs = finished_runs(*resume, cfg);
@@ -510,13 +526,22 @@ void add_run(CLI::App& app, bool check_only, RunConfig* into) {
   CLI::App* c = app.add_subcommand("run", "Train strategies on a task sequence and score them (ACC, BWT, FWT, ...)");
   c->option_defaults()->always_capture_default();
   c->add_option("--scenario", cfg.scenario.kind,
-                "Task sequence: permuted | split | rotated | synthetic | recurring (K generated tasks visited in turn)")
-      ->check(CLI::IsMember({"permuted", "split", "rotated", "synthetic", "recurring"}));
+                "Task sequence: permuted | split | rotated | task-column (CSV: a column names each row's task) | "
+                "synthetic | recurring (K generated tasks visited in turn)")
+      ->check(CLI::IsMember({"permuted", "split", "rotated", "task-column", "synthetic", "recurring"}));
   c->add_option("--recurring-tasks", cfg.scenario.recurring_tasks, "recurring: distinct tasks K (task t is task t mod K)");
   c->add_option("--scenario-il", cfg.scenario.il, "split only: task (logit masking per task) | class (one head)")
       ->check(CLI::IsMember({"task", "class"}));
   c->add_option("--dataset", cfg.dataset, "fashion-mnist (Debian's dataset-fashion-mnist), an IDX directory, or a directory with train.csv and test.csv");
-  c->add_option("--tasks", cfg.scenario.tasks, "Number of tasks");
+  c->add_option("--tasks", cfg.scenario.tasks, "Number of tasks (task-column: the first N values; unset: all)");
+  c->add_option("--classes-per-task", cfg.scenario.classes_per_task, "split: classes per task (10 classes: 2 gives 5 tasks, 5 gives 2)");
+  c->add_option("--class-order", cfg.scenario.class_order,
+                "split: seeded (a random class order drawn from each seed, recorded in results.json as class_order) | "
+                "fixed (label order: 0,1 then 2,3 ...)")
+      ->check(CLI::IsMember({"seeded", "fixed"}));
+  c->add_option("--task-column", cfg.scenario.task_column,
+                "CSV data: the header's column that names each row's task (a year, a regime, a sensor); tasks in "
+                "the order their values first appear in train.csv; implies --scenario task-column");
   c->add_option("--arch", cfg.arch, "MLP widths, input-hidden...-output");
   std::string strategy_help = "Comma-separated:";
   for (const StrategyInfo& s : strategy_registry()) strategy_help += fmt::format("\n  {}: {}", s.name, s.summary);

@@ -9,8 +9,10 @@
 
 namespace clb {
 
-// Errors name the file, the line and what to fix.
-Dataset load_csv(const std::string& path);
+// task_column (if not empty): the first line is a header and must name this column; its cells are
+// any text, each row's task (Dataset::group, numbered in order of first appearance), and the
+// column is neither a feature nor the label. Errors name the file, the line and what to fix.
+Dataset load_csv(const std::string& path, const std::string& task_column = "");
 
 // True when dir holds train.csv and test.csv.
 bool is_csv_dataset_dir(const std::string& dir);

@@ -14,6 +14,10 @@ struct Dataset {
   int num_classes = 0;         // labels lie in [0, num_classes)
   std::vector<float> x;        // (n, dim), row-major; images as pixel/255
   std::vector<int32_t> y;      // (n)
+  // CSV with a task column (csv_loader.h): each row's task, an index into group_names (the
+  // column's values in order of first appearance); both empty otherwise.
+  std::vector<int32_t> group;
+  std::vector<std::string> group_names;
 
   const float* row(int64_t i) const { return x.data() + i * dim; }
 };

@@ -1,5 +1,6 @@
 #include "framework/data/scenarios.h"
 
+#include <algorithm>
 #include <cmath>
 #include <filesystem>
 #include <numeric>
@@ -11,18 +12,34 @@
 
 namespace clb {
 
-SourceData load_source_data(const std::string& dataset) {
+SourceData load_source_data(const std::string& dataset, const std::string& task_column) {
   const std::string dir = resolve_dataset_dir(dataset);
   SourceData d;
   d.name = dataset;
   if (is_csv_dataset_dir(dir)) {
-    d.train = std::make_shared<Dataset>(load_csv((std::filesystem::path(dir) / "train.csv").string()));
-    d.test = std::make_shared<Dataset>(load_csv((std::filesystem::path(dir) / "test.csv").string()));
-    if (d.train->dim != d.test->dim)
+    const std::string train_csv = (std::filesystem::path(dir) / "train.csv").string();
+    const std::string test_csv = (std::filesystem::path(dir) / "test.csv").string();
+    auto train = std::make_shared<Dataset>(load_csv(train_csv, task_column));
+    auto test = std::make_shared<Dataset>(load_csv(test_csv, task_column));
+    if (train->dim != test->dim)
       fail("{}: train.csv has {} features per row but test.csv has {}; both need the same columns", dir,
-           d.train->dim, d.test->dim);
+           train->dim, test->dim);
+    // Tasks are train.csv's values of the column, in its order: test rows join them by value.
+    for (int32_t& g : test->group) {
+      const std::string& value = test->group_names[size_t(g)];
+      const auto it = std::find(train->group_names.begin(), train->group_names.end(), value);
+      if (it == train->group_names.end())
+        fail("{}: the task '{}' ({} column) has no rows in train.csv; a task needs training rows", test_csv, value,
+             task_column);
+      g = int32_t(it - train->group_names.begin());
+    }
+    test->group_names = train->group_names;
+    d.train = std::move(train), d.test = std::move(test);
     return d;
   }
+  if (!task_column.empty())
+    fail_setting("@task_column {}: {} is not a CSV data set (train.csv and test.csv); a task column needs one", task_column,
+                 dataset);
   d.train = std::make_shared<Dataset>(load_idx_split(dir, "train"));
   d.test = std::make_shared<Dataset>(load_idx_split(dir, "test"));
   if (d.train->dim != d.test->dim)
@@ -44,10 +61,17 @@ std::vector<int32_t> pick_rows(std::vector<int32_t> rows, int64_t limit, Rng rng
   return rows;
 }
 
-std::vector<int32_t> rows_with_labels(const Dataset& d, int lo, int hi) {  // labels in [lo, hi)
+std::vector<int32_t> rows_with_labels(const Dataset& d, const std::vector<int>& labels) {
   std::vector<int32_t> rows;
   for (int64_t i = 0; i < d.n; ++i)
-    if (d.y[i] >= lo && d.y[i] < hi) rows.push_back(int32_t(i));
+    if (std::find(labels.begin(), labels.end(), d.y[i]) != labels.end()) rows.push_back(int32_t(i));
+  return rows;
+}
+
+std::vector<int32_t> rows_of_group(const Dataset& d, int group) {
+  std::vector<int32_t> rows;
+  for (int64_t i = 0; i < d.n; ++i)
+    if (d.group[size_t(i)] == group) rows.push_back(int32_t(i));
   return rows;
 }
 
@@ -180,6 +204,16 @@ Scenario make_scenario_on(const ScenarioConfig& cfg, const SourceData& data);
 
 }  // namespace
 
+int task_count(const ScenarioConfig& cfg, const SourceData& data) {
+  CLB_ASSERT(data_sets_task_count(cfg) && data.train && data.test);
+  if (cfg.kind == "task-column") return int(data.train->group_names.size());
+  const int classes = std::max(data.train->num_classes, data.test->num_classes);
+  if (cfg.classes_per_task < 1 || cfg.classes_per_task > classes)
+    fail_setting("@classes_per_task {}: {} has {} classes; a task takes 1 to {} of them", cfg.classes_per_task,
+                 data.name, classes, classes);
+  return classes / cfg.classes_per_task;
+}
+
 Scenario make_scenario(const ScenarioConfig& cfg, const SourceData& data) {
   if (!(cfg.validation >= 0.0 && cfg.validation <= 0.5))
     fail_setting("@validation {}: the held-out share of each task's training samples must lie in [0, 0.5] (0 = score "
@@ -193,13 +227,19 @@ Scenario make_scenario(const ScenarioConfig& cfg, const SourceData& data) {
 namespace {
 
 Scenario make_scenario_on(const ScenarioConfig& cfg, const SourceData& data) {
-  if (cfg.tasks < 1) fail_setting("@tasks: need at least 1 task, got {}", cfg.tasks);
+  if (cfg.tasks < (data_sets_task_count(cfg) ? 0 : 1)) fail_setting("@tasks: need at least 1 task, got {}", cfg.tasks);
   if (cfg.train_per_task < 0) fail_setting("@train_per_task: must be >= 0 (0 = all), got {}", cfg.train_per_task);
   if (cfg.test_per_task < 0) fail_setting("@test_per_task: must be >= 0 (0 = all), got {}", cfg.test_per_task);
   if (cfg.kind == "synthetic") return make_synthetic(cfg);
   if (cfg.kind == "recurring") return make_recurring(cfg);
-  if (cfg.kind != "permuted" && cfg.kind != "rotated" && cfg.kind != "split")
-    fail_setting("@scenario: unknown scenario '{}'; use permuted, split, rotated, synthetic or recurring", cfg.kind);
+  if (cfg.kind != "permuted" && cfg.kind != "rotated" && cfg.kind != "split" && cfg.kind != "task-column")
+    fail_setting("@scenario: unknown scenario '{}'; use permuted, split, rotated, task-column, synthetic or recurring",
+                 cfg.kind);
+  if (cfg.kind == "task-column" && cfg.task_column.empty())
+    fail_setting("@scenario task-column: name the CSV column that gives each row's task with @task_column");
+  if (cfg.kind != "task-column" && !cfg.task_column.empty())
+    fail_setting("@task_column {}: a task column makes the tasks; drop @scenario {} (or give task-column)",
+                 cfg.task_column, cfg.kind);
   CLB_ASSERT(data.train && data.test);
   const Dataset& tr = *data.train;
   const Dataset& te = *data.test;
@@ -214,12 +254,32 @@ Scenario make_scenario_on(const ScenarioConfig& cfg, const SourceData& data) {
   s.kind = cfg.kind;
   s.input_dim = tr.dim, s.num_classes = classes;
   s.il = cfg.kind == "split" ? cfg.il : "domain";
+  const int K = cfg.classes_per_task;
+  const int tasks = cfg.tasks == 0 && data_sets_task_count(cfg) ? task_count(cfg, data) : cfg.tasks;
   if (cfg.kind == "split") {
     if (cfg.il != "task" && cfg.il != "class")
       fail_setting("@scenario_il: unknown setting '{}'; use task or class", cfg.il);
-    if (cfg.tasks * 2 > classes)
-      fail_setting("@tasks {}: split makes tasks of 2 classes and {} has only {} classes; use @tasks {} or fewer",
-           cfg.tasks, data.name, classes, classes / 2);
+    if (K < 1 || K > classes)
+      fail_setting("@classes_per_task {}: {} has {} classes; a task takes 1 to {} of them", K, data.name, classes, classes);
+    if (tasks * K > classes)
+      fail_setting("@tasks {}: split makes tasks of {} classes ({}) and {} has only {} classes; use @tasks {} or fewer",
+                   tasks, K, setting("classes_per_task"), data.name, classes, classes / K);
+    if (cfg.class_order != "seeded" && cfg.class_order != "fixed")
+      fail_setting("@class_order {}: use seeded (a random class order drawn from the seed) or fixed (label order)",
+                   cfg.class_order);
+    s.class_order.resize(size_t(classes));
+    std::iota(s.class_order.begin(), s.class_order.end(), 0);
+    if (cfg.class_order == "seeded") {
+      Rng order = Rng::derive(cfg.seed, 0xC1A55);
+      order.shuffle(s.class_order);
+    }
+    s.class_order.resize(size_t(tasks) * K);
+  }
+  if (cfg.kind == "task-column") {
+    const int values = int(tr.group_names.size());
+    if (tasks > values)
+      fail_setting("@tasks {}: the column {} of {} has only {} value(s), one task each; use @tasks {} (or 0: all)",
+                   tasks, cfg.task_column, data.name, values, values);
   }
   if (cfg.kind == "rotated") {
     if (tr.rows <= 0 || int64_t(tr.rows) * tr.cols != tr.dim)
@@ -232,18 +292,24 @@ Scenario make_scenario_on(const ScenarioConfig& cfg, const SourceData& data) {
                    data.name, tr.rows, tr.cols, te.rows, te.cols);
   }
 
-  for (int t = 0; t < cfg.tasks; ++t) {
+  for (int t = 0; t < tasks; ++t) {
     Task task;
     task.id = t;
     std::vector<int32_t> train_rows, test_rows;
     if (cfg.kind == "split") {
-      train_rows = rows_with_labels(tr, 2 * t, 2 * t + 2);
-      test_rows = rows_with_labels(*data.test, 2 * t, 2 * t + 2);
-      task.name = "classes " + std::to_string(2 * t) + "," + std::to_string(2 * t + 1);
+      const std::vector<int> labels(s.class_order.begin() + t * K, s.class_order.begin() + (t + 1) * K);
+      train_rows = rows_with_labels(tr, labels);
+      test_rows = rows_with_labels(te, labels);
+      task.name = "classes";
+      for (int c : labels) task.name += (c == labels[0] ? " " : ",") + std::to_string(c);
       if (cfg.il == "task") {
         task.class_mask.assign(classes, 0);
-        task.class_mask[2 * t] = task.class_mask[2 * t + 1] = 1;
+        for (int c : labels) task.class_mask[size_t(c)] = 1;
       }
+    } else if (cfg.kind == "task-column") {
+      train_rows = rows_of_group(tr, t);
+      test_rows = rows_of_group(te, t);
+      task.name = cfg.task_column + " " + tr.group_names[size_t(t)];
     } else {
       train_rows.resize(tr.n);
       test_rows.resize(data.test->n);
@@ -268,8 +334,8 @@ Scenario make_scenario_on(const ScenarioConfig& cfg, const SourceData& data) {
     task.test_rows = pick_rows(std::move(test_rows), cfg.test_per_task, Rng::derive(cfg.seed, 0x5B5, 1, t),
                                "test_per_task", t, "test");
     if (task.train_rows.empty() || task.test_rows.empty())
-      fail("{}: task {} ({}) has no {} samples; the data set lacks its classes", data.name, t + 1, task.name,
-           task.train_rows.empty() ? "training" : "test");
+      fail("{}: task {} ({}) has no {} samples; the data set lacks {}", data.name, t + 1, task.name,
+           task.train_rows.empty() ? "training" : "test", cfg.kind == "task-column" ? "rows of that value" : "its classes");
     task.train = data.train;
     task.test = data.test;
     s.tasks.push_back(std::move(task));

@@ -2,8 +2,11 @@
 // Task sequences (README, "Commands"):
 //   permuted  domain-IL: task 1 is the data as is, each further task a fixed pixel permutation
 //   rotated   domain-IL: task t rotates every image by t * step degrees (nearest pixel)
-//   split     5 tasks x 2 classes; task-IL (logit masking: only the task's classes compete) or
+//   split     tasks of --classes-per-task classes each (2 by default), in a seeded random class
+//             order or label order; task-IL (logit masking: only the task's classes compete) or
 //             class-IL (one head over all classes)
+//   task-column  domain-IL on CSV data: a named column says which task each row belongs to; tasks
+//             in the order their values first appear in train.csv (a year, a regime, a sensor)
 //   synthetic domain-IL: a drifting Gaussian mixture, no files needed
 //   recurring domain-IL: K Gaussian-mixture tasks, each with its own input shift, visited in turn
 //             (1, 2, ..., K, 1, 2, ...): old tasks come back, for task identification
@@ -20,6 +23,9 @@ namespace clb {
 struct ScenarioConfig {
   std::string kind = "permuted";  // permuted | split | rotated | synthetic | recurring
   std::string il = "class";       // split only: task | class
+  int classes_per_task = 2;       // split only
+  std::string class_order = "seeded";  // split only: seeded (a permutation drawn from seed) | fixed (label order)
+  std::string task_column;        // task-column only: the CSV column naming each row's task
   int tasks = 5;
   int64_t train_per_task = 0;  // 0 = all rows (synthetic: 2000)
   int64_t test_per_task = 0;   // 0 = all rows (synthetic: 1000)
@@ -39,15 +45,22 @@ struct SourceData {
   std::shared_ptr<const Dataset> train, test;
 };
 
-// "fashion-mnist" (Debian's package) or an IDX directory; both splits, validated.
-SourceData load_source_data(const std::string& dataset);
+// "fashion-mnist" (Debian's package), an IDX directory or a CSV directory; both splits, validated.
+// task_column: CSV only, the column that names each row's task (framework/data/csv_loader.h).
+SourceData load_source_data(const std::string& dataset, const std::string& task_column = "");
 
 struct Scenario {
   std::string kind;
   std::string il;  // task | domain | class
   int input_dim = 0, num_classes = 0;
   std::vector<Task> tasks;
+  std::vector<int> class_order;  // split: the classes in task order; else empty
 };
+
+// Scenarios whose tasks = 0 means "as many as the data makes": split (classes / classes per task)
+// and task-column (the column's values); task_count says how many that is.
+inline bool data_sets_task_count(const ScenarioConfig& cfg) { return cfg.kind == "split" || cfg.kind == "task-column"; }
+int task_count(const ScenarioConfig& cfg, const SourceData& data);
 
 // Throws clb::SettingError naming the setting (tasks, train_per_task, ...) on impossible requests.
 // With cfg.validation > 0 each task's test rows are the held-out share of its training rows.

@@ -69,8 +69,10 @@ class Engine {
   virtual void train_next_with_memory(int B, const Batch& memory, MemoryRowsUse use) = 0;
   // Mean minibatch losses of the steps since the last call, in order; waits for them.
   virtual std::vector<double> take_losses() = 0;
-  // Accuracy on each listed task's test set, in the order given; adds the samples seen.
-  virtual std::vector<double> evaluate(const std::vector<int>& tasks, int64_t* samples) = 0;
+  // Accuracy on each listed task's test set, in the order given; adds the samples seen. loss (if
+  // not null): each one's mean cross-entropy too (NaN for an empty test set).
+  virtual std::vector<double> evaluate(const std::vector<int>& tasks, int64_t* samples,
+                                       std::vector<double>* loss = nullptr) = 0;
   // The current parameters (Mlp::params layout).
   virtual void read_params(std::vector<float>& params) = 0;
   // The path integral so far (EngineConfig::track_path), and a new one started from here.

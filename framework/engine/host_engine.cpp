@@ -65,9 +65,11 @@ class HostEngine final : public Engine {
     return std::exchange(path_, std::move(fresh));
   }
   std::vector<double> take_losses() override { return std::exchange(losses_, {}); }
-  std::vector<double> evaluate(const std::vector<int>& tasks, int64_t* samples) override {
+  std::vector<double> evaluate(const std::vector<int>& tasks, int64_t* samples, std::vector<double>* loss) override {
     std::vector<double> acc;
-    for (int t : tasks) acc.push_back(clb::evaluate(be_, model_, tasks_, t, cfg_.eval_batch, samples));
+    if (loss) loss->assign(tasks.size(), 0.0);
+    for (size_t k = 0; k < tasks.size(); ++k)
+      acc.push_back(clb::evaluate(be_, model_, tasks_, tasks[k], cfg_.eval_batch, samples, loss ? &(*loss)[k] : nullptr));
     return acc;
   }
   void read_params(std::vector<float>& params) override { params = model_.params; }

@@ -6,6 +6,7 @@
 #include <algorithm>
 #include <chrono>
 #include <cstddef>
+#include <limits>
 #include <map>
 #include <utility>
 
@@ -147,7 +148,7 @@ class ResidentEngine final : public Engine {
     return std::exchange(losses_, {});
   }
 
-  std::vector<double> evaluate(const std::vector<int>& tasks, int64_t* samples) override {
+  std::vector<double> evaluate(const std::vector<int>& tasks, int64_t* samples, std::vector<double>* loss) override {
     const int T = int(tasks_.size());
     if (!eval_pass_) {
       eval_pass_ = std::make_unique<ResidentPass>(be_, arch_, cfg_.eval_batch);
@@ -155,12 +156,18 @@ class ResidentEngine final : public Engine {
       hits_ = BackendArray<int64_t>(be_, size_t(T));
     }
     hits_.zero();
-    // Consecutive tasks' test sets lie next to each other in eval_: one sweep covers them all.
-    for (size_t k = 0; k < tasks.size();) {
-      size_t e = k + 1;
-      while (e < tasks.size() && tasks[e] == tasks[e - 1] + 1) ++e;
-      sweep_test_sets(eval_begin_[tasks[k]], eval_begin_[tasks[e - 1] + 1]);
-      k = e;
+    if (loss) {
+      // Each test set on its own, so its batches' mean losses (the loss log) are its alone.
+      loss->clear();
+      for (int t : tasks) loss->push_back(sweep_test_sets(eval_begin_[t], eval_begin_[t + 1], true));
+    } else {
+      // Consecutive tasks' test sets lie next to each other in eval_: one sweep covers them all.
+      for (size_t k = 0; k < tasks.size();) {
+        size_t e = k + 1;
+        while (e < tasks.size() && tasks[e] == tasks[e - 1] + 1) ++e;
+        sweep_test_sets(eval_begin_[tasks[k]], eval_begin_[tasks[e - 1] + 1], false);
+        k = e;
+      }
     }
     const std::vector<int64_t> hits = hits_.download();
     std::vector<double> acc;
@@ -316,12 +323,21 @@ class ResidentEngine final : public Engine {
     be_.advance_step(a);
   }
 
-  void sweep_test_sets(int64_t begin, int64_t end) {
+  // Counts each row's hit into hits_[its test set]. with_loss: the rows' labels also give their
+  // losses, each batch's mean logged by advance_step (the training step's kernel, on counters of
+  // its own), read back once at the end; returns the mean loss over [begin, end) (NaN if empty).
+  double sweep_test_sets(int64_t begin, int64_t end, bool with_loss) {
+    const int64_t batches = (end - begin + cfg_.eval_batch - 1) / cfg_.eval_batch;
+    if (with_loss) {
+      if (eval_loss_log_.size() < size_t(batches)) eval_loss_log_ = BackendArray<double>(be_, size_t(batches));
+      if (eval_counters_.empty()) eval_counters_ = BackendArray<StepCounters>(be_, size_t(1));
+      eval_counters_.zero();
+    }
     for (int64_t start = begin; start < end; start += cfg_.eval_batch) {
       const int B = int(std::min<int64_t>(cfg_.eval_batch, end - start));
       gather_into(eval_, start, B, *eval_batch_);
       Batch b = eval_batch_->batch(B);
-      b.y = nullptr;  // inference: argmax only
+      if (!with_loss) b.y = nullptr;  // inference: argmax only
       forward(be_, view(), b, eval_pass_->view);
       CountCorrectArgs cc;
       cc.argmax = eval_pass_->view.argmax;
@@ -330,7 +346,22 @@ class ResidentEngine final : public Engine {
       cc.hits = hits_.data();
       cc.B = B;
       be_.count_correct(cc);
+      if (with_loss) {
+        AdvanceStepArgs a;
+        a.counters = eval_counters_.data();
+        a.loss = eval_pass_->view.loss;
+        a.loss_log = eval_loss_log_.data();
+        a.B = B;
+        be_.advance_step(a);
+      }
     }
+    if (!with_loss || batches == 0) return std::numeric_limits<double>::quiet_NaN();
+    std::vector<double> means(static_cast<size_t>(batches));
+    be_.copy_out(means.data(), eval_loss_log_.data(), sizeof(double) * size_t(batches));
+    double sum = 0;
+    for (int64_t k = 0; k < batches; ++k)
+      sum += means[size_t(k)] * double(std::min<int64_t>(cfg_.eval_batch, end - begin - k * cfg_.eval_batch));
+    return sum / double(end - begin);
   }
 
   void set_counter(size_t field, int64_t value) {
@@ -363,7 +394,8 @@ class ResidentEngine final : public Engine {
   std::unique_ptr<ResidentPass> train_pass_, eval_pass_;
   std::unique_ptr<ResidentBatch> train_batch_, eval_batch_;
   BackendArray<StepCounters> counters_;
-  BackendArray<double> loss_log_;
+  BackendArray<double> loss_log_, eval_loss_log_;
+  BackendArray<StepCounters> eval_counters_;
   BackendArray<int64_t> hits_;
   std::unique_ptr<Recording> recorded_;
   int64_t order_size_ = 0, next_ = 0;

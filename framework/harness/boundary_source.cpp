@@ -74,13 +74,14 @@ class DetectedBoundaries final : public BoundarySource {
   // mask) of the identities its inputs match, when they all have the same one (two identities of
   // one task: a segment the loss split off); all classes compete when none matches (before any
   // training) or the matches have different heads (the inputs cannot say which).
-  std::optional<std::vector<double>> evaluate(Engine& engine, int trained) override {
+  std::optional<std::vector<double>> evaluate(Engine& engine, int trained, std::vector<double>* loss) override {
     if (!masked_) return {};
     engine.read_params(model_.params);
     if (!host_) host_ = make_backend("cpu");
     const int T = int(sc_.tasks.size());
     std::vector<Task> picked = sc_.tasks;
     std::vector<double> acc(static_cast<size_t>(T));
+    loss->assign(size_t(T), 0.0);
     BatchBuffers buf;
     for (int j = 0; j < T; ++j) {
       const auto refs = sample_refs(sc_.tasks[size_t(j)], Split::kTest);
@@ -96,7 +97,7 @@ class DetectedBoundaries final : public BoundarySource {
         ++r_.detection.heads_picked;
         r_.detection.heads_right += picked[size_t(j)].class_mask == sc_.tasks[size_t(j)].class_mask;
       }
-      acc[size_t(j)] = clb::evaluate(*host_, model_, picked, j, cfg_.eval_batch, &r_.eval_samples);
+      acc[size_t(j)] = clb::evaluate(*host_, model_, picked, j, cfg_.eval_batch, &r_.eval_samples, &(*loss)[size_t(j)]);
     }
     return acc;
   }

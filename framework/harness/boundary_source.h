@@ -36,8 +36,11 @@ class BoundarySource {
   // After that step, with its losses: a boundary found at its batch (which opens the new task).
   virtual std::optional<Boundary> after_batch(const std::vector<double>& losses, int B) { return {}; }
   // Accuracy on every task when `trained` tasks have been trained, if the source evaluates
-  // differently from the engine (picked heads), else nullopt.
-  virtual std::optional<std::vector<double>> evaluate(Engine& engine, int trained) { return {}; }
+  // differently from the engine (picked heads), else nullopt; with it, each test set's mean loss
+  // into `loss` (Engine::evaluate's).
+  virtual std::optional<std::vector<double>> evaluate(Engine& engine, int trained, std::vector<double>* loss) {
+    return {};
+  }
   // The run is over (its minibatches held up to batch_size samples): scores into result.detection.
   virtual void finish(int batch_size) {}
   // Its state between tasks, under "boundaries." in a checkpoint, and back.

@@ -50,3 +50,21 @@ MeanStd mean_std(const std::vector<double>& v) {
 }
 
 }  // namespace clb
+
+namespace clb {
+
+void LossCurve::add_task(const std::vector<double>& losses) {
+  task_start.push_back(steps);
+  const int64_t n = int64_t(losses.size());
+  const int64_t bin = (n + kPointsPerTask - 1) / kPointsPerTask;  // steps per point, >= 1 for n > 0
+  for (int64_t begin = 0; begin < n; begin += bin) {
+    const int64_t end = std::min(n, begin + bin);
+    double sum = 0;
+    for (int64_t k = begin; k < end; ++k) sum += losses[size_t(k)];
+    step.push_back(steps + end);
+    loss.push_back(sum / double(end - begin));
+  }
+  steps += n;
+}
+
+}  // namespace clb

@@ -7,6 +7,7 @@
 //   forgetting = mean_{j<T-1} (max_{l<T-1} R[l][j] - R[T-1][j])  (Chaudhry et al. 2018, max form)
 //   LCA_beta = 1/(beta+1) sum_{b=0..beta} Z_b,  Z_b = mean_k (acc on task k after b minibatches of k)
 // BWT, FWT and forgetting need two tasks: with one they are NaN (null in JSON, "n/a" in tables).
+#include <cstdint>
 #include <vector>
 
 namespace clb {
@@ -24,5 +25,18 @@ struct MeanStd {
   double mean = 0, std = 0;  // std: sample standard deviation (n-1); 0 for one value
 };
 MeanStd mean_std(const std::vector<double>& values);
+
+// The training loss over a run: each step's mean minibatch loss, averaged over bins of consecutive
+// steps so that a task keeps at most kPointsPerTask points (a bin of one step while a task is
+// that short). step[k] is the global step (1-based, counted over the whole run) a bin ends on;
+// task_start[t] the global steps done before task t's first; steps the steps done so far.
+struct LossCurve {
+  static constexpr int64_t kPointsPerTask = 250;
+  std::vector<int64_t> step, task_start;
+  std::vector<double> loss;
+  int64_t steps = 0;
+  // Task t's losses, in step order, as points (t is the next task: task_start.size() == t).
+  void add_task(const std::vector<double>& losses);
+};
 
 }  // namespace clb

@@ -42,6 +42,18 @@ double mean_of(const std::vector<const RunResult*>& rs, Get get) {
 
 nlohmann::json number_or_null(double v) { return std::isfinite(v) ? nlohmann::json(v) : nlohmann::json(nullptr); }
 
+nlohmann::json numbers_or_null(const std::vector<double>& v) {
+  nlohmann::json a = nlohmann::json::array();
+  for (double x : v) a.push_back(number_or_null(x));
+  return a;
+}
+
+std::vector<double> numbers_from(const nlohmann::json& a) {  // null: NaN
+  std::vector<double> v;
+  for (const auto& x : a) v.push_back(x.is_null() ? std::nan("") : x.get<double>());
+  return v;
+}
+
 }  // namespace
 
 std::string markdown_summary(const std::vector<RunResult>& runs, int64_t fisher_samples) {
@@ -107,6 +119,15 @@ nlohmann::json run_json(const RunResult& r) {
   run["acc_matrix"] = r.acc;
   run["init_acc"] = r.init_acc;
   run["lca_curves"] = r.lca_curves;
+  run["init_test_loss"] = numbers_or_null(r.init_test_loss);
+  run["test_loss"] = nlohmann::json::array();
+  for (const auto& row : r.test_loss) run["test_loss"].push_back(numbers_or_null(row));
+  run["train_loss"] = {{"points_per_task_at_most", LossCurve::kPointsPerTask},
+                       {"steps", r.train_loss.steps},
+                       {"task_start", r.train_loss.task_start},
+                       {"step", r.train_loss.step},
+                       {"loss", numbers_or_null(r.train_loss.loss)}};
+  if (!r.class_order.empty()) run["class_order"] = r.class_order;
   run["metrics"] = {{"acc", number_or_null(r.metrics.acc)},
                     {"bwt", number_or_null(r.metrics.bwt)},
                     {"fwt", number_or_null(r.metrics.fwt)},
@@ -149,6 +170,19 @@ RunResult run_from_json(const nlohmann::json& run, const std::string& source, in
     r.acc = run.at("acc_matrix").get<Matrix>();
     r.init_acc = run.at("init_acc").get<std::vector<double>>();
     r.lca_curves = run.at("lca_curves").get<Matrix>();
+    // Losses and the class order: absent in records written before clbench kept them.
+    if (run.contains("test_loss")) {
+      r.init_test_loss = numbers_from(run.at("init_test_loss"));
+      for (const auto& row : run["test_loss"]) r.test_loss.push_back(numbers_from(row));
+    }
+    if (run.contains("train_loss")) {
+      const auto& c = run["train_loss"];
+      r.train_loss.steps = c.at("steps");
+      r.train_loss.task_start = c.at("task_start").get<std::vector<int64_t>>();
+      r.train_loss.step = c.at("step").get<std::vector<int64_t>>();
+      r.train_loss.loss = numbers_from(c.at("loss"));
+    }
+    r.class_order = run.value("class_order", std::vector<int>());
     const auto& m = run.at("metrics");
     r.metrics = {number(m.at("acc")), number(m.at("bwt")), number(m.at("fwt")), number(m.at("forgetting")),
                  number(m.at("lca"))};
@@ -182,9 +216,16 @@ RunResult run_from_json(const nlohmann::json& run, const std::string& source, in
   bool fits = int(r.acc.size()) == tasks && int(r.init_acc.size()) == tasks && int(r.lca_curves.size()) == tasks;
   for (const auto& row : r.acc) fits = fits && int(row.size()) == tasks;
   for (const auto& curve : r.lca_curves) fits = fits && int(curve.size()) <= lca_points;
+  if (!r.test_loss.empty()) {
+    fits = fits && int(r.test_loss.size()) == tasks && int(r.init_test_loss.size()) == tasks;
+    for (const auto& row : r.test_loss) fits = fits && int(row.size()) == tasks;
+  }
+  const LossCurve& c = r.train_loss;
+  fits = fits && c.step.size() == c.loss.size() && int(c.task_start.size()) <= tasks;
+  for (size_t k = 0; k < c.step.size(); ++k) fits = fits && c.step[k] >= 1 && c.step[k] <= c.steps;
   if (!fits)
-    fail("{}: the record of {} seed {} is not of a run of {} tasks with {} LCA points; the file is damaged or of "
-         "another run",
+    fail("{}: the record of {} seed {} is not of a run of {} tasks with {} LCA points (or its losses do not fit); the "
+         "file is damaged or of another run",
          source, r.strategy, r.seed, tasks, lca_points);
   return r;
 }

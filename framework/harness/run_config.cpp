@@ -38,6 +38,9 @@ nlohmann::json to_json(const RunConfig& c) {
           {"rotation_step", c.scenario.rotation_step},
           {"recurring_tasks", c.scenario.recurring_tasks},
           {"validation", c.scenario.validation},
+          {"classes_per_task", c.scenario.classes_per_task},
+          {"class_order", c.scenario.class_order},
+          {"task_column", c.scenario.task_column},
           {"arch", c.arch},
           {"strategies", c.strategies},
           {"lambda", lambdas},
@@ -156,6 +159,11 @@ RunConfig run_config_from_json(const nlohmann::json& j, const std::string& sourc
   r.get("rotation_step", c.scenario.rotation_step);
   r.get("recurring_tasks", c.scenario.recurring_tasks);
   if (r.has("validation")) r.get("validation", c.scenario.validation);  // absent before sweeps: the test set
+  // Absent before split took them: 2 classes per task in label order, no task column.
+  if (r.has("classes_per_task")) r.get("classes_per_task", c.scenario.classes_per_task);
+  c.scenario.class_order = "fixed";
+  if (r.has("class_order")) r.get("class_order", c.scenario.class_order);
+  if (r.has("task_column")) r.get("task_column", c.scenario.task_column);
   c.set_arch(r.text("arch"));
   r.get("strategies", c.strategies);
   r.get("lambda", c.lambda_overrides);  // every strategy run has its own

@@ -31,6 +31,12 @@ struct RunResult {
   Matrix acc;                      // acc[i][j]: accuracy on task j after training task i
   std::vector<double> init_acc;    // b_j
   Matrix lca_curves;               // [task][b], b = 0..beta
+  // test_loss[i][j]: mean cross-entropy on task j's test set after training task i (its head's
+  // classes only in task-IL); init_test_loss[j] before training. NaN for an empty test set.
+  Matrix test_loss;
+  std::vector<double> init_test_loss;
+  LossCurve train_loss;
+  std::vector<int> class_order;    // split: the classes in task order (task t: the t-th group); else empty
   ClMetrics metrics;
   double train_seconds = 0, fisher_seconds = 0, eval_seconds = 0;
   int64_t train_samples = 0, fisher_samples = 0, eval_samples = 0;

@@ -60,7 +60,9 @@ struct LossLog {
   int task;
   int64_t checked = 0;
   double sum = 0, first = 0;
+  std::vector<double>* all = nullptr;  // if set, every loss accounted is appended
   void account(const std::vector<double>& losses) {
+    if (all) all->insert(all->end(), losses.begin(), losses.end());
     for (double loss : losses) {
       if (!std::isfinite(loss)) fail_diverged(strategy, ec, task, checked + 1, "loss is not finite");
       if (checked == 0) first = loss;
@@ -78,6 +80,7 @@ RunResult start_result(const Strategy& strategy, const RunConfig& cfg, uint64_t 
   r.strategy = strategy.name(), r.seed = seed, r.lambda = cfg.lambda_for(r.strategy);
   r.importance = strategy.importance_label(cfg.fisher);
   r.acc.assign(T, std::vector<double>(T, 0.0));
+  r.test_loss.assign(T, std::vector<double>(T, 0.0));
   r.lca_curves.assign(T, {});
   return r;
 }
@@ -116,6 +119,10 @@ int resume_run(const StateArchive& a, const Strategy& strategy, uint64_t seed, i
   if (r.strategy != strategy.name() || r.seed != seed)
     a.bad("loop.result", fmt::format("is of {} seed {}, not of {} seed {}", r.strategy, r.seed, strategy.name(), seed));
   const int next = a.get<int>("loop.tasks_done");
+  // A checkpoint written before losses were kept: the tasks done have none (NaN, no points).
+  if (r.test_loss.empty())
+    r.test_loss.assign(T, std::vector<double>(T, std::nan(""))), r.init_test_loss.assign(T, std::nan(""));
+  while (int(r.train_loss.task_start.size()) < next) r.train_loss.task_start.push_back(r.train_loss.steps);
   if (next < 1 || next >= T) a.bad("loop.tasks_done", fmt::format("is {}; a run of {} tasks resumes after 1..{}", next, T, T - 1));
   for (int t = 0; t < T; ++t)
     if (int(r.lca_curves[size_t(t)].size()) != (t < next ? lca_points : 0))
@@ -138,6 +145,7 @@ RunResult run_strategy(Backend& be, const Scenario& sc, const Mlp& init, Strateg
                        uint64_t seed, const ProgressFn& progress, const RunControl& control) {
   const int T = int(sc.tasks.size());
   RunResult r = start_result(strategy, cfg, seed, T);
+  r.class_order = sc.class_order;
   Mlp model = init;
   std::vector<int> all_tasks(T);
   for (int j = 0; j < T; ++j) all_tasks[j] = j;
@@ -145,13 +153,12 @@ RunResult run_strategy(Backend& be, const Scenario& sc, const Mlp& init, Strateg
   auto engine = naming_strategy(r.strategy, [&] { return make_engine(be, sc.tasks, init, ec, cfg.engine); });
   auto boundaries = make_boundary_source(cfg, sc, init, r.strategy, strategy.trains_on_seen_tasks(), r);
   const std::function<double()> now = control.clock ? control.clock : steady_seconds;
-  // Evaluation time, with heads picked by the boundary source or not.
-  auto evaluate_all = [&](int trained) {
+  // Accuracy and loss on every test set (heads picked by the boundary source or not), timed.
+  auto evaluate_all = [&](int trained, std::vector<double>& acc, std::vector<double>& loss) {
     const double t0 = now();
-    auto picked = boundaries->evaluate(*engine, trained);
-    std::vector<double> acc = picked ? std::move(*picked) : engine->evaluate(all_tasks, &r.eval_samples);
+    auto picked = boundaries->evaluate(*engine, trained, &loss);
+    acc = picked ? std::move(*picked) : engine->evaluate(all_tasks, &r.eval_samples, &loss);
     r.eval_seconds += now() - t0;
-    return acc;
   };
   // A task ends: the strategy consolidates (on `samples`, or on the task's training set when
   // null) and the next updates train against its penalty.
@@ -188,7 +195,7 @@ RunResult run_strategy(Backend& be, const Scenario& sc, const Mlp& init, Strateg
     engine->set_penalty(strategy.penalty());
     boundaries->load_state(a);
   } else {
-    r.init_acc = evaluate_all(0);
+    evaluate_all(0, r.init_acc, r.init_test_loss);
   }
   StreamOrder order(sc, seed, cfg.blurry_width, cfg.epochs, strategy.trains_on_seen_tasks(), r.strategy);
 
@@ -196,6 +203,8 @@ RunResult run_strategy(Backend& be, const Scenario& sc, const Mlp& init, Strateg
     order.begin_task(t);
     if (boundaries->restarts_at_task(t)) engine->begin_task();
     LossLog losses{strategy, ec, t};
+    std::vector<double> step_losses_of_task;  // every step's, for the loss curve
+    losses.all = &step_losses_of_task;
     int64_t step = 0;
     // LCA's Z_0 is the accuracy on task t before any of its minibatches: R[t-1][t] (b_t for t = 0).
     r.lca_curves[t].push_back(t == 0 ? r.init_acc[0] : r.acc[t - 1][t]);
@@ -242,7 +251,8 @@ RunResult run_strategy(Backend& be, const Scenario& sc, const Mlp& init, Strateg
     for (float p : model.params)
       if (!std::isfinite(p)) fail_diverged(strategy, ec, t, step, "a parameter is not finite");
     if (boundaries->consolidates_at_task_end(t)) consolidate(t, nullptr);
-    r.acc[t] = evaluate_all(t + 1);
+    evaluate_all(t + 1, r.acc[t], r.test_loss[t]);
+    r.train_loss.add_task(step_losses_of_task);
     if (progress) progress(task_summary(r, t, losses.mean()));
     if (control.on_task_end && t + 1 < T) {
       StateArchive a;

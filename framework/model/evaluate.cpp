@@ -1,14 +1,16 @@
 #include "framework/model/evaluate.h"
 
 #include <algorithm>
+#include <limits>
 
 #include "framework/model/data_parallel.h"
 
 namespace clb {
 
 double evaluate(Backend& be, const Mlp& m, const std::vector<Task>& tasks, int task, int eval_batch,
-                int64_t* samples_seen) {
+                int64_t* samples_seen, double* loss) {
   const auto refs = sample_refs(tasks[task], Split::kTest);
+  if (loss) *loss = std::numeric_limits<double>::quiet_NaN();
   if (refs.empty()) return 0.0;
   const int64_t N = int64_t(refs.size());
   // Small batches spread over the threads (data_parallel.h); each counts its own hits.
@@ -16,6 +18,7 @@ double evaluate(Backend& be, const Mlp& m, const std::vector<Task>& tasks, int t
   const int64_t batches = (N + rows - 1) / rows;
   const int S = int(std::clamp<int64_t>(batches, 1, be.max_host_threads()));
   std::vector<int64_t> correct(S, 0);
+  std::vector<double> loss_sum(S, 0.0);
   run_shards(S, [&](int s) {
     MlpWorkspace ws(m.arch, rows);
     BatchBuffers buf;
@@ -24,14 +27,21 @@ double evaluate(Backend& be, const Mlp& m, const std::vector<Task>& tasks, int t
       const int B = int(std::min<int64_t>(rows, N - start));
       gather(tasks, Split::kTest, refs.data() + start, B, m.arch.num_outputs(), buf);
       Batch b = buf.batch;
-      b.y = nullptr;  // inference: argmax only
+      if (!loss) b.y = nullptr;  // argmax only; with labels the pass also gives each row's loss
       forward(be, m, b, ws);
       for (int i = 0; i < B; ++i) correct[s] += ws.argmax[i] == buf.y[i];
+      if (loss)
+        for (int i = 0; i < B; ++i) loss_sum[s] += ws.loss[i];
     }
   });
   if (samples_seen) *samples_seen += N;
   int64_t hits = 0;
   for (int64_t c : correct) hits += c;
+  if (loss) {
+    double sum = 0;
+    for (double l : loss_sum) sum += l;
+    *loss = sum / double(N);
+  }
   return double(hits) / double(N);
 }
 

@@ -9,8 +9,9 @@
 
 namespace clb {
 
-// Accuracy of m on task `task`'s test set (with its class mask); adds the samples seen.
+// Accuracy of m on task `task`'s test set (with its class mask); adds the samples seen. loss (if
+// not null): the mean cross-entropy over that test set (NaN for an empty one).
 double evaluate(Backend& be, const Mlp& m, const std::vector<Task>& tasks, int task, int eval_batch,
-                int64_t* samples_seen = nullptr);
+                int64_t* samples_seen = nullptr, double* loss = nullptr);
 
 }  // namespace clb

@@ -23,10 +23,10 @@ class Csv : public ::testing::Test {
     std::ofstream(dir / name) << text;
     return (dir / name).string();
   }
-  void expect_error(const std::string& text, const std::string& needle) {
+  void expect_error(const std::string& text, const std::string& needle, const std::string& task_column = "") {
     const std::string p = write("bad.csv", text);
     try {
-      load_csv(p);
+      load_csv(p, task_column);
       ADD_FAILURE() << "no error for: " << text;
     } catch (const Error& e) {
       const std::string what = e.what();
@@ -79,6 +79,39 @@ TEST_F(Csv, DirectoryWithTrainAndTestIsADataSet) {
   EXPECT_EQ(s.train->dim, 2);
   write("test.csv", "0,0,0,0\n");
   EXPECT_THROW(load_source_data(dir.string()), Error);  // column counts differ between the splits
+}
+
+// A task column: any text, anywhere in the row, neither feature nor label; tasks numbered in
+// order of first appearance; errors keep the file's column numbers.
+TEST_F(Csv, TaskColumnGroupsRowsInFileOrder) {
+  const Dataset d = load_csv(write("t.csv", "a,regime,b,y\n1,calm,2,0\n3,storm,4,1\n5,calm,6,1\n7,after storm,8,0\n"), "regime");
+  EXPECT_EQ(d.dim, 2);
+  EXPECT_EQ(d.x, (std::vector<float>{1, 2, 3, 4, 5, 6, 7, 8}));
+  EXPECT_EQ(d.y, (std::vector<int32_t>{0, 1, 1, 0}));
+  EXPECT_EQ(d.group_names, (std::vector<std::string>{"calm", "storm", "after storm"}));
+  EXPECT_EQ(d.group, (std::vector<int32_t>{0, 1, 0, 2}));
+  expect_error("a,b,y\n1,2,0\n", ":1: no column named 'regime' in the header", "regime");
+  expect_error("1,2,0\n", ":1: no column named 'regime'", "regime");  // no header at all
+  expect_error("a,regime,y\n1,,0\n", ":2: column 2 (regime) is empty", "regime");
+  expect_error("a,regime,y\n1,x,0\n1\n", ":3: 1 cells, but the task column regime is column 2", "regime");
+  expect_error("a,regime,b,y\n1,x,2,0\n1,x,2,q\n", ":3: column 4: 'q' is not a number", "regime");
+  expect_error("a,regime,b,y\n1,x,1e39,0\n", ":2: column 3: feature '1e39'", "regime");
+}
+
+TEST_F(Csv, TaskColumnOfTheTestSplitJoinsTrainsTasks) {
+  write("train.csv", "x,year,y\n0,2020,0\n1,2021,1\n2,2020,1\n");
+  write("test.csv", "x,year,y\n5,2021,0\n6,2020,1\n");
+  const SourceData s = load_source_data(dir.string(), "year");
+  EXPECT_EQ(s.train->group_names, (std::vector<std::string>{"2020", "2021"}));
+  EXPECT_EQ(s.test->group, (std::vector<int32_t>{1, 0}));  // train.csv's numbering
+  write("test.csv", "x,year,y\n5,2022,0\n");
+  try {
+    load_source_data(dir.string(), "year");
+    ADD_FAILURE() << "a test task without training rows";
+  } catch (const Error& e) {
+    EXPECT_NE(std::string(e.what()).find("the task '2022' (year column) has no rows in train.csv"), std::string::npos)
+        << e.what();
+  }
 }
 
 }  // namespace

@@ -42,7 +42,7 @@ TEST(Scenarios, PermutedTasksArePixelBijections) {
 
 TEST(Scenarios, SplitTaskIlMasksAndClassIlDoesNot) {
   ScenarioConfig c;
-  c.kind = "split", c.il = "task", c.tasks = 5;
+  c.kind = "split", c.il = "task", c.tasks = 5, c.class_order = "fixed";
   const SourceData data = tiny_images(100, 3, 10);
   const Scenario s = make_scenario(c, data);
   for (int t = 0; t < 5; ++t) {
@@ -56,6 +56,71 @@ TEST(Scenarios, SplitTaskIlMasksAndClassIlDoesNot) {
   EXPECT_TRUE(make_scenario(c, data).tasks[2].class_mask.empty());
   c.tasks = 6;
   EXPECT_THROW(make_scenario(c, data), Error);
+}
+
+// Seeded order (the default): each task's classes are the next classes_per_task of a permutation
+// drawn from the seed, recorded in class_order; its mask allows exactly them. tasks = 0: all the
+// classes make (10 classes, 5 per task: 2 tasks).
+TEST(Scenarios, SplitTakesClassesPerTaskInASeededOrder) {
+  ScenarioConfig c;
+  c.kind = "split", c.il = "task", c.tasks = 0, c.classes_per_task = 5, c.seed = 3;
+  const SourceData data = tiny_images(100, 3, 10);
+  EXPECT_EQ(task_count(c, data), 2);
+  const Scenario s = make_scenario(c, data);
+  ASSERT_EQ(s.tasks.size(), 2u);
+  std::vector<int> sorted = s.class_order;
+  std::sort(sorted.begin(), sorted.end());
+  EXPECT_EQ(sorted, (std::vector<int>{0, 1, 2, 3, 4, 5, 6, 7, 8, 9}));
+  EXPECT_NE(s.class_order, sorted);  // seed 3 does not draw the identity (a 1 in 10! chance)
+  for (int t = 0; t < 2; ++t) {
+    const std::set<int> want(s.class_order.begin() + 5 * t, s.class_order.begin() + 5 * t + 5);
+    std::set<int> labels;
+    for (int32_t r : s.tasks[t].train_rows) labels.insert(data.train->y[r]);
+    EXPECT_EQ(labels, want);
+    for (int k = 0; k < 10; ++k) EXPECT_EQ(s.tasks[t].class_mask[k], want.count(k));
+  }
+  EXPECT_EQ(make_scenario(c, data).class_order, s.class_order);  // the same seed, the same order
+  c.seed = 4;
+  EXPECT_NE(make_scenario(c, data).class_order, s.class_order);
+  c.class_order = "fixed";
+  EXPECT_EQ(make_scenario(c, data).class_order, sorted);
+  c.classes_per_task = 3, c.tasks = 4;  // 12 classes of 10
+  EXPECT_THROW(make_scenario(c, data), SettingError);
+  c.classes_per_task = 11, c.tasks = 0;
+  EXPECT_THROW(make_scenario(c, data), SettingError);
+  c.classes_per_task = 2, c.class_order = "sorted";
+  EXPECT_THROW(make_scenario(c, data), SettingError);
+}
+
+// A task column: a task per value in order of first appearance; the test rows join by value.
+TEST(Scenarios, TaskColumnMakesATaskPerValue) {
+  SourceData data = tiny_images(12, 2, 3);
+  auto train = std::make_shared<Dataset>(*data.train), test = std::make_shared<Dataset>(*data.test);
+  train->group_names = test->group_names = {"2019", "2020", "2021"};
+  for (int i = 0; i < 12; ++i) train->group.push_back(i / 4), test->group.push_back(i % 3);
+  data.train = train, data.test = test;
+  ScenarioConfig c;
+  c.kind = "task-column", c.task_column = "year", c.tasks = 0;
+  EXPECT_EQ(task_count(c, data), 3);
+  const Scenario s = make_scenario(c, data);
+  ASSERT_EQ(s.tasks.size(), 3u);
+  EXPECT_EQ(s.il, "domain");
+  for (int t = 0; t < 3; ++t) {
+    EXPECT_EQ(s.tasks[t].name, "year " + train->group_names[t]);
+    std::vector<int32_t> rows = s.tasks[t].train_rows, test_rows = s.tasks[t].test_rows;
+    std::sort(rows.begin(), rows.end()), std::sort(test_rows.begin(), test_rows.end());
+    EXPECT_EQ(rows, (std::vector<int32_t>{4 * t, 4 * t + 1, 4 * t + 2, 4 * t + 3}));
+    EXPECT_EQ(test_rows, (std::vector<int32_t>{t, t + 3, t + 6, t + 9}));
+    EXPECT_TRUE(s.tasks[t].class_mask.empty() && s.tasks[t].pixel_map.empty());
+  }
+  c.tasks = 2;
+  EXPECT_EQ(make_scenario(c, data).tasks.size(), 2u);
+  c.tasks = 4;
+  EXPECT_THROW(make_scenario(c, data), SettingError);
+  c.tasks = 0, c.kind = "permuted";  // a task column with another scenario
+  EXPECT_THROW(make_scenario(c, data), SettingError);
+  c.kind = "task-column", c.task_column = "";
+  EXPECT_THROW(make_scenario(c, data), SettingError);
 }
 
 TEST(Scenarios, QuarterTurnIsExact) {
