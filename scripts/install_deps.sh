@@ -18,6 +18,7 @@ packages=(
   libopenmpi-dev openmpi-bin  # clbench sweep across machines (mpirun, srun); optional in the build
   libgtest-dev libbenchmark-dev
   dataset-fashion-mnist # default data: /usr/share/datasets/fashion-mnist
+  python3               # scripts/example_stream.py (a ctest) and the results pages' helpers
 )
 case "${1:-}" in
   --bench) packages+=(python3-torch gnuplot-nox) ;;

@@ -144,7 +144,8 @@ TEST_F(Sweep, WorkersAndMpiRanksGiveTheSerialTable) {
 }
 
 TEST_F(Sweep, EveryExampleConfigChecksOut) {
-  for (const auto& e : fs::directory_iterator(std::string(CLB_SOURCE_DIR) + "/benchmarks/sweeps")) {
+  for (const auto& e : fs::recursive_directory_iterator(std::string(CLB_SOURCE_DIR) + "/benchmarks/sweeps")) {
+    if (e.path().extension() != ".toml") continue;
     const test::CliResult r = run("sweep " + e.path().string() + " --out " + (dir / "dry").string() + " --dry-run");
     EXPECT_EQ(r.code, 0) << e.path() << r.err;
     EXPECT_NE(r.out.find("every cell's settings check out"), std::string::npos) << r.out;

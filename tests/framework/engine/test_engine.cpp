@@ -13,6 +13,7 @@
 #include "framework/harness/task_loop.h"
 #include "framework/strategies/registry.h"
 #include "tests/common/engine_scenario.h"
+#include "tests/common/reference_mlp.h"
 
 namespace clb {
 namespace {
@@ -146,6 +147,35 @@ TEST(ResidentEngine, EvaluatesAnyListOfTasksInTheOrderGiven) {
     EXPECT_EQ(e.host->evaluate(tasks, &hs), e.resident->evaluate(tasks, &rs));
   EXPECT_EQ(hs, rs);
   EXPECT_EQ(rs, 70 * 8);
+}
+
+// Test-set losses: both engines against the float64 oracle (mean -log p_y over each test set,
+// masked heads and pixel maps applied), the resident engine's through its batch-mean log, with
+// eval batches of 40 that do not divide the 70 test samples. Tolerance 1e-5 relative: float32
+// logits and log-softmax per row (~1e-7 each), averaged, against exact arithmetic.
+TEST(ResidentEngine, TestLossesMatchTheFloat64Oracle) {
+  Engines e;
+  const std::vector<int> tasks{2, 0, 1};
+  std::vector<double> host_loss, resident_loss;
+  int64_t hs = 0, rs = 0;
+  const auto host_acc = e.host->evaluate(tasks, &hs, &host_loss);
+  const auto resident_acc = e.resident->evaluate(tasks, &rs, &resident_loss);
+  EXPECT_EQ(host_acc, resident_acc);
+  EXPECT_EQ(host_acc, e.host->evaluate(tasks, &hs));  // asking for the loss changes no accuracy
+  ASSERT_EQ(host_loss.size(), 3u);
+  ASSERT_EQ(resident_loss.size(), 3u);
+  for (size_t k = 0; k < tasks.size(); ++k) {
+    const auto refs = sample_refs(e.s.tasks[tasks[k]], Split::kTest);
+    BatchBuffers buf;
+    gather(e.s.tasks, Split::kTest, refs.data(), int(refs.size()), e.model.arch.num_outputs(), buf);
+    double want = 0;
+    for (size_t i = 0; i < refs.size(); ++i)
+      want += test::ref_loss(e.model, buf.x.data() + i * e.s.input_dim, buf.y[i],
+                             buf.mask.empty() ? nullptr : buf.mask.data() + i * e.s.num_classes);
+    want /= double(refs.size());
+    EXPECT_NEAR(host_loss[k], want, 1e-5 * want) << "task " << tasks[k];
+    EXPECT_NEAR(resident_loss[k], want, 1e-5 * want) << "task " << tasks[k];
+  }
 }
 
 // More steps than the device-side loss log holds between reads: the log is drained on the way.

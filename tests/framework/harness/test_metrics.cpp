@@ -63,3 +63,32 @@ TEST(Metrics, MeanStdUsesSampleStd) {
 
 }  // namespace
 }  // namespace clb
+
+namespace clb {
+namespace {
+
+// A short task keeps every step; a long one is averaged over bins of ceil(n / 250) steps, each
+// point at the global step its bin ends on, the last bin shorter; task_start counts across tasks.
+TEST(LossCurve, BinsLongTasksAndCountsStepsAcrossTasks) {
+  LossCurve c;
+  c.add_task({3.0, 2.0, 1.0});
+  EXPECT_EQ(c.step, (std::vector<int64_t>{1, 2, 3}));
+  EXPECT_EQ(c.loss, (std::vector<double>{3.0, 2.0, 1.0}));
+  std::vector<double> long_task(1001);
+  for (size_t k = 0; k < long_task.size(); ++k) long_task[k] = double(k);
+  c.add_task(long_task);  // bins of 5 steps: 200 full ones and one of 1 step
+  EXPECT_EQ(c.task_start, (std::vector<int64_t>{0, 3}));
+  EXPECT_EQ(c.steps, 1004);
+  ASSERT_EQ(c.step.size(), 3u + 201u);
+  EXPECT_EQ(c.step[3], 3 + 5);
+  EXPECT_DOUBLE_EQ(c.loss[3], 2.0);  // mean of 0..4
+  EXPECT_EQ(c.step.back(), 1004);
+  EXPECT_DOUBLE_EQ(c.loss.back(), 1000.0);
+  c.add_task({});  // a task without steps adds its start and no point
+  EXPECT_EQ(c.task_start.back(), 1004);
+  EXPECT_EQ(c.step.size(), 204u);
+  EXPECT_LE(int64_t(c.step.size() - 3), LossCurve::kPointsPerTask);
+}
+
+}  // namespace
+}  // namespace clb
