@@ -26,14 +26,14 @@ record() {
   run() { local name=$1; shift; echo "== $name: clbench run $*" >&2
           "$bin" run "${common[@]}" "$@" --out "$dir/$name" > "$dir/$name.md" 2> "$dir/$name.log"; }
   run default
-  run split-task --scenario split --scenario-il task --strategy $all8,joint,l2 "${small[@]}" --lambda 100,l2=0.01
-  run split-class --scenario split --scenario-il class --strategy $all8 "${small[@]}" --seeds 2 --memory-samples 300
+  run split-task --scenario split --scenario-il task --class-order fixed --strategy $all8,joint,l2 "${small[@]}" --lambda 100,l2=0.01
+  run split-class --scenario split --scenario-il class --class-order fixed --strategy $all8 "${small[@]}" --seeds 2 --memory-samples 300
   run permuted-sgd --scenario permuted --tasks 3 --strategy naive,ewc,online-ewc --optimizer sgd --lr 0.02 \
       --lambda 1 --fisher exact --fisher-samples 200 "${small[@]}" --epochs 2
   run rotated-momentum --scenario rotated --tasks 3 --strategy ewc,l2 --optimizer momentum --fisher sampled \
       --fisher-draws 3 "${small[@]}" --save "$dir/rotated.safetensors"
   run detect-permuted --scenario permuted --tasks 3 --task-boundaries detect --strategy naive,ewc,si,er "${small[@]}"
-  run detect-split-task --scenario split --scenario-il task --task-boundaries detect --strategy ewc,mas,agem "${small[@]}"
+  run detect-split-task --scenario split --scenario-il task --class-order fixed --task-boundaries detect --strategy ewc,mas,agem "${small[@]}"
   run blurry --scenario permuted --tasks 3 --task-boundaries detect --stream blurry --mixing-width 400 \
       --strategy ewc,er "${small[@]}"
   run recurring --scenario recurring --recurring-tasks 3 --tasks 6 --task-boundaries detect --arch 784-64-10 \

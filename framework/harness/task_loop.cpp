@@ -60,9 +60,9 @@ struct LossLog {
   int task;
   int64_t checked = 0;
   double sum = 0, first = 0;
-  std::vector<double>* all = nullptr;  // if set, every loss accounted is appended
+  std::vector<double> every;  // every step's loss, in order: the run's loss curve
   void account(const std::vector<double>& losses) {
-    if (all) all->insert(all->end(), losses.begin(), losses.end());
+    every.insert(every.end(), losses.begin(), losses.end());
     for (double loss : losses) {
       if (!std::isfinite(loss)) fail_diverged(strategy, ec, task, checked + 1, "loss is not finite");
       if (checked == 0) first = loss;
@@ -203,8 +203,6 @@ RunResult run_strategy(Backend& be, const Scenario& sc, const Mlp& init, Strateg
     order.begin_task(t);
     if (boundaries->restarts_at_task(t)) engine->begin_task();
     LossLog losses{strategy, ec, t};
-    std::vector<double> step_losses_of_task;  // every step's, for the loss curve
-    losses.all = &step_losses_of_task;
     int64_t step = 0;
     // LCA's Z_0 is the accuracy on task t before any of its minibatches: R[t-1][t] (b_t for t = 0).
     r.lca_curves[t].push_back(t == 0 ? r.init_acc[0] : r.acc[t - 1][t]);
@@ -252,7 +250,7 @@ RunResult run_strategy(Backend& be, const Scenario& sc, const Mlp& init, Strateg
       if (!std::isfinite(p)) fail_diverged(strategy, ec, t, step, "a parameter is not finite");
     if (boundaries->consolidates_at_task_end(t)) consolidate(t, nullptr);
     evaluate_all(t + 1, r.acc[t], r.test_loss[t]);
-    r.train_loss.add_task(step_losses_of_task);
+    r.train_loss.add_task(losses.every);
     if (progress) progress(task_summary(r, t, losses.mean()));
     if (control.on_task_end && t + 1 < T) {
       StateArchive a;
