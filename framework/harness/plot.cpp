@@ -142,8 +142,13 @@ std::string gnuplot_script(const BarChart& b, const std::string& png_path) {
   g += fmt::format("set xtics {}\nset xtics scale 0\nset grid ytics\nset xzeroaxis lt -1\nunset key\n", tics(names));
   g += "set boxwidth 0.6\nset style fill solid 0.85 border lc rgb 'black'\n";
   g += "plot $b using 1:2:4 with boxes lc rgb variable notitle, "
-       "$b using 1:2:3 with yerrorbars pt 0 lw 1.5 lc rgb 'black' notitle, "
-       "$b using 1:($2 >= 0 ? $2 + $3 : $2 - $3):(sprintf('%.1f', $2)) with labels offset 0,0.8 notitle\n";
+       // the interval as a vector with flat heads (yerrorbars leaves a gap at the bar's top); none
+       // where there is no interval
+       "$b using 1:($3 > 0 ? $2 - $3 : 1/0):(0):(2 * $3) with vectors heads size screen 0.012,90 lw 1.5 "
+       "lc rgb 'black' notitle, "  // pt -1: no point, no gap
+       // each value printed beyond its error bar: above a positive bar, below a negative one
+       "$b using 1:($2 >= 0 ? $2 + $3 : 1/0):(sprintf('%.1f', $2)) with labels offset 0,0.8 notitle, "
+       "$b using 1:($2 < 0 ? $2 - $3 : 1/0):(sprintf('%.1f', $2)) with labels offset 0,-0.8 notitle\n";
   return g;
 }
 

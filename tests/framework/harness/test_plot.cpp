@@ -123,7 +123,7 @@ TEST(BarChart, EachBarCarriesItsErrorColumnAndColour) {
   const std::string g = gnuplot_script(b, "x.png");
   EXPECT_NE(g.find(fmt::format("\n0 56.5 3.25 {}\n", strategy_color("naive"))), std::string::npos) << g;
   EXPECT_NE(g.find(fmt::format("\n1 73.5 0 {}\n", strategy_color("ewc"))), std::string::npos) << g;
-  EXPECT_NE(g.find("using 1:2:3 with yerrorbars"), std::string::npos);
+  EXPECT_NE(g.find("using 1:($3 > 0 ? $2 - $3 : 1/0):(0):(2 * $3) with vectors"), std::string::npos) << "bar ± column 3";
   EXPECT_NE(g.find("using 1:2:4 with boxes lc rgb variable"), std::string::npos);
   EXPECT_NE(g.find("set xtics ('naive' 0, 'ewc' 1)"), std::string::npos) << g;
 }
