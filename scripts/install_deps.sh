@@ -1,11 +1,11 @@
 #!/usr/bin/env bash
 # Installs what clbench needs on Debian 12 (bookworm): compiler, CMake, OpenBLAS, the header
-# libraries, GoogleTest / Google Benchmark and Fashion-MNIST. Safe to run again.
-#   scripts/install_deps.sh --bench     also what the benchmark suite's peer and plots need
-#                                       (scripts/bench_suite.sh): PyTorch and gnuplot
+# libraries, GoogleTest / Google Benchmark, gnuplot (clbench report's plots) and Fashion-MNIST.
+# Safe to run again.
+#   scripts/install_deps.sh --bench     also what the benchmark suite's peer needs
+#                                       (scripts/bench_suite.sh): PyTorch
 #   scripts/install_deps.sh --sanitize  also clang and its sanitizer and libFuzzer runtimes
-#                                       (scripts/sanitize_and_fuzz.sh, which CI runs), and gnuplot,
-#                                       so the report's injection test draws real plots
+#                                       (scripts/sanitize_and_fuzz.sh, which CI runs)
 set -euo pipefail
 packages=(
   g++ cmake make
@@ -17,12 +17,13 @@ packages=(
   libtomlplusplus-dev   # clbench sweep's configs
   libopenmpi-dev openmpi-bin  # clbench sweep across machines (mpirun, srun); optional in the build
   libgtest-dev libbenchmark-dev
+  gnuplot-nox           # clbench report's plots; the report tests draw and check real PNGs
   dataset-fashion-mnist # default data: /usr/share/datasets/fashion-mnist
   python3               # scripts/example_stream.py (a ctest) and the results pages' helpers
 )
 case "${1:-}" in
-  --bench) packages+=(python3-torch gnuplot-nox) ;;
-  --sanitize) packages+=(clang libclang-rt-14-dev gnuplot-nox) ;;
+  --bench) packages+=(python3-torch) ;;
+  --sanitize) packages+=(clang libclang-rt-14-dev) ;;
   "") ;;
   *) echo "install_deps: unknown flag '$1' (use --bench, --sanitize or nothing)" >&2; exit 2 ;;
 esac

@@ -308,8 +308,10 @@ void ops_tables(std::string& md, const SuiteResults& s) {
 std::vector<Plot> report_plots(const SuiteResults& s) {
   std::vector<Plot> plots;
   // Throughput of the SGD step against batch size, one line per net and system.
-  Plot by_batch{"train_vs_batch", "SGD training step: samples/s against batch size", "batch size", "samples/s", {}};
-  Plot by_width{"vs_width", "samples/s against hidden width, batch 128", "hidden width (784-H-H-10)", "samples/s", {}};
+  Plot by_batch{.name = "train_vs_batch", .title = "SGD training step: samples/s against batch size",
+                .xlabel = "batch size", .ylabel = "samples/s"};
+  Plot by_width{.name = "vs_width", .title = "samples/s against hidden width, batch 128",
+                .xlabel = "hidden width (784-H-H-10)", .ylabel = "samples/s"};
   std::map<std::string, PlotSeries> batch_series, width_series;
   for (const BenchRow* r : rows_of(s, "train_step")) {
     if (!r->error.empty()) continue;
@@ -342,37 +344,6 @@ std::vector<Plot> report_plots(const SuiteResults& s) {
   if (!by_batch.series.empty()) plots.push_back(by_batch);
   if (!by_width.series.empty()) plots.push_back(by_width);
   return plots;
-}
-
-// A gnuplot single-quoted string: no escapes are read inside one, a quote is written twice, and a
-// line break would end the command, so text from a results file or a path stays text.
-std::string gnuplot_string(const std::string& text) {
-  std::string q = "'";
-  for (char c : text) q += c == '\'' ? std::string("''") : c == '\n' || c == '\r' ? std::string(" ") : std::string(1, c);
-  return q + "'";
-}
-
-std::string gnuplot_script(const Plot& p, const std::string& png_path) {
-  std::string g;
-  for (size_t i = 0; i < p.series.size(); ++i) {
-    g += fmt::format("$d{} << EOD\n", i);
-    for (auto [x, y] : p.series[i].points) g += fmt::format("{} {}\n", x, y);
-    g += "EOD\n";
-  }
-  g += "set terminal pngcairo size 960,600 noenhanced font ',10'\n";
-  g += fmt::format("set output {}\n", gnuplot_string(png_path));
-  g += fmt::format("set title {}\nset xlabel {}\nset ylabel {}\n", gnuplot_string(p.title), gnuplot_string(p.xlabel),
-                   gnuplot_string(p.ylabel));
-  g += "set logscale xy\nset grid\nset key below\nset format y '%.0s%c'\n";
-  double lo = INFINITY, hi = 0;  // the data's x range with a margin (gnuplot rounds to decades)
-  for (const PlotSeries& ps : p.series)
-    for (auto [x, y] : ps.points) lo = std::min(lo, x), hi = std::max(hi, x);
-  if (hi > 0) g += fmt::format("set xrange [{}:{}]\n", lo / 1.3, hi * 1.3);
-  g += "plot ";
-  for (size_t i = 0; i < p.series.size(); ++i)
-    g += fmt::format("{}$d{} with linespoints lw 2 title {}", i ? ", " : "", i, gnuplot_string(p.series[i].title));
-  g += "\n";
-  return g;
 }
 
 std::string render_report(const SuiteResults& s, const ReportOptions& o) {

@@ -7,26 +7,14 @@
 #include <vector>
 
 #include "benchmarks/suite/bench_results.h"
+#include "framework/harness/plot.h"
 
 namespace clb {
 
-struct PlotSeries {
-  std::string title;
-  std::vector<std::pair<double, double>> points;  // (x, y), x ascending
-};
-
-struct Plot {
-  std::string name;  // file stem: <page stem>_<name>.png
-  std::string title, xlabel, ylabel;
-  std::vector<PlotSeries> series;
-};
-
 // The plots a suite run supports: throughput against batch size (per net) and against hidden
-// width (batch 128), clbench on each backend beside the peer. Plots without data are left out.
+// width (batch 128), clbench on each backend beside the peer, both axes logarithmic (Plot's
+// defaults). Plots without data are left out.
 std::vector<Plot> report_plots(const SuiteResults& s);
-
-// A gnuplot script that draws `p` into `png_path` (PNG, data inline).
-std::string gnuplot_script(const Plot& p, const std::string& png_path);
 
 struct ReportOptions {
   std::string title;                 // empty: from the suite's name
