@@ -13,11 +13,15 @@
 #          --clbench P   the clbench binary (default build/clbench)
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
-quick="" page_dir="$root/results" work="" workers=$(nproc) clbench="$root/build/clbench"
+cd "$root"  # the page names the configs and sweeps by paths relative to the repository
+quick="" page_dir="results" work="" workers=$(nproc) clbench="build/clbench"
+# The figures (loss curves, per-task curves, heatmaps, LCA) are drawn for these; the tables, the
+# trade-off plots and the interval bars show every strategy.
+figures="naive,ewc,si,er"
 while [ $# -gt 0 ]; do
   case "$1" in
     --quick) [ $# -ge 2 ] || { echo "cl_fashion_mnist: --quick needs the directory for the page" >&2; exit 2; }
-             quick=1 page_dir=$2; shift ;;
+             quick=1 page_dir=$2 figures="naive,ewc"; shift ;;
     --workers) workers=${2:?--workers needs a number}; shift ;;
     --work) work=${2:?--work needs a directory}; shift ;;
     --clbench) clbench=${2:?--clbench needs the binary}; shift ;;
@@ -28,7 +32,12 @@ while [ $# -gt 0 ]; do
 done
 [ -x "$clbench" ] || { echo "cl_fashion_mnist: $clbench is not built; run scripts/setup.sh first" >&2; exit 1; }
 mkdir -p "$page_dir"
-[ -n "$work" ] || work=$([ -n "$quick" ] && echo "$page_dir/sweeps" || echo "$root/build/cl-fashion-mnist")
+[ -n "$work" ] || work=$([ -n "$quick" ] && echo "$page_dir/sweeps" || echo "build/cl-fashion-mnist")
+data=/usr/share/datasets/fashion-mnist
+if [ ! -d "$data" ]; then
+  echo "cl_fashion_mnist: $data is missing; install dataset-fashion-mnist (scripts/install_deps.sh)" >&2
+  exit 77  # ctest's skip code
+fi
 mkdir -p "$work"
 start=$SECONDS
 scenarios=(permuted rotated split_task_il split_class_il)
@@ -55,7 +64,7 @@ TOML
 
 sweeps=()
 for s in "${scenarios[@]}"; do
-  config="$root/benchmarks/sweeps/cl-fashion-mnist/$s.toml"
+  config="benchmarks/sweeps/cl-fashion-mnist/$s.toml"
   if [ -n "$quick" ]; then
     { echo "# --quick variant of benchmarks/sweeps/cl-fashion-mnist/$s.toml"; echo "[run]"; quick_config "$config"; } \
       > "$work/$s.toml"
@@ -68,6 +77,12 @@ done
 
 title="Continual learning on Fashion-MNIST: every strategy, chosen on validation"
 [ -n "$quick" ] && title="$title (--quick smoke test: tiny data, not results)"
-"$clbench" report "${sweeps[@]}" --out "$page_dir/cl-fashion-mnist.md" --title "$title"
+page="$page_dir/cl-fashion-mnist.md"
+"$clbench" report "${sweeps[@]}" --out "$page" --title "$title" --strategies "$figures"
+# The page is whole: every figure it links is a PNG beside it.
+grep -o '](plots/[^)]*\.png)' "$page" | sed 's/^](//; s/)$//' | while read -r png; do
+  [ "$(head -c 4 "$page_dir/$png" | od -An -c | tr -d ' ')" = "211PNG" ] ||
+    { echo "cl_fashion_mnist: $page links $png, which is not a PNG" >&2; exit 1; }
+done
 elapsed=$((SECONDS - start))
 echo "cl_fashion_mnist: wrote $page_dir/cl-fashion-mnist.md in $((elapsed / 60)) min $((elapsed % 60)) s" >&2

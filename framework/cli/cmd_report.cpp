@@ -12,6 +12,7 @@
 #include "framework/core/atomic_file.h"
 #include "benchmarks/suite/bench_report.h"
 #include "framework/cli/commands.h"
+#include "framework/cli/flag_checks.h"
 #include "framework/core/error.h"
 #include "framework/cli/run_page.h"
 #include "framework/cli/sweep_page.h"
@@ -25,7 +26,7 @@ namespace fs = std::filesystem;
 
 struct ReportCliOptions {
   std::vector<std::string> sources;
-  std::string out, title;
+  std::string out, title, strategies;
   bool plots = true;
 };
 
@@ -99,16 +100,20 @@ void report(const ReportCliOptions& o) {
   const std::string out = page_path(o, kinds[0]);
   std::string command = fmt::format("clbench report {} --out {}", fmt::join(o.sources, " "), out);
   if (!o.title.empty()) command += " --title '" + o.title + "'";
+  if (!o.strategies.empty()) command += " --strategies " + o.strategies;
   if (!o.plots) command += " --no-plots";
+  const std::vector<std::string> strategies = split_list(o.strategies);
+  if (kinds[0] == SourceKind::kSuite && !strategies.empty())
+    fail("--strategies {}: picks the strategies of a run's or sweep's figures; a benchmark suite has none", o.strategies);
   if (kinds[0] == SourceKind::kSuite) return suite_report(o, out, command);
   PagePlots plots(out, o.plots);
   if (kinds[0] == SourceKind::kRun) {
-    const std::string md = render_run_page(o.sources[0], {o.title, command}, plots);
+    const std::string md = render_run_page(o.sources[0], {o.title, command, strategies}, plots);
     write_file_atomic(out, md);
     fmt::print(stderr, "clbench report: wrote {} and {} plot(s)\n", out, plots.files().size());
     return;
   }
-  const SweepPage page = render_sweep_page(o.sources, {o.title, command}, plots);
+  const SweepPage page = render_sweep_page(o.sources, {o.title, command, strategies}, plots);
   const std::string json_path = json_beside(out);
   write_file_atomic(json_path, page.json.dump(1) + "\n");
   write_file_atomic(out, page.markdown);
@@ -137,6 +142,9 @@ void register_report(CLI::App& app) {
                 "Default for one run or sweep directory: DIR/report.md; a suite needs it");
   c->add_option("--title", o->title,
                 "Page title (default: Run: DIR, Sweep report: DIR, CPU results or GPU results: <the card>)");
+  c->add_option("--strategies", o->strategies,
+                "Comma-separated: only these strategies' figures (loss curves, per-task curves, heatmaps, LCA); the "
+                "tables, trade-off plots and interval bars keep every strategy. Default: all");
   c->add_flag("!--no-plots", o->plots, "Do not draw the PNG plots");
   c->callback([o] { report(*o); });
 }

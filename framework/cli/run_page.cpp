@@ -1,5 +1,6 @@
 #include "framework/cli/run_page.h"
 
+#include <algorithm>
 #include <filesystem>
 
 #include <fmt/format.h>
@@ -59,11 +60,8 @@ std::string settings_table(const std::string& dir, const nlohmann::json& manifes
   auto row = [&](const std::string& what, const std::string& value) { md += fmt::format("| {} | {} |\n", what, cell(value)); };
   row("source", fmt::format("`{}` (results.json)", dir));
   if (manifest.is_object() && manifest.contains("status")) row("status", text(manifest, "status"));
-  row("scenario", fmt::format("{} ({}-IL), {} tasks, data {}, {} train / {} test samples per task", text(c, "scenario"),
-                              text(c, "scenario_il"), text(c, "tasks"), text(c, "dataset"), text(c, "train_per_task"),
-                              text(c, "test_per_task")));
-  row("model", fmt::format("MLP {}, {} lr {}, batch {}, {} epoch(s) per task", text(c, "arch"), text(c, "optimizer"),
-                           text(c, "lr"), text(c, "batch"), text(c, "epochs")));
+  row("scenario", scenario_text(c));
+  row("model", model_text(c));
   row("strategies", strategies_text(c));
   row("seeds", fmt::format("{} from seed {}", text(c, "seeds"), text(c, "seed")));
   row("stream", fmt::format("{}, task boundaries {}, backend {}", text(c, "stream"), text(c, "task_boundaries"),
@@ -78,6 +76,40 @@ std::string settings_table(const std::string& dir, const nlohmann::json& manifes
 }
 
 }  // namespace
+
+std::string scenario_text(const nlohmann::json& c) {
+  std::string s = fmt::format("{} ({}-IL), {} tasks, data {}, {} train / {} test samples per task (0: all)",
+                              text(c, "scenario"), text(c, "scenario_il"), text(c, "tasks"), text(c, "dataset"),
+                              text(c, "train_per_task"), text(c, "test_per_task"));
+  if (text(c, "scenario") == "split")
+    s += fmt::format(", {} classes per task in {} order", text(c, "classes_per_task"), text(c, "class_order"));
+  if (text(c, "scenario") == "task-column") s += ", tasks by the column " + text(c, "task_column");
+  return s;
+}
+
+std::string model_text(const nlohmann::json& c) {
+  return fmt::format("MLP {}, {} lr {}, batch {}, {} epoch(s) per task", text(c, "arch"), text(c, "optimizer"),
+                     text(c, "lr"), text(c, "batch"), text(c, "epochs"));
+}
+
+std::vector<RunResult> runs_of(const std::vector<RunResult>& runs, const std::vector<std::string>& strategies,
+                               const std::string& source) {
+  if (strategies.empty()) return runs;
+  std::vector<RunResult> kept;
+  for (const std::string& name : strategies) {
+    const size_t before = kept.size();
+    for (const RunResult& r : runs)
+      if (r.strategy == name) kept.push_back(r);
+    if (kept.size() == before) {
+      std::vector<std::string> present;
+      for (const RunResult& r : runs)
+        if (std::find(present.begin(), present.end(), r.strategy) == present.end()) present.push_back(r.strategy);
+      fail("--strategies {}: {} holds no run of {}; its runs are of {}", fmt::join(strategies, ","), source, name,
+           fmt::join(present, ", "));
+    }
+  }
+  return kept;
+}
 
 RunsFile read_runs_file(const std::string& path) {
   if (!fs::exists(path)) fail("{}: not found; the run finished no strategy yet, or give the directory clbench run --out wrote", path);
@@ -113,7 +145,7 @@ std::string render_run_page(const std::string& dir, const RunPageOptions& o, Pag
   if (f.config.contains("fisher") && f.config["fisher"].is_object())
     fisher_samples = f.config["fisher"].value("samples", int64_t(0));
   md += "## Summary\n\nMean ± standard deviation over seeds.\n\n" + markdown_summary(f.runs, fisher_samples) + "\n";
-  const RunFigures figs = run_figures(f.runs);
+  const RunFigures figs = run_figures(runs_of(f.runs, o.strategies, dir));
   md += "## Figures\n\n";
   md += plots.add_all(figs.figures);
   for (const std::string& n : figs.notes) md += n + "\n\n";

@@ -1,5 +1,6 @@
 #include "framework/cli/sweep_page.h"
 
+#include <algorithm>
 #include <cmath>
 #include <cstdlib>
 #include <filesystem>
@@ -145,7 +146,30 @@ struct Section {
   json json_block;
 };
 
-Section sweep_section(const std::string& dir, int index, bool several, PagePlots& plots) {
+// Where and when the final cells ran, from their config blocks' provenance: each commit, machine
+// and build once, the first and last start time.
+std::string provenance_text(const std::vector<json>& configs) {
+  std::vector<std::string> commits, machines, builds;
+  std::string first, last;
+  auto add = [](std::vector<std::string>& seen, const json& p, const char* key) {
+    const std::string v = p.value(key, std::string("?"));
+    if (std::find(seen.begin(), seen.end(), v) == seen.end()) seen.push_back(v);
+  };
+  for (const json& c : configs) {
+    if (!c.contains("provenance") || !c["provenance"].is_object()) continue;
+    const json& p = c["provenance"];
+    add(commits, p, "commit"), add(machines, p, "machine"), add(builds, p, "build");
+    const std::string started = p.value("started", std::string());
+    if (!started.empty() && (first.empty() || started < first)) first = started;
+    if (started > last) last = started;
+  }
+  if (commits.empty()) return "not recorded (cells from a clbench without provenance)";
+  return fmt::format("commit {}; {}; {}; final cells started {} to {}", fmt::join(commits, ", "),
+                     fmt::join(machines, ", "), fmt::join(builds, ", "), first, last);
+}
+
+Section sweep_section(const std::string& dir, int index, bool several, const std::vector<std::string>& strategies,
+                      PagePlots& plots) {
   const std::string path = (fs::path(dir) / "sweep.json").string();
   const json sweep = parse_json_bounded(read_file(path), path, {.max_values = size_t(1) << 24});
   if (!sweep.is_object() || sweep.value("format", json()) != "clbench-sweep")
@@ -154,6 +178,7 @@ Section sweep_section(const std::string& dir, int index, bool several, PagePlots
   const std::string prefix = fmt::format("sweep{}_", index + 1);
   // The final cells' runs, where their directories are still there.
   std::vector<RunResult> runs;
+  std::vector<json> configs;  // the final cells' config blocks
   std::string scenario;
   int missing = 0, cells = 0;
   std::string first_missing;
@@ -167,6 +192,7 @@ Section sweep_section(const std::string& dir, int index, bool several, PagePlots
       }
       RunsFile f = read_runs_file(results.string());
       if (scenario.empty()) scenario = f.config.value("scenario", std::string());
+      configs.push_back(f.config);
       for (RunResult& r : f.runs) runs.push_back(std::move(r));
     }
     const std::string config = sweep.at("config");
@@ -180,6 +206,11 @@ Section sweep_section(const std::string& dir, int index, bool several, PagePlots
                       dir, 100 * protocol.at("validation").get<double>(),
                       fmt::join(protocol.at("selection_seeds").get<std::vector<uint64_t>>(), ", "),
                       fmt::join(protocol.at("final_seeds").get<std::vector<uint64_t>>(), ", "));
+    if (!configs.empty()) {
+      md += "| | |\n|---|---|\n";
+      md += fmt::format("| scenario | {} |\n| model | {} |\n| where and when | {} |\n\n", scenario_text(configs[0]),
+                        model_text(configs[0]), provenance_text(configs));
+    }
     md += table_markdown(sweep);
     for (const json& c : sweep.at("choices"))
       md += fmt::format("- {}: {}\n", c.at("strategy").get<std::string>(), c.at("why").get<std::string>());
@@ -194,7 +225,7 @@ Section sweep_section(const std::string& dir, int index, bool several, PagePlots
                                      "Final forgetting per strategy, 95% intervals", "forgetting (%)"),
                        "Forgetting (mean drop from each task's best accuracy to its last), mean over the final seeds, "
                        "error bars the 95% t-interval."});
-    const RunFigures final_figs = run_figures(runs, prefix + "final_", " (final runs)");
+    const RunFigures final_figs = run_figures(runs_of(runs, strategies, dir), prefix + "final_", " (final runs)");
     for (const PageFigure& f : final_figs.figures) figures.push_back(f);
     md += plots.add_all(figures);
     for (const std::string& n : notes) md += n + "\n\n";
@@ -235,7 +266,7 @@ SweepPage render_sweep_page(const std::vector<std::string>& dirs, const SweepPag
                               title, o.command.empty() ? "" : fmt::format(" Report: `{}`.", o.command));
   page.json = {{"format", "clbench-report-sweeps"}, {"version", 1}, {"sources", dirs}, {"sweeps", json::array()}};
   for (size_t i = 0; i < dirs.size(); ++i) {
-    Section s = sweep_section(dirs[i], int(i), several, plots);
+    Section s = sweep_section(dirs[i], int(i), several, o.strategies, plots);
     page.markdown += s.markdown;
     page.json["sweeps"].push_back(std::move(s.json_block));
   }

@@ -25,6 +25,7 @@ struct SweepPage {
 struct SweepPageOptions {
   std::string title;    // "" for "Sweep: ..." (one sweep) or "Sweeps" (several)
   std::string command;  // the report command, printed in the header
+  std::vector<std::string> strategies;  // the final cells' figures' strategies (empty: all)
 };
 // Throws clb::Error naming the sweep.json (or a cell's results.json) that is damaged.
 SweepPage render_sweep_page(const std::vector<std::string>& dirs, const SweepPageOptions& o, PagePlots& plots);

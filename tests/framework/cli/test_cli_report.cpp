@@ -168,6 +168,20 @@ TEST_F(ReportPages, SweepDirectoriesGetTheTradeOffIntervalBarsAndFinalLossFigure
   EXPECT_FALSE(pngs.count("both_sweep2_final_train_loss.png"));
   EXPECT_NE(md2.find("4 of the 4 final cells' results are not there"), std::string::npos) << md2;
   EXPECT_EQ(nlohmann::json::parse(read_file((dir / "both.json").string()))["sweeps"].size(), 2u);
+
+  // Where and when the final cells ran, from their provenance; --strategies keeps the figures of
+  // the strategies named, the tables and bars keep all.
+  EXPECT_NE(md.find("| where and when | commit "), std::string::npos) << md;
+  EXPECT_NE(md.find("final cells started 20"), std::string::npos) << md;
+  const fs::path some = dir / "some.md";
+  ASSERT_EQ(run("report " + sweep.string() + " --strategies ewc --out " + some.string()).code, 0);
+  const std::string md3 = read_file(some.string());
+  pngs = linked_pngs(some);
+  EXPECT_TRUE(pngs.count("some_sweep1_final_acc_matrix_ewc.png"));
+  EXPECT_FALSE(pngs.count("some_sweep1_final_acc_matrix_naive.png"));
+  EXPECT_NE(md3.find("| naive | defaults |"), std::string::npos) << "the table keeps every strategy";
+  expect_one_line_error("report " + sweep.string() + " --strategies si --out " + some.string(),
+                        "--strategies si: " + sweep.string() + " holds no run of si; its runs are of naive, ewc");
 }
 
 // Bad input needs no gnuplot: these run everywhere.
