@@ -141,6 +141,27 @@ BarChart interval_bars(const json& sweep, const std::string& name, const std::st
   return b;
 }
 
+// " (lambda=10 is the low end of its grid: ...)" when a chosen numeric value is the smallest or
+// largest of its candidates: the best value may lie beyond the grid, so the table may understate
+// the strategy. "" otherwise.
+std::string grid_edge_warning(const json& choice) {
+  std::string warning;
+  for (const auto& [name, value] : choice.at("chosen").items()) {
+    double chosen = 0, lo = INFINITY, hi = -INFINITY;
+    if (!as_number(value.get<std::string>(), &chosen)) continue;
+    int values = 0;
+    for (const json& cand : choice.at("candidates")) {
+      double v = 0;
+      if (!cand.at("point").contains(name) || !as_number(cand["point"][name].get<std::string>(), &v)) continue;
+      lo = std::min(lo, v), hi = std::max(hi, v), ++values;
+    }
+    if (values < 2 || (chosen != lo && chosen != hi)) continue;
+    warning += fmt::format("{}**{}={} is the {} end of its grid: a better value may lie {} it**", warning.empty() ? " — " : "; ",
+                           name, value.get<std::string>(), chosen == lo ? "low" : "high", chosen == lo ? "below" : "above");
+  }
+  return warning;
+}
+
 struct Section {
   std::string markdown;
   json json_block;
@@ -213,7 +234,8 @@ Section sweep_section(const std::string& dir, int index, bool several, const std
     }
     md += table_markdown(sweep);
     for (const json& c : sweep.at("choices"))
-      md += fmt::format("- {}: {}\n", c.at("strategy").get<std::string>(), c.at("why").get<std::string>());
+      md += fmt::format("- {}: {}{}\n", c.at("strategy").get<std::string>(), c.at("why").get<std::string>(),
+                        grid_edge_warning(c));
     md += "\n";
     std::vector<PageFigure> figures;
     std::vector<std::string> notes;

@@ -139,6 +139,10 @@ TEST_F(ReportPages, SweepDirectoriesGetTheTradeOffIntervalBarsAndFinalLossFigure
   const std::string md = read_file(page.string());
   EXPECT_NE(md.find("| naive | defaults |"), std::string::npos) << md;
   EXPECT_NE(md.find("- ewc: highest mean validation ACC"), std::string::npos) << "the choice and why";
+  // A grid of two values: whichever is chosen lies at an end of it, and the page says so.
+  EXPECT_TRUE(md.find("lambda=10 is the low end of its grid") != std::string::npos ||
+              md.find("lambda=1000 is the high end of its grid") != std::string::npos)
+      << md;
   std::set<std::string> pngs = linked_pngs(page);
   for (const std::string f : {"report_sweep1_tradeoff_lambda.png", "report_sweep1_acc_bars.png",
                               "report_sweep1_final_train_loss.png", "report_sweep1_final_acc_matrix_ewc.png"})
