@@ -78,6 +78,7 @@ done
 title="Continual learning on Fashion-MNIST: every strategy, chosen on validation"
 [ -n "$quick" ] && title="$title (--quick smoke test: tiny data, not results)"
 page="$page_dir/cl-fashion-mnist.md"
+rm -f "$page_dir"/plots/cl-fashion-mnist_*.png  # an earlier page's figures this one may not draw
 "$clbench" report "${sweeps[@]}" --out "$page" --title "$title" --strategies "$figures"
 # The page is whole: every figure it links is a PNG beside it.
 grep -o '](plots/[^)]*\.png)' "$page" | sed 's/^](//; s/)$//' | while read -r png; do
