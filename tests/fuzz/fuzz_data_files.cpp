@@ -1,5 +1,6 @@
 // libFuzzer target: arbitrary bytes as an IDX image/label pair (split at the first byte) and as a
-// CSV file must end in a clb::Error or a valid data set, never a crash.
+// CSV file, read plain and with a task column, must end in a clb::Error or a valid data set, never a
+// crash.
 #include <cstdint>
 #include <string>
 
@@ -21,6 +22,13 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   }
   try {
     clb::load_csv(images);
+  } catch (const clb::Error&) {
+  }
+  try {
+    const clb::Dataset d = clb::load_csv(images, "t");  // a header with a column named t, any text in it
+    if (d.group.size() != size_t(d.n)) __builtin_trap();
+    for (int32_t g : d.group)
+      if (g < 0 || size_t(g) >= d.group_names.size()) __builtin_trap();
   } catch (const clb::Error&) {
   }
   return 0;
