@@ -277,6 +277,37 @@ Section sweep_section(const std::string& dir, int index, bool several, const std
 
 bool is_sweep_directory(const std::string& dir) { return fs::exists(fs::path(dir) / "sweep.json"); }
 
+// Several sweeps: one table of every strategy's final ACC (and its chosen setting) per sweep, the
+// sweeps named by their config files' stems, strategies in first-seen order.
+std::string summary_markdown(const json& sweeps) {
+  std::vector<std::string> strategies;
+  for (const json& sw : sweeps)
+    for (const json& row : sw.at("table")) {
+      const std::string name = row.at("strategy");
+      if (std::find(strategies.begin(), strategies.end(), name) == strategies.end()) strategies.push_back(name);
+    }
+  std::string md = "Final ACC % on the test sets, mean ± the 95% t-interval over the final seeds, each strategy at its "
+                   "setting chosen on validation (in brackets; the sections below say why):\n\n| strategy |";
+  for (const json& sw : sweeps) md += " " + fs::path(sw.at("config").get<std::string>()).stem().string() + " |";
+  md += "\n|---|";
+  for (size_t i = 0; i < sweeps.size(); ++i) md += "---|";
+  md += "\n";
+  for (const std::string& name : strategies) {
+    md += "| " + name + " |";
+    for (const json& sw : sweeps) {
+      std::string cell = " - |";
+      for (const json& row : sw.at("table"))
+        if (row.at("strategy") == name) {
+          const std::string chosen = point_text(row.at("chosen"));
+          cell = fmt::format(" {}{} |", pct(row.at("acc")), chosen == "defaults" ? "" : " (" + chosen + ")");
+        }
+      md += cell;
+    }
+    md += "\n";
+  }
+  return md + "\n";
+}
+
 SweepPage render_sweep_page(const std::vector<std::string>& dirs, const SweepPageOptions& o, PagePlots& plots) {
   SweepPage page;
   const bool several = dirs.size() > 1;
@@ -287,11 +318,14 @@ SweepPage render_sweep_page(const std::vector<std::string>& dirs, const SweepPag
                               "beside this page.{}\n\n",
                               title, o.command.empty() ? "" : fmt::format(" Report: `{}`.", o.command));
   page.json = {{"format", "clbench-report-sweeps"}, {"version", 1}, {"sources", dirs}, {"sweeps", json::array()}};
+  std::string sections;
   for (size_t i = 0; i < dirs.size(); ++i) {
     Section s = sweep_section(dirs[i], int(i), several, o.strategies, plots);
-    page.markdown += s.markdown;
+    sections += s.markdown;
     page.json["sweeps"].push_back(std::move(s.json_block));
   }
+  if (several) page.markdown += "## Summary\n\n" + summary_markdown(page.json["sweeps"]);
+  page.markdown += sections;
   if (!plots.note().empty()) page.markdown += plots.note() + "\n";
   return page;
 }

@@ -166,6 +166,10 @@ TEST_F(ReportPages, SweepDirectoriesGetTheTradeOffIntervalBarsAndFinalLossFigure
   size_t sections = 0;
   for (size_t at = md2.find("\nSource: `"); at != std::string::npos; at = md2.find("\nSource: `", at + 1)) ++sections;
   EXPECT_EQ(sections, 2u) << md2;
+  // The summary before them: a row per strategy, a column per sweep (both named after sweep.toml).
+  EXPECT_NE(md2.find("## Summary\n"), std::string::npos) << md2;
+  EXPECT_NE(md2.find("| strategy | sweep | sweep |\n"), std::string::npos) << md2;
+  EXPECT_NE(md2.find("| ewc | "), std::string::npos) << md2;
   pngs = linked_pngs(both);
   EXPECT_TRUE(pngs.count("both_sweep1_final_train_loss.png"));
   EXPECT_TRUE(pngs.count("both_sweep2_tradeoff_lambda.png"));
