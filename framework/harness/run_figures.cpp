@@ -144,6 +144,25 @@ Heatmap acc_heatmap(const StrategyRuns& g, const std::string& name, const std::s
   return h;
 }
 
+// Task 1's test accuracy from initialisation through the whole sequence, a line per strategy: the
+// forgetting figure of the EWC paper (naive falls as later tasks are learnt, EWC holds).
+void first_task_figure(const std::vector<StrategyRuns>& groups, const std::string& prefix, const std::string& suffix,
+                       RunFigures& out) {
+  Plot p = linear_plot(prefix + "first_task_acc", "Task 1's test accuracy as later tasks are learnt" + suffix,
+                       "after training task (0: at initialisation)", "accuracy on task 1 (%)");
+  p.x_tic_step = 1;
+  p.y_range = {0, 100};
+  for (const StrategyRuns& g : groups) {
+    PlotSeries s{.title = g.name, .rgb = strategy_color(g.name)};
+    s.points.push_back({0, 100 * mean_over(g.runs, [](const RunResult& r) { return r.init_acc[0]; })});
+    for (size_t i = 0; i < g.runs[0]->acc.size(); ++i)
+      s.points.push_back({double(i + 1), 100 * mean_over(g.runs, [&](const RunResult& r) { return r.acc[i][0]; })});
+    p.series.push_back(std::move(s));
+  }
+  out.figures.push_back({std::move(p), "Test accuracy on task 1 at initialisation and after each task, mean over seeds: "
+                                       "how much of its first task each strategy keeps as the later ones are learnt."});
+}
+
 // LCA: accuracy on the task being learnt after b minibatches of it, mean over tasks and seeds.
 void lca_figure(const std::vector<StrategyRuns>& groups, const std::string& prefix, const std::string& suffix,
                 RunFigures& out) {
@@ -182,6 +201,7 @@ RunFigures run_figures(const std::vector<RunResult>& runs, const std::string& pr
   const std::vector<StrategyRuns> groups = by_strategy(runs);
   if (groups.empty()) return out;
   loss_figure(groups, prefix, suffix, out);
+  first_task_figure(groups, prefix, suffix, out);
   for (const StrategyRuns& g : groups)
     out.figures.push_back(
         {by_task_plot(g, &RunResult::acc, 100, prefix + "acc_by_task_" + g.stem,

@@ -90,7 +90,7 @@ TEST_F(ReportPages, ARunDirectoryGetsItsPageWithTheLossAccuracyHeatmapAndLcaFigu
   EXPECT_NE(md.find("| model | MLP 20-16-4"), std::string::npos) << md;
   EXPECT_NE(md.find("| strategy | ACC % |"), std::string::npos) << "the summary table";
   const std::set<std::string> pngs = linked_pngs(page);
-  for (const std::string f : {"report_train_loss.png", "report_acc_by_task_naive.png", "report_acc_by_task_ewc.png",
+  for (const std::string f : {"report_train_loss.png", "report_first_task_acc.png", "report_acc_by_task_naive.png", "report_acc_by_task_ewc.png",
                               "report_acc_matrix_naive.png", "report_acc_matrix_ewc.png",
                               "report_test_loss_by_task_ewc.png", "report_lca.png"})
     EXPECT_TRUE(pngs.count(f)) << f << " not on the page:\n" << md;

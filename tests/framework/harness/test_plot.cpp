@@ -89,6 +89,24 @@ TEST(RunFigures, TheLossCurveIsTheMeanOverSeedsWithTheTaskBoundariesMarked) {
   EXPECT_NE(g.find("set key outside right"), std::string::npos) << "the legend stays off the data";
 }
 
+// Task 1's accuracy from initialisation on, a line per strategy in its colour, mean over seeds.
+TEST(RunFigures, TheFirstTaskFigureFollowsTaskOneFromInitialisation) {
+  RunResult forgets = run_of("naive", 0, 1.0), keeps = run_of("ewc", 0, 1.0);
+  for (int i = 0; i < 3; ++i) forgets.acc[i][0] = 0.9 - 0.3 * i, keeps.acc[i][0] = 0.9;
+  RunResult forgets2 = forgets;
+  forgets2.seed = 1, forgets2.acc[2][0] = 0.1;
+  const RunFigures f = run_figures({forgets, forgets2, keeps});
+  const Plot& p = plot_named(f, "first_task_acc");
+  ASSERT_EQ(p.series.size(), 2u);
+  EXPECT_EQ(p.series[0].title, "naive");
+  EXPECT_EQ(p.series[0].rgb, strategy_color("naive"));
+  ASSERT_EQ(p.series[0].points.size(), 4u);
+  EXPECT_DOUBLE_EQ(p.series[0].points[0].second, 10);  // at initialisation
+  EXPECT_DOUBLE_EQ(p.series[0].points[2].second, 60);
+  EXPECT_DOUBLE_EQ(p.series[0].points[3].second, 20);  // mean of 30 and 10
+  EXPECT_DOUBLE_EQ(p.series[1].points[3].second, 90);
+}
+
 TEST(RunFigures, PerTaskCurvesStartAtTheirTaskAndRecordsWithoutLossesSaySo) {
   RunResult old = run_of("naive", 0, 1.0);
   old.train_loss = {}, old.test_loss.clear(), old.init_test_loss.clear();
