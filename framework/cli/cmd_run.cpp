@@ -533,7 +533,8 @@ void add_run(CLI::App& app, bool check_only, RunConfig* into) {
   c->add_option("--scenario-il", cfg.scenario.il, "split only: task (logit masking per task) | class (one head)")
       ->check(CLI::IsMember({"task", "class"}));
   c->add_option("--dataset", cfg.dataset, "fashion-mnist (Debian's dataset-fashion-mnist), an IDX directory, or a directory with train.csv and test.csv");
-  c->add_option("--tasks", cfg.scenario.tasks, "Number of tasks (task-column: the first N values; unset: all)");
+  c->add_option("--tasks", cfg.scenario.tasks, "Number of tasks; split and task-column without it: all the data makes (classes / --classes-per-task, "
+                "the column's values), with it the first N");
   c->add_option("--classes-per-task", cfg.scenario.classes_per_task, "split: classes per task (10 classes: 2 gives 5 tasks, 5 gives 2)");
   c->add_option("--class-order", cfg.scenario.class_order,
                 "split: seeded (a random class order drawn from each seed, recorded in results.json as class_order) | "
