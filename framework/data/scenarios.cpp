@@ -4,6 +4,7 @@
 #include <cmath>
 #include <filesystem>
 #include <numeric>
+#include <unordered_map>
 
 #include "framework/data/csv_loader.h"
 #include "framework/core/error.h"
@@ -25,14 +26,17 @@ SourceData load_source_data(const std::string& dataset, const std::string& task_
       fail("{}: train.csv has {} features per row but test.csv has {}; both need the same columns", dir,
            train->dim, test->dim);
     // Tasks are train.csv's values of the column, in its order: test rows join them by value.
-    for (int32_t& g : test->group) {
-      const std::string& value = test->group_names[size_t(g)];
-      const auto it = std::find(train->group_names.begin(), train->group_names.end(), value);
-      if (it == train->group_names.end())
-        fail("{}: the task '{}' ({} column) has no rows in train.csv; a task needs training rows", test_csv, value,
-             task_column);
-      g = int32_t(it - train->group_names.begin());
+    std::unordered_map<std::string, int32_t> train_task;
+    for (size_t k = 0; k < train->group_names.size(); ++k) train_task.emplace(train->group_names[k], int32_t(k));
+    std::vector<int32_t> renumber(test->group_names.size());
+    for (size_t k = 0; k < test->group_names.size(); ++k) {
+      const auto it = train_task.find(test->group_names[k]);
+      if (it == train_task.end())
+        fail("{}: the task '{}' ({} column) has no rows in train.csv; a task needs training rows", test_csv,
+             test->group_names[k], task_column);
+      renumber[k] = it->second;
     }
+    for (int32_t& g : test->group) g = renumber[size_t(g)];
     test->group_names = train->group_names;
     d.train = std::move(train), d.test = std::move(test);
     return d;
