@@ -102,7 +102,8 @@ TEST_F(CliScenarios, ResultsKeepTrainingAndTestLosses) {
   const CliResult r = run("run --scenario synthetic --arch 12-16-3 --tasks 3 --strategy naive,si --train-per-task 200 "
                           "--test-per-task 50 --batch 32 --epochs 2 --out " + out);
   ASSERT_EQ(r.code, 0) << r.err;
-  for (const auto& run : results(out)["runs"]) {
+  const nlohmann::json j = results(out);  // a range-for over results(out)["runs"] would outlive its temporary
+  for (const auto& run : j["runs"]) {
     const auto& c = run["train_loss"];
     const int64_t steps_per_task = 2 * 7;  // 2 epochs of ceil(200 / 32) steps
     EXPECT_EQ(c["steps"], 3 * steps_per_task);
