@@ -11,6 +11,7 @@
 #include <fmt/ranges.h>
 
 #include "framework/cli/run_page.h"
+#include "framework/cli/sweep_summary.h"
 #include "framework/core/atomic_file.h"
 #include "framework/core/bounded_json.h"
 #include "framework/core/error.h"
@@ -23,16 +24,6 @@ namespace fs = std::filesystem;
 using nlohmann::json;
 
 namespace {
-
-// "81.2 ± 1.3" in percent from sweep.json's {mean, ci95_half_width}; "-" where undefined.
-std::string pct(const json& interval, bool sign = false) {
-  const json& m = interval.at("mean");
-  if (m.is_null()) return "-";
-  const double mean = 100 * m.get<double>();
-  const std::string text = sign ? fmt::format("{:+.1f}", mean) : fmt::format("{:.1f}", mean);
-  const json& h = interval.at("ci95_half_width");
-  return h.is_null() ? text : fmt::format("{} ± {:.1f}", text, 100 * h.get<double>());
-}
 
 double number_or_nan(const json& v) { return v.is_null() ? NAN : v.get<double>(); }
 
@@ -51,13 +42,12 @@ bool as_number(const std::string& text, double* out) {
 }
 
 std::string table_markdown(const json& sweep) {
-  std::string md = "| strategy | chosen | validation ACC % | ACC % | BWT % | forgetting % | Δ ACC vs naive % | seeds |\n"
-                   "|---|---|---|---|---|---|---|---|\n";
+  std::string md = table_header();
   for (const json& row : sweep.at("table"))
-    md += fmt::format("| {} | {} | {:.1f} | {} | {} | {} | {} | {} |\n", row.at("strategy").get<std::string>(),
-                      point_text(row.at("chosen")), 100 * row.at("validation_acc").get<double>(), pct(row.at("acc")),
-                      pct(row.at("bwt")), pct(row.at("forgetting")), pct(row.at("delta_acc_vs_naive"), true),
-                      row.at("acc").at("n").get<int>());
+    md += table_row(row.at("strategy").get<std::string>(), point_text(row.at("chosen")),
+                    row.at("validation_acc").get<double>(), interval_from_json(row.at("acc")),
+                    interval_from_json(row.at("bwt")), interval_from_json(row.at("forgetting")),
+                    interval_from_json(row.at("delta_acc_vs_naive")));
   return md + "\n";
 }
 
@@ -299,7 +289,7 @@ std::string summary_markdown(const json& sweeps) {
       for (const json& row : sw.at("table"))
         if (row.at("strategy") == name) {
           const std::string chosen = point_text(row.at("chosen"));
-          cell = fmt::format(" {}{} |", pct(row.at("acc")), chosen == "defaults" ? "" : " (" + chosen + ")");
+          cell = fmt::format(" {}{} |", interval_text(interval_from_json(row.at("acc"))), chosen == "defaults" ? "" : " (" + chosen + ")");
         }
       md += cell;
     }

@@ -20,13 +20,6 @@ nlohmann::json point_json(const std::vector<FlagValue>& point) {
   return j;
 }
 
-// "81.2 ± 1.3" in percent; one seed has no interval.
-std::string pct(const Interval& i, bool sign = false) {
-  if (!std::isfinite(i.mean)) return "-";
-  const std::string m = sign ? fmt::format("{:+.1f}", 100 * i.mean) : fmt::format("{:.1f}", 100 * i.mean);
-  return std::isfinite(i.half_width) ? fmt::format("{} ± {:.1f}", m, 100 * i.half_width) : m;
-}
-
 std::string num(double v) { return std::isfinite(v) ? fmt::format("{:.6g}", v) : std::string(); }
 
 // null where undefined (BWT of one task, an interval of one seed), as results.json writes it.
@@ -37,6 +30,29 @@ nlohmann::json interval_json(const Interval& i) {
 }
 
 }  // namespace
+
+std::string interval_text(const Interval& i, bool sign) {
+  if (!std::isfinite(i.mean)) return "-";
+  const std::string m = sign ? fmt::format("{:+.1f}", 100 * i.mean) : fmt::format("{:.1f}", 100 * i.mean);
+  return std::isfinite(i.half_width) ? fmt::format("{} ± {:.1f}", m, 100 * i.half_width) : m;
+}
+
+Interval interval_from_json(const nlohmann::json& j) {
+  auto number = [](const nlohmann::json& v) { return v.is_null() ? std::nan("") : v.get<double>(); };
+  return {number(j.at("mean")), number(j.at("ci95_half_width")), j.at("n").get<int>()};
+}
+
+std::string table_header() {
+  return "| strategy | chosen | validation ACC % | ACC % | BWT % | forgetting % | Δ ACC vs naive % | seeds |\n"
+         "|---|---|---|---|---|---|---|---|\n";
+}
+
+std::string table_row(const std::string& strategy, const std::string& chosen, double validation_acc,
+                      const Interval& acc, const Interval& bwt, const Interval& forgetting, const Interval& delta_acc) {
+  return fmt::format("| {} | {} | {:.1f} | {} | {} | {} | {} | {} |\n", strategy, chosen, 100 * validation_acc,
+                     interval_text(acc), interval_text(bwt), interval_text(forgetting), interval_text(delta_acc, true),
+                     acc.n);
+}
 
 std::vector<Choice> choose(const SweepSpec& spec, const std::vector<FinishedCell>& selection) {
   std::vector<Choice> choices;
@@ -101,8 +117,7 @@ SweepTables summarise(const SweepSpec& spec, const std::vector<Choice>& choices,
       spec.source, 100 * spec.validation, fmt::join(spec.selection_seeds, ", "), fmt::join(spec.final_seeds, ", "),
       has_naive ? "the paired difference against naive on the same seeds, with its 95% interval"
                 : "not given (naive is not in the sweep)");
-  t.markdown += "| strategy | chosen | validation ACC % | ACC % | BWT % | forgetting % | Δ ACC vs naive % | seeds |\n";
-  t.markdown += "|---|---|---|---|---|---|---|---|\n";
+  t.markdown += table_header();
   t.csv = "strategy,chosen,validation_acc,acc_mean,acc_ci95,bwt_mean,bwt_ci95,forgetting_mean,forgetting_ci95,"
           "delta_acc_vs_naive_mean,delta_acc_vs_naive_ci95,seeds\n";
   nlohmann::json rows = nlohmann::json::array();
@@ -112,8 +127,7 @@ SweepTables summarise(const SweepSpec& spec, const std::vector<Choice>& choices,
                    f = t_interval95(by_seed(c.strategy, &CellMetrics::forgetting));
     Interval d{std::nan(""), std::nan(""), 0};
     if (has_naive && c.strategy != "naive") d = paired_difference95(acc, by_seed("naive", &CellMetrics::acc));
-    t.markdown += fmt::format("| {} | {} | {:.1f} | {} | {} | {} | {} | {} |\n", c.strategy, point_text(c.point),
-                              100 * c.validation_acc, pct(a), pct(b), pct(f), pct(d, true), a.n);
+    t.markdown += table_row(c.strategy, point_text(c.point), c.validation_acc, a, b, f, d);
     t.csv += fmt::format("{},{},{},{},{},{},{},{},{},{},{},{}\n", c.strategy, csv_field(point_text(c.point)),
                          num(c.validation_acc), num(a.mean), num(a.half_width), num(b.mean), num(b.half_width),
                          num(f.mean), num(f.half_width), num(d.mean), num(d.half_width), a.n);

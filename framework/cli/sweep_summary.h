@@ -8,6 +8,7 @@
 #include <nlohmann/json.hpp>
 
 #include "framework/cli/sweep_cells.h"
+#include "framework/harness/statistics.h"
 
 namespace clb::cli {
 
@@ -33,5 +34,15 @@ struct SweepTables {
 };
 SweepTables summarise(const SweepSpec& spec, const std::vector<Choice>& choices,
                       const std::vector<FinishedCell>& selection, const std::vector<FinishedCell>& final);
+
+// The final table's markdown, one format for table.md and the report's sweep pages: the header,
+// and a row per strategy with its chosen setting (as text), validation ACC and intervals.
+std::string table_header();
+std::string table_row(const std::string& strategy, const std::string& chosen, double validation_acc,
+                      const Interval& acc, const Interval& bwt, const Interval& forgetting, const Interval& delta_acc);
+// "81.2 ± 1.3" in percent; the mean alone for one seed; "-" where undefined.
+std::string interval_text(const Interval& i, bool sign = false);
+// An interval as sweep.json's table holds it ({mean, ci95_half_width, n}, null where undefined), back.
+Interval interval_from_json(const nlohmann::json& j);
 
 }  // namespace clb::cli
