@@ -2,7 +2,6 @@
 
 #include <algorithm>
 #include <filesystem>
-#include <limits>
 
 #include <fmt/format.h>
 
@@ -12,6 +11,7 @@
 #include "framework/core/atomic_file.h"
 #include "framework/core/bounded_json.h"
 #include "framework/core/error.h"
+#include "framework/harness/report.h"
 
 namespace clb::cli {
 
@@ -153,11 +153,8 @@ CellMetrics read_cell_metrics(const std::string& dir, const SweepCell& cell) {
   const nlohmann::json j = parse_json_bounded(read_file(path), path, {.max_values = 1'000'000});
   try {
     const nlohmann::json& m = j.at("runs").at(0).at("metrics");
-    auto number = [&](const char* key) {  // null: undefined (BWT of a single task)
-      const nlohmann::json& v = m.at(key);
-      return v.is_null() ? std::numeric_limits<double>::quiet_NaN() : v.get<double>();
-    };
-    return {number("acc"), number("bwt"), number("forgetting")};
+    // null: undefined (BWT of a single task)
+    return {number_or_nan(m.at("acc")), number_or_nan(m.at("bwt")), number_or_nan(m.at("forgetting"))};
   } catch (const nlohmann::json::exception&) {
     fail("{}: no runs[0].metrics with acc, bwt and forgetting; remove the cell's directory {} and run the sweep again",
          path, cell_out_dir(dir, cell.name));

@@ -15,6 +15,7 @@
 #include "framework/core/atomic_file.h"
 #include "framework/core/bounded_json.h"
 #include "framework/core/error.h"
+#include "framework/harness/report.h"
 #include "framework/harness/plot_palette.h"
 #include "framework/harness/run_figures.h"
 
@@ -25,7 +26,6 @@ using nlohmann::json;
 
 namespace {
 
-double number_or_nan(const json& v) { return v.is_null() ? NAN : v.get<double>(); }
 
 // "lambda=10, lr=0.001", or "defaults" for the empty point (sweep_cells.h's point_text on the JSON).
 std::string point_text(const json& point) {

@@ -23,10 +23,9 @@ nlohmann::json point_json(const std::vector<FlagValue>& point) {
 std::string num(double v) { return std::isfinite(v) ? fmt::format("{:.6g}", v) : std::string(); }
 
 // null where undefined (BWT of one task, an interval of one seed), as results.json writes it.
-nlohmann::json json_number(double v) { return std::isfinite(v) ? nlohmann::json(v) : nlohmann::json(nullptr); }
 
 nlohmann::json interval_json(const Interval& i) {
-  return {{"mean", json_number(i.mean)}, {"ci95_half_width", json_number(i.half_width)}, {"n", i.n}};
+  return {{"mean", number_or_null(i.mean)}, {"ci95_half_width", number_or_null(i.half_width)}, {"n", i.n}};
 }
 
 }  // namespace
@@ -38,8 +37,7 @@ std::string interval_text(const Interval& i, bool sign) {
 }
 
 Interval interval_from_json(const nlohmann::json& j) {
-  auto number = [](const nlohmann::json& v) { return v.is_null() ? std::nan("") : v.get<double>(); };
-  return {number(j.at("mean")), number(j.at("ci95_half_width")), j.at("n").get<int>()};
+  return {number_or_nan(j.at("mean")), number_or_nan(j.at("ci95_half_width")), j.at("n").get<int>()};
 }
 
 std::string table_header() {
@@ -148,8 +146,8 @@ SweepTables summarise(const SweepSpec& spec, const std::vector<Choice>& choices,
                    {"seed", f.cell.seed},
                    {"results", "cells/" + f.cell.name + "/results.json"},
                    {"acc", f.metrics.acc},
-                   {"bwt", json_number(f.metrics.bwt)},
-                   {"forgetting", json_number(f.metrics.forgetting)}});
+                   {"bwt", number_or_null(f.metrics.bwt)},
+                   {"forgetting", number_or_null(f.metrics.forgetting)}});
     return j;
   };
   nlohmann::json choice_json = nlohmann::json::array();

@@ -40,8 +40,6 @@ double mean_of(const std::vector<const RunResult*>& rs, Get get) {
   return s;
 }
 
-nlohmann::json number_or_null(double v) { return std::isfinite(v) ? nlohmann::json(v) : nlohmann::json(nullptr); }
-
 nlohmann::json numbers_or_null(const std::vector<double>& v) {
   nlohmann::json a = nlohmann::json::array();
   for (double x : v) a.push_back(number_or_null(x));
@@ -50,7 +48,7 @@ nlohmann::json numbers_or_null(const std::vector<double>& v) {
 
 std::vector<double> numbers_from(const nlohmann::json& a) {  // null: NaN
   std::vector<double> v;
-  for (const auto& x : a) v.push_back(x.is_null() ? std::nan("") : x.get<double>());
+  for (const auto& x : a) v.push_back(number_or_nan(x));
   return v;
 }
 
@@ -162,7 +160,6 @@ nlohmann::json run_json(const RunResult& r) {
 }
 
 RunResult run_from_json(const nlohmann::json& run, const std::string& source, int tasks, int lca_points) {
-  auto number = [](const nlohmann::json& v) { return v.is_null() ? std::nan("") : v.get<double>(); };
   RunResult r;
   try {
     r.strategy = run.at("strategy").get<std::string>();
@@ -184,8 +181,8 @@ RunResult run_from_json(const nlohmann::json& run, const std::string& source, in
     }
     r.class_order = run.value("class_order", std::vector<int>());
     const auto& m = run.at("metrics");
-    r.metrics = {number(m.at("acc")), number(m.at("bwt")), number(m.at("fwt")), number(m.at("forgetting")),
-                 number(m.at("lca"))};
+    r.metrics = {number_or_nan(m.at("acc")), number_or_nan(m.at("bwt")), number_or_nan(m.at("fwt")),
+                 number_or_nan(m.at("forgetting")), number_or_nan(m.at("lca"))};
     const auto& sec = run.at("seconds");
     r.train_seconds = sec.at("train"), r.fisher_seconds = sec.at("fisher"), r.eval_seconds = sec.at("eval");
     const auto& n = run.at("samples");
@@ -237,6 +234,10 @@ nlohmann::json results_json(const nlohmann::json& config, const std::vector<RunR
   for (const auto& r : runs) j["runs"].push_back(run_json(r));
   return j;
 }
+
+nlohmann::json number_or_null(double v) { return std::isfinite(v) ? nlohmann::json(v) : nlohmann::json(nullptr); }
+
+double number_or_nan(const nlohmann::json& v) { return v.is_null() ? std::nan("") : v.get<double>(); }
 
 std::string csv_field(const std::string& v) {
   if (v.find_first_of(",\"\r\n") == std::string::npos) return v;

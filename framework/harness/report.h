@@ -25,6 +25,10 @@ nlohmann::json results_json(const nlohmann::json& config, const std::vector<RunR
 // One row per run: its metrics and throughput, then the config block's settings as columns
 // (config.scenario, config.fisher.estimator, ..., config.provenance.commit).
 std::string results_csv(const nlohmann::json& config, const std::vector<RunResult>& runs);
+// A number as results.json and sweep.json write it: null where undefined (NaN: BWT of one task, an
+// interval of one seed), and back.
+nlohmann::json number_or_null(double v);
+double number_or_nan(const nlohmann::json& v);
 // A CSV field as RFC 4180 writes it: quoted, its quotes doubled, when it holds a comma, quote or
 // line break.
 std::string csv_field(const std::string& value);
