@@ -60,7 +60,7 @@ struct LossLog {
   int task;
   int64_t checked = 0;
   double sum = 0, first = 0;
-  std::vector<double> every;  // every step's loss, in order: the run's loss curve
+  std::vector<double> every{};  // every step's loss, in order: the run's loss curve
   void account(const std::vector<double>& losses) {
     every.insert(every.end(), losses.begin(), losses.end());
     for (double loss : losses) {
