@@ -128,7 +128,7 @@ void report_run(const RunResult& r, const RunConfig& cfg, const std::function<vo
   const uint64_t seed = r.seed;
   const DetectionReport& d = r.detection;
   progress(fmt::format("{} seed {}: ACC {:.1f}%, train {:.0f} samples/s{}", name, seed, 100 * r.metrics.acc,
-                       r.train_samples_per_s(), r.memory.empty() ? "" : "; replay memory: " + r.memory));
+                       r.train_samples_per_s(), r.memory.empty() ? "" : "; kept: " + r.memory));
   if (cfg.detect_boundaries)
     progress(fmt::format("{} seed {}: task boundaries detected at batches [{}], true [{}]: {} of {} found, mean delay "
                          "{:.1f} batches, {} false alarm(s) ({:.2f} per 1000 batches), {} missed ({:.2f} per 1000 batches)",
@@ -189,6 +189,11 @@ void check_config(const RunConfig& cfg) {
          "without bound", cfg.momentum);
   if (!(cfg.strategy.gamma > 0.0f && cfg.strategy.gamma <= 1.0f))
     fail("--gamma {}: online EWC's decay must lie in (0, 1]", cfg.strategy.gamma);
+  if (!(cfg.strategy.temperature > 0.0f && std::isfinite(cfg.strategy.temperature)))
+    fail("--lwf-temperature {}: the distillation's temperature must be a positive number (2 is usual)",
+         cfg.strategy.temperature);
+  check_finite_non_negative(cfg.strategy.der_beta, "--der-beta");
+  check_finite_non_negative(cfg.strategy.gem_margin, "--gem-margin");
   if (cfg.strategies.empty()) fail("--strategy: give at least one of {}", strategy_name_list());
   for (size_t i = 0; i < cfg.strategies.size(); ++i) {
     const std::string& name = cfg.strategies[i];
@@ -548,11 +553,18 @@ void add_run(CLI::App& app, bool check_only, RunConfig* into) {
   for (const StrategyInfo& s : strategy_registry()) strategy_help += fmt::format("\n  {}: {}", s.name, s.summary);
   c->add_option("--strategy", o->strategies, strategy_help);
   c->add_option("--lambda", o->lambda,
-                "Penalty strength; penalty = lambda/2 sum F (theta-theta*)^2. One number for all, or per strategy: "
+                "Penalty strength; penalty = lambda/2 sum F (theta-theta*)^2 (lwf and icarl: the distillation's weight; "
+                "der++: the stored logits' weight). One number for all, or per strategy: "
                 "100,l2=0.01. Unset: each strategy's default (" + default_lambdas() +
                 "): ewc's, si's and mas's chosen by clbench sweep on validation splits of split and permuted "
                 "Fashion-MNIST (results/defaults.md), online-ewc and ewc+er take ewc's, l2 is not swept");
   c->add_option("--gamma", cfg.strategy.gamma, "online-ewc: decay of the running Fisher, in (0, 1]");
+  c->add_option("--lwf-temperature", cfg.strategy.temperature,
+                "lwf: temperature of the softened outputs it distils (lambda weighs the distillation)");
+  c->add_option("--der-beta", cfg.strategy.der_beta,
+                "der++: weight of the memory rows' cross-entropy (lambda weighs the stored logits' MSE)");
+  c->add_option("--gem-margin", cfg.strategy.gem_margin,
+                "gem: lower bound of the QP's dual variables, the paper's memory strength (0: the plain projection)");
   c->add_option("--fisher", o->fisher, "Fisher estimator: empirical | sampled | exact | batch (comparison only)")
       ->check(CLI::IsMember({"empirical", "sampled", "exact", "batch"}));
   c->add_option("--fisher-samples", cfg.fisher.samples, "Samples per task for the Fisher (0 = the whole training set)");

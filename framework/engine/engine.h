@@ -18,6 +18,8 @@
 #include "framework/model/mlp.h"
 #include "framework/consolidation/quadratic_penalty.h"
 #include "framework/data/task.h"
+#include "framework/engine/step_plan.h"
+#include "framework/model/evaluate.h"
 
 namespace clb {
 
@@ -43,6 +45,7 @@ struct EngineConfig : TrainingSettings {
   float lambda = 0.0f;       // penalty strength
   int memory_batch = 0;      // most rows a step takes from the replay memory
   bool track_path = false;   // keep SI's path integral (take_path_integral)
+  bool planned_steps = false;  // the strategy shapes its steps or predictions (StepPlan, Predictor)
 };
 
 // SI's path integral since the last take: omega_k = -sum over the steps of g_k * (change of
@@ -67,6 +70,10 @@ class Engine {
   // The same step with `memory`, extra rows in host memory (at most EngineConfig::memory_batch of
   // them), used as `use` says.
   virtual void train_next_with_memory(int B, const Batch& memory, MemoryRowsUse use) = 0;
+  // The same step as `plan` shapes it (EngineConfig::planned_steps; framework/engine/step_plan.h).
+  virtual void train_next_planned(int B, const StepPlan& plan) = 0;
+  // How the following evaluations predict (null: the network's argmax; EngineConfig::planned_steps).
+  virtual void set_predictor(const Predictor* predictor) = 0;
   // Mean minibatch losses of the steps since the last call, in order; waits for them.
   virtual std::vector<double> take_losses() = 0;
   // Accuracy on each listed task's test set, in the order given; adds the samples seen. loss (if
@@ -75,6 +82,8 @@ class Engine {
                                        std::vector<double>* loss = nullptr) = 0;
   // The current parameters (Mlp::params layout).
   virtual void read_params(std::vector<float>& params) = 0;
+  // Replaces the parameters (a strategy's edit between tasks: PackNet's pruning).
+  virtual void write_params(const std::vector<float>& params) = 0;
   // The path integral so far (EngineConfig::track_path), and a new one started from here.
   virtual PathIntegral take_path_integral() = 0;
   // Diagonal Fisher of the current parameters over training samples `refs` (framework/consolidation/fisher.h).

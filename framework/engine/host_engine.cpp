@@ -16,7 +16,7 @@ class HostEngine final : public Engine {
  public:
   HostEngine(Backend& be, const std::vector<Task>& tasks, const Mlp& init, const EngineConfig& cfg)
       : be_(be), tasks_(tasks), cfg_(cfg), model_(init), grad_(size_t(init.arch.num_params())),
-        pw_(init.arch, cfg.batch + cfg.memory_batch, shards_for(be, cfg.batch + cfg.memory_batch)) {
+        pw_(init.arch, cfg.batch + cfg.memory_batch, shards_for(be, cfg.batch + cfg.memory_batch), cfg.planned_steps) {
     const int64_t P = init.arch.num_params();
     if (cfg.optimizer != Optimizer::kSgd) m1_.resize(P);
     if (cfg.optimizer == Optimizer::kAdam) m2_.resize(P);
@@ -57,6 +57,36 @@ class HostEngine final : public Engine {
       be_.fused_update(next_update());
     });
   }
+  void train_next_planned(int B, const StepPlan& plan) override {
+    CLB_ASSERT(cfg_.planned_steps);
+    CLB_ASSERT(!plan.join || (plan.join->B > 0 && plan.join->B <= cfg_.memory_batch));
+    gather_next(B);
+    const int64_t P = model_.arch.num_params();
+    if (plan.edit_params) plan.edit_params(model_.params.data(), P);
+    if (plan.restart_optimizer) begin_task();
+    const Batch& b = plan.join ? joined(buf_.batch, *plan.join) : buf_.batch;
+    tracked([&] {
+      if (!plan.edit_gradient) {
+        losses_.push_back(train_step(be_, model_, b, pw_, next_update(), plan.loss));
+        return;
+      }
+      ref_grads_.resize(plan.references.size());
+      std::vector<const float*> refs;
+      for (size_t k = 0; k < plan.references.size(); ++k) {
+        CLB_ASSERT(plan.references[k]->B <= cfg_.batch + cfg_.memory_batch);
+        ref_grads_[k].resize(size_t(P));
+        compute_gradients(be_, model_, *plan.references[k], pw_, ref_grads_[k].data());
+        refs.push_back(ref_grads_[k].data());
+      }
+      losses_.push_back(compute_gradients(be_, model_, b, pw_, grad_.data(), plan.loss));
+      plan.edit_gradient(grad_.data(), refs, P);
+      be_.fused_update(next_update());
+    });
+  }
+  void set_predictor(const Predictor* p) override {
+    CLB_ASSERT(!p || cfg_.planned_steps);
+    predictor_ = p;
+  }
   PathIntegral take_path_integral() override {
     CLB_ASSERT(cfg_.track_path);
     PathIntegral fresh;
@@ -69,10 +99,15 @@ class HostEngine final : public Engine {
     std::vector<double> acc;
     if (loss) loss->assign(tasks.size(), 0.0);
     for (size_t k = 0; k < tasks.size(); ++k)
-      acc.push_back(clb::evaluate(be_, model_, tasks_, tasks[k], cfg_.eval_batch, samples, loss ? &(*loss)[k] : nullptr));
+      acc.push_back(clb::evaluate(be_, model_, tasks_, tasks[k], cfg_.eval_batch, samples, loss ? &(*loss)[k] : nullptr,
+                                  predictor_));
     return acc;
   }
   void read_params(std::vector<float>& params) override { params = model_.params; }
+  void write_params(const std::vector<float>& params) override {
+    CLB_ASSERT(params.size() == model_.params.size());
+    model_.params = params;
+  }
   std::vector<float> fisher(const std::vector<SampleRef>& refs, const FisherConfig& cfg, FisherStats* stats) override {
     return compute_fisher(be_, model_, tasks_, refs, cfg, stats);
   }
@@ -138,6 +173,8 @@ class HostEngine final : public Engine {
   EngineConfig cfg_;
   Mlp model_;
   std::vector<float> grad_, m1_, m2_, grad_ref_, before_;
+  std::vector<std::vector<float>> ref_grads_;
+  const Predictor* predictor_ = nullptr;
   PathIntegral path_;
   ParallelWorkspace pw_;
   BatchBuffers buf_, mix_;

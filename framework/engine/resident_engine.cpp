@@ -130,6 +130,12 @@ class ResidentEngine final : public Engine {
   void train_next_with_memory(int, const Batch&, MemoryRowsUse) override {
     fail("internal error: the resident engine has no replay memory");
   }
+  void train_next_planned(int, const StepPlan&) override {
+    fail("internal error: the resident engine runs no planned steps (check_engine_settings refuses them)");
+  }
+  void set_predictor(const Predictor* p) override {
+    if (p) fail("internal error: the resident engine takes no predictor (check_engine_settings refuses it)");
+  }
   void train_next(int B) override {
     CLB_ASSERT(B > 0 && B <= cfg_.batch && next_ + B <= order_size_);
     if (pending_ == kLossLog) flush_losses();
@@ -180,6 +186,10 @@ class ResidentEngine final : public Engine {
   }
 
   void read_params(std::vector<float>& params) override { params = params_.download(); }
+  void write_params(const std::vector<float>& params) override {
+    CLB_ASSERT(int64_t(params.size()) == P_);
+    params_.upload(params);
+  }
 
   std::vector<float> fisher(const std::vector<SampleRef>& refs, const FisherConfig& cfg, FisherStats* stats) override {
     if (refs.empty()) fail("Fisher: no samples to compute it on (is the task's training set empty?)");

@@ -10,11 +10,14 @@ namespace clb {
 
 namespace {
 
-// Matplotlib's tab10 without its grey (kept for unknown names) plus black: ten distinct
-// colours for the registry's ten strategies, in registry order (naive, joint, l2, ewc, online-ewc,
-// si, mas, er, agem, ewc+er). A registry that grows past it wraps around.
-constexpr std::array<uint32_t, 10> kStrategyPalette = {0x1f77b4, 0xff7f0e, 0x2ca02c, 0xd62728, 0x9467bd,
-                                                       0x8c564b, 0xe377c2, 0xbcbd22, 0x17becf, 0x000000};
+// Matplotlib's tab10 without its grey (kept for unknown names) plus black, then five dark tones of
+// tab20b: fifteen distinct colours for the registry's strategies, in registry order (naive, joint,
+// l2, ewc, online-ewc, si, mas, er, agem, ewc+er, gem, lwf, icarl, der++, packnet). New strategies
+// join at the registry's end, so the colours already published stay theirs. A registry that grows
+// past it wraps around.
+constexpr std::array<uint32_t, 15> kStrategyPalette = {0x1f77b4, 0xff7f0e, 0x2ca02c, 0xd62728, 0x9467bd,
+                                                       0x8c564b, 0xe377c2, 0xbcbd22, 0x17becf, 0x000000,
+                                                       0x393b79, 0x637939, 0x8c6d31, 0x843c39, 0x7b4173};
 constexpr uint32_t kUnknownStrategy = 0x7f7f7f;
 
 // Viridis at 0, 0.25, 0.5, 0.75 and 0.9 (its last yellow is too light on white).

@@ -45,6 +45,9 @@ nlohmann::json to_json(const RunConfig& c) {
           {"strategies", c.strategies},
           {"lambda", lambdas},
           {"gamma", c.strategy.gamma},
+          {"lwf_temperature", c.strategy.temperature},
+          {"der_beta", c.strategy.der_beta},
+          {"gem_margin", c.strategy.gem_margin},
           {"fisher", {{"estimator", to_string(c.fisher.estimator)},
                       {"samples", c.fisher.samples},
                       {"draws", c.fisher.draws},
@@ -170,6 +173,10 @@ RunConfig run_config_from_json(const nlohmann::json& j, const std::string& sourc
   for (const std::string& name : c.strategies)
     if (!c.lambda_overrides.count(name)) fail("{}: config.lambda has no value for the strategy '{}'", source, name);
   r.get("gamma", c.strategy.gamma);
+  // Absent from results written before lwf, der++ and gem: their defaults.
+  if (r.has("lwf_temperature")) r.get("lwf_temperature", c.strategy.temperature);
+  if (r.has("der_beta")) r.get("der_beta", c.strategy.der_beta);
+  if (r.has("gem_margin")) r.get("gem_margin", c.strategy.gem_margin);
   const ConfigReader f = r.object("fisher");
   c.fisher.estimator = f.choice("estimator", parse_fisher_estimator);
   f.get("samples", c.fisher.samples);

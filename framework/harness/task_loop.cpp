@@ -89,7 +89,7 @@ RunResult start_result(const Strategy& strategy, const RunConfig& cfg, uint64_t 
 EngineConfig begin_strategy(Strategy& strategy, const Scenario& sc, const Mlp& init, const RunConfig& cfg,
                             uint64_t seed, float lambda) {
   EngineConfig ec = engine_config(cfg, sc, lambda);
-  strategy.begin_run(RunStart{sc, init, seed, cfg.memory}, ec);
+  strategy.begin_run(RunStart{sc, init, seed, cfg.memory, cfg.epochs, !cfg.detect_boundaries}, ec);
   return ec;
 }
 
@@ -151,6 +151,7 @@ RunResult run_strategy(Backend& be, const Scenario& sc, const Mlp& init, Strateg
   for (int j = 0; j < T; ++j) all_tasks[j] = j;
   const EngineConfig ec = begin_strategy(strategy, sc, init, cfg, seed, r.lambda);
   auto engine = naming_strategy(r.strategy, [&] { return make_engine(be, sc.tasks, init, ec, cfg.engine); });
+  engine->set_predictor(strategy.predictor());
   auto boundaries = make_boundary_source(cfg, sc, init, r.strategy, strategy.trains_on_seen_tasks(), r);
   const std::function<double()> now = control.clock ? control.clock : steady_seconds;
   // Accuracy and loss on every test set (heads picked by the boundary source or not), timed.
@@ -168,8 +169,9 @@ RunResult run_strategy(Backend& be, const Scenario& sc, const Mlp& init, Strateg
     engine->read_params(model.params);
     fisher.seed = Rng::derive(seed, 0xF15, uint64_t(consolidations++)).next();
     FisherStats fs;
-    strategy.end_task(TaskEndContext{*engine, model, sc.tasks, t, fisher, samples}, &fs);
+    strategy.end_task(TaskEndContext{*engine, be, model, sc.tasks, t, fisher, samples}, &fs);
     engine->set_penalty(strategy.penalty());
+    engine->set_predictor(strategy.predictor());
     r.fisher_seconds += fs.seconds, r.fisher_samples += fs.samples;
   };
   // A boundary found inside an epoch (detected): its consolidation is not training time. What the
@@ -193,6 +195,7 @@ RunResult run_strategy(Backend& be, const Scenario& sc, const Mlp& init, Strateg
     engine->load_state(a);
     strategy.load_state(a);
     engine->set_penalty(strategy.penalty());
+    engine->set_predictor(strategy.predictor());
     boundaries->load_state(a);
   } else {
     evaluate_all(0, r.init_acc, r.init_test_loss);
@@ -216,7 +219,9 @@ RunResult run_strategy(Backend& be, const Scenario& sc, const Mlp& init, Strateg
         const int B = int(std::min<size_t>(size_t(ec.batch), refs.size() - start));
         on_boundary(t, boundaries->before_batch(t, refs.data() + start, B));
         const StepRows extra = strategy.before_step(B);
-        if (extra.rows)
+        if (extra.plan)
+          engine->train_next_planned(B, *extra.plan);
+        else if (extra.rows)
           engine->train_next_with_memory(B, *extra.rows, extra.use);
         else
           engine->train_next(B);
@@ -248,7 +253,8 @@ RunResult run_strategy(Backend& be, const Scenario& sc, const Mlp& init, Strateg
     engine->read_params(model.params);
     for (float p : model.params)
       if (!std::isfinite(p)) fail_diverged(strategy, ec, t, step, "a parameter is not finite");
-    if (boundaries->consolidates_at_task_end(t)) consolidate(t, nullptr);
+    if (boundaries->consolidates_at_task_end(t) || (t + 1 == T && !cfg.detect_boundaries && strategy.ends_last_task()))
+      consolidate(t, nullptr);
     evaluate_all(t + 1, r.acc[t], r.test_loss[t]);
     r.train_loss.add_task(losses.every);
     if (progress) progress(task_summary(r, t, losses.mean()));

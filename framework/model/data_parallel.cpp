@@ -12,9 +12,12 @@ int shards_for(const Backend& be, int rows) {
   return std::clamp(rows / kMinRowsPerShard, 1, be.max_host_threads());
 }
 
-ParallelWorkspace::ParallelWorkspace(const MlpArch& arch, int max_batch, int n) : shards(std::max(n, 1)) {
+ParallelWorkspace::ParallelWorkspace(const MlpArch& arch, int max_batch, int n, bool with_scratch)
+    : shards(std::max(n, 1)) {
   const int rows = (max_batch + shards - 1) / shards;
   for (int s = 0; s < shards; ++s) ws.emplace_back(arch, rows);
+  if (with_scratch)
+    for (int s = 0; s < shards; ++s) scratch.emplace_back(arch, rows);
   partial.assign(shards - 1, std::vector<float>(size_t(arch.num_params())));
 }
 
@@ -22,11 +25,23 @@ namespace {
 
 constexpr int64_t kUpdateBlock = 8192;  // params per block: 8 streams x 32 KiB stay in L2
 
-// Shard s's rows of b, gradient summed into `out` (already scaled by 1/B). Returns its loss sum.
-double shard_gradients(Backend& be, const Mlp& m, const Batch& b, ParallelWorkspace& pw, int s, int S, float* out) {
+// Shard s's rows of b, gradient summed into `out` (already scaled by 1/B), with the strategy's
+// output loss if any. Returns its loss sum.
+double shard_gradients(Backend& be, const Mlp& m, const Batch& b, ParallelWorkspace& pw, int s, int S, float* out,
+                       const OutputLoss* extra) {
   const int begin = int(int64_t(b.B) * s / S), end = int(int64_t(b.B) * (s + 1) / S);
-  return compute_gradients(be, m, slice(b, begin, end, m.arch.input_dim(), m.arch.num_outputs()), pw.ws[s], out,
-                           1.0f / float(b.B));
+  const Batch rows = slice(b, begin, end, m.arch.input_dim(), m.arch.num_outputs());
+  if (!extra) return compute_gradients(be, m, rows, pw.ws[s], out, 1.0f / float(b.B));
+  CLB_ASSERT(!pw.scratch.empty());
+  MlpWorkspace& ws = pw.ws[s];
+  const PassBuffers buffers = ws.buffers();
+  forward(be, view(m), rows, buffers);
+  const int C = m.arch.num_outputs();
+  (*extra)(OutputRows{&be, s, begin, b.B, C, rows, buffers.act.back(), buffers.delta.back(), buffers.loss, &pw.scratch[s]});
+  gradients_from_delta(be, view(m), rows, buffers, out, 1.0f / float(b.B));
+  double sum = 0.0;
+  for (int i = 0; i < rows.B; ++i) sum += ws.loss[i];
+  return sum;
 }
 
 // grad[k0, k1) += the other shards' partials, in shard order.
@@ -49,16 +64,18 @@ FusedUpdateArgs block_of(const FusedUpdateArgs& u, int64_t k0, int64_t k1) {
 // The parallel part shared by compute_gradients and train_step: shard gradients, then per block
 // the partials summed and (if update) the update applied.
 double sharded_step(Backend& be, const Mlp& m, const Batch& b, ParallelWorkspace& pw, float* grad,
-                    const FusedUpdateArgs* update) {
+                    const FusedUpdateArgs* update, const OutputLoss* extra) {
   const int S = std::min(pw.shards, b.B);
   const int64_t P = m.arch.num_params();
   if (S <= 1) {
-    const double loss = compute_gradients(be, m, b, pw.ws[0], grad);
+    const double loss = shard_gradients(be, m, b, pw, 0, 1, grad, extra);
     if (update) be.fused_update(*update);
     return loss / b.B;
   }
   std::vector<double> loss(S);
-  run_shards(S, [&](int s) { loss[s] = shard_gradients(be, m, b, pw, s, S, s == 0 ? grad : pw.partial[s - 1].data()); });
+  run_shards(S, [&](int s) {
+    loss[s] = shard_gradients(be, m, b, pw, s, S, s == 0 ? grad : pw.partial[s - 1].data(), extra);
+  });
   // Blocks of parameters dealt to the same threads: partials summed, update applied in cache.
   const int64_t blocks = (P + kUpdateBlock - 1) / kUpdateBlock;
   run_shards(S, [&](int s) {
@@ -75,13 +92,15 @@ double sharded_step(Backend& be, const Mlp& m, const Batch& b, ParallelWorkspace
 
 }  // namespace
 
-double compute_gradients(Backend& be, const Mlp& m, const Batch& b, ParallelWorkspace& pw, float* grad) {
-  return sharded_step(be, m, b, pw, grad, nullptr);
+double compute_gradients(Backend& be, const Mlp& m, const Batch& b, ParallelWorkspace& pw, float* grad,
+                         const OutputLoss* extra) {
+  return sharded_step(be, m, b, pw, grad, nullptr, extra);
 }
 
-double train_step(Backend& be, Mlp& m, const Batch& b, ParallelWorkspace& pw, const FusedUpdateArgs& update) {
+double train_step(Backend& be, Mlp& m, const Batch& b, ParallelWorkspace& pw, const FusedUpdateArgs& update,
+                  const OutputLoss* extra) {
   CLB_ASSERT(update.theta == m.params.data() && update.n == m.arch.num_params());
-  return sharded_step(be, m, b, pw, const_cast<float*>(update.grad), &update);
+  return sharded_step(be, m, b, pw, const_cast<float*>(update.grad), &update, extra);
 }
 
 void sum_partials(std::vector<std::vector<float>>& parts, float* dst, int64_t n) {

@@ -13,6 +13,7 @@
 
 #include "framework/backend/backend.h"
 #include "framework/model/mlp_passes.h"
+#include "framework/model/output_loss.h"
 
 namespace clb {
 
@@ -22,20 +23,25 @@ int shards_for(const Backend& be, int rows);
 
 // Workspaces for up to `shards` concurrent shards of a batch of max_batch rows.
 struct ParallelWorkspace {
-  ParallelWorkspace(const MlpArch& arch, int max_batch, int shards);
+  // with_scratch: a second workspace per shard, for output losses (OutputRows::scratch).
+  ParallelWorkspace(const MlpArch& arch, int max_batch, int shards, bool with_scratch = false);
   int shards;
   std::vector<MlpWorkspace> ws;              // one per shard
+  std::vector<MlpWorkspace> scratch;         // one per shard, or none
   std::vector<std::vector<float>> partial;   // shards 1.. : their gradient sums
 };
 
 // grad = batch-mean gradient of b, the batch split across pw.shards threads. Returns the mean loss.
-double compute_gradients(Backend& be, const Mlp& m, const Batch& b, ParallelWorkspace& pw, float* grad);
+// extra (if not null): a strategy's loss on the outputs, applied to each shard's rows.
+double compute_gradients(Backend& be, const Mlp& m, const Batch& b, ParallelWorkspace& pw, float* grad,
+                         const OutputLoss* extra = nullptr);
 
 // One training step: the batch-mean gradient as above, then, block by block of parameters, the
 // shards' partial gradients summed and the fused penalty + optimizer update (`update`, whose
 // theta/grad/fisher/anchor/m/v cover all parameters) applied while the block is still in cache:
 // the gradient is not streamed through memory a second time. Returns the mean loss.
-double train_step(Backend& be, Mlp& m, const Batch& b, ParallelWorkspace& pw, const FusedUpdateArgs& update);
+double train_step(Backend& be, Mlp& m, const Batch& b, ParallelWorkspace& pw, const FusedUpdateArgs& update,
+                  const OutputLoss* extra = nullptr);
 
 // Runs fn(s) for s = 0..S-1, one OpenMP thread each. An exception from any shard is rethrown
 // here: one escaping an OpenMP region would terminate the process instead of reaching the CLI's

@@ -8,7 +8,16 @@
 namespace clb {
 
 double evaluate(Backend& be, const Mlp& m, const std::vector<Task>& tasks, int task, int eval_batch,
-                int64_t* samples_seen, double* loss) {
+                int64_t* samples_seen, double* loss, const Predictor* predictor) {
+  std::vector<float> own;
+  Mlp viewed;
+  const Mlp* model = &m;
+  if (predictor && predictor->params_for(task, m.params, own)) {
+    viewed.arch = m.arch, viewed.params = std::move(own);
+    model = &viewed;
+  }
+  const bool classify = predictor && predictor->classifies();
+  const int L = m.arch.num_layers(), feature_dim = m.arch.in(L - 1);
   const auto refs = sample_refs(tasks[task], Split::kTest);
   if (loss) *loss = std::numeric_limits<double>::quiet_NaN();
   if (refs.empty()) return 0.0;
@@ -22,14 +31,21 @@ double evaluate(Backend& be, const Mlp& m, const std::vector<Task>& tasks, int t
   run_shards(S, [&](int s) {
     MlpWorkspace ws(m.arch, rows);
     BatchBuffers buf;
+    std::vector<int32_t> predicted(classify ? rows : 0);
     for (int64_t k = s; k < batches; k += S) {
       const int64_t start = k * rows;
       const int B = int(std::min<int64_t>(rows, N - start));
       gather(tasks, Split::kTest, refs.data() + start, B, m.arch.num_outputs(), buf);
       Batch b = buf.batch;
       if (!loss) b.y = nullptr;  // argmax only; with labels the pass also gives each row's loss
-      forward(be, m, b, ws);
-      for (int i = 0; i < B; ++i) correct[s] += ws.argmax[i] == buf.y[i];
+      forward(be, *model, b, ws);
+      const int32_t* guess = ws.argmax.data();
+      if (classify) {
+        predictor->classify(L >= 2 ? ws.act[L - 1].data() : b.x, B, feature_dim, b.class_mask, m.arch.num_outputs(),
+                            predicted.data());
+        guess = predicted.data();
+      }
+      for (int i = 0; i < B; ++i) correct[s] += guess[i] == buf.y[i];
       if (loss)
         for (int i = 0; i < B; ++i) loss_sum[s] += ws.loss[i];
     }

@@ -69,6 +69,11 @@ void backprop_deltas(Backend& be, const ModelView& m, const Batch& b, const Pass
 void gradients(Backend& be, const ModelView& m, const Batch& b, const PassBuffers& ws, float* grad, float scale) {
   CLB_ASSERT(b.y != nullptr);
   forward(be, m, b, ws);
+  gradients_from_delta(be, m, b, ws, grad, scale);
+}
+
+void gradients_from_delta(Backend& be, const ModelView& m, const Batch& b, const PassBuffers& ws, float* grad,
+                          float scale) {
   backprop_deltas(be, m, b, ws, 1);
   for (int l = 0; l < m.arch->num_layers(); ++l) {
     LinearBackwardArgs a;

@@ -48,6 +48,10 @@ void backprop_deltas(Backend& be, const ModelView& m, const Batch& b, const Pass
 // grad = scale * sum_i (per-sample gradient of sample i), into grad (num_params); scale 0 means
 // 1/B. Leaves the per-sample losses in ws.loss.
 void gradients(Backend& be, const ModelView& m, const Batch& b, const PassBuffers& ws, float* grad, float scale);
+// The second half of gradients(): from the output delta a forward pass left (and a strategy's
+// output loss may have changed, framework/model/output_loss.h) to grad.
+void gradients_from_delta(Backend& be, const ModelView& m, const Batch& b, const PassBuffers& ws, float* grad,
+                          float scale);
 
 void forward(Backend& be, const Mlp& m, const Batch& b, MlpWorkspace& ws);
 void backprop_deltas(Backend& be, const Mlp& m, const Batch& b, MlpWorkspace& ws, int rows_per_sample);

@@ -16,7 +16,9 @@ using StrategyFactory = std::unique_ptr<Strategy> (*)(const StrategyParams&, int
 // has no penalty). ewc, si and mas: chosen by clbench sweep on a validation split of split
 // Fashion-MNIST (task-IL) and of permuted Fashion-MNIST (benchmarks/sweeps/, results/defaults.md);
 // online-ewc and ewc+er share EWC's Fisher scale and take its value; l2 keeps the 100 every
-// strategy had before (not swept).
+// strategy had before (not swept). lwf's, icarl's and der++'s lambda weighs their distillation or
+// logit replay: 1 for the distillations (the papers' unweighted sum), 0.3 for der++ (its paper's
+// alpha lies between 0.1 and 0.5); results/cl-fashion-mnist.md sweeps them.
 #define CLB_STRATEGIES(X)                                                                                         \
   X("naive", make_naive, "fine-tuning, the lower bound", 0)                                                       \
   X("joint", make_joint, "trains on every task so far, the upper bound", 0)                                       \
@@ -27,7 +29,12 @@ using StrategyFactory = std::unique_ptr<Strategy> (*)(const StrategyParams&, int
   X("mas", make_mas, "Memory Aware Synapses: importance from the output's sensitivity", CLB_MAS_LAMBDA)           \
   X("er", make_er, "experience replay: memory rows joined to each batch", 0)                                      \
   X("agem", make_agem, "A-GEM: the gradient projected against the memory rows' gradient", 0)                      \
-  X("ewc+er", make_ewc_er, "ewc and er together", CLB_EWC_LAMBDA)
+  X("ewc+er", make_ewc_er, "ewc and er together", CLB_EWC_LAMBDA)                                                 \
+  X("gem", make_gem, "GEM: the gradient projected so no earlier task's memory gradient is opposed", 0)          \
+  X("lwf", make_lwf, "Learning without Forgetting: distils the previous model's outputs; lambda weighs it", 1)     \
+  X("icarl", make_icarl, "iCaRL: herded exemplars, sigmoid distillation, nearest-mean-of-exemplars prediction", 1) \
+  X("der++", make_der_plus_plus, "Dark Experience Replay++: replays stored logits (lambda weighs them) and labels", 0.3) \
+  X("packnet", make_packnet, "PackNet: each task keeps a pruned share of the weights, frozen after it", 0)
 
 #define CLB_DECLARE_FACTORY(name, factory, summary, lambda) \
   std::unique_ptr<Strategy> factory(const StrategyParams&, int64_t);

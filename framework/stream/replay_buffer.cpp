@@ -51,6 +51,7 @@ int64_t ReplayBuffer::bytes_per_sample() const {
 }
 
 void ReplayBuffer::store(int64_t slot, const float* x, int32_t label, int32_t task) {
+  last_slot_ = slot;
   const size_t at = size_t(slot) * size_t(dim_);
   if (slot == size()) {
     labels_.push_back(label), tasks_.push_back(task);

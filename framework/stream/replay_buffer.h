@@ -41,6 +41,8 @@ class ReplayBuffer {
   // Offers the next sample of the stream; the policy decides whether it is kept and what it
   // replaces. Returns whether it was kept.
   bool offer(const float* x, int32_t label, int32_t task);
+  // The slot the last kept sample went to (-1 before any): what a strategy stores beside it goes there.
+  int64_t last_slot() const { return last_slot_; }
 
   int64_t size() const { return int64_t(labels_.size()); }
   int64_t capacity() const { return capacity_; }
@@ -71,7 +73,7 @@ class ReplayBuffer {
   int dim_, num_classes_;
   SampleStorage storage_;
   ReplayPolicy policy_;
-  int64_t capacity_ = 0, seen_ = 0;
+  int64_t capacity_ = 0, seen_ = 0, last_slot_ = -1;
   Rng rng_;
   std::vector<uint8_t> x8_;
   std::vector<float> x32_;

@@ -16,12 +16,17 @@ class ReplayMemory {
  public:
   // Sized by cfg (its seed is derived from the run's); uint8 storage where every training set's
   // features are k/255 (IDX pixels), float32 otherwise.
-  ReplayMemory(const Scenario& sc, int num_outputs, const ReplayBufferConfig& cfg, uint64_t seed);
+  // payload_dim: floats a strategy stores with each sample (DER++: its logits when offered).
+  ReplayMemory(const Scenario& sc, int num_outputs, const ReplayBufferConfig& cfg, uint64_t seed, int payload_dim = 0);
   // Up to n rows drawn uniformly from the memory, or null while it is empty. The batch stays
   // valid until the next draw.
   const Batch* draw(int n);
-  // Offers n training samples, in stream order.
-  void offer(const SampleRef* refs, int n);
+  // The drawn rows' payloads, (rows, payload_dim), valid as the batch is.
+  const float* drawn_payload() const { return drawn_payload_.data(); }
+  // Offers n training samples, in stream order, with their payloads ((n, payload_dim), or null
+  // without any).
+  void offer(const SampleRef* refs, int n, const float* payload = nullptr);
+  int payload_dim() const { return payload_dim_; }
   const ReplayBuffer& buffer() const { return *buffer_; }
   // The buffer and the draws' position, under `key` in a checkpoint, and back.
   void save(StateArchive& a, const std::string& key) const;
@@ -31,6 +36,8 @@ class ReplayMemory {
   const std::vector<Task>& tasks_;
   int dim_, outputs_;
   bool masked_ = false;
+  int payload_dim_ = 0;
+  std::vector<float> payload_, drawn_payload_;  // (capacity, payload_dim) by slot; the last draw's
   Rng rng_;
   std::unique_ptr<ReplayBuffer> buffer_;
   BatchBuffers out_, seen_;

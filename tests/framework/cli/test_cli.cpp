@@ -72,7 +72,7 @@ TEST_F(Cli, ReplayMemoryFlags) {
   const CliResult r = run(small + "--strategy er,agem --memory-bytes 314400 --memory-policy class-balanced");
   ASSERT_EQ(r.code, 0) << r.err;
   EXPECT_NE(r.err.find("er seed 0: ACC"), std::string::npos) << r.err;
-  EXPECT_NE(r.err.find("replay memory: class-balanced, 100 of 100 samples (float32, 0.30 MiB), 600 seen"),
+  EXPECT_NE(r.err.find("kept: class-balanced, 100 of 100 samples (float32, 0.30 MiB), 600 seen"),
             std::string::npos)
       << r.err;
 }
