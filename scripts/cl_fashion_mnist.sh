@@ -17,7 +17,7 @@ cd "$root"  # the page names the configs and sweeps by paths relative to the rep
 quick="" page_dir="results" work="" workers=$(nproc) clbench="build/clbench"
 # The figures (loss curves, per-task curves, heatmaps, LCA) are drawn for these; the tables, the
 # trade-off plots and the interval bars show every strategy.
-figures="naive,ewc,si,er"
+figures="naive,ewc,si,er,der++"
 while [ $# -gt 0 ]; do
   case "$1" in
     --quick) [ $# -ge 2 ] || { echo "cl_fashion_mnist: --quick needs the directory for the page" >&2; exit 2; }

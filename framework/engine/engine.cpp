@@ -27,13 +27,13 @@ EngineKind check_engine_settings(const Backend& be, const EngineConfig& cfg, Eng
   if (kind == EngineKind::kHost && !be.host_memory())
     fail_setting("@engine host: the host engine needs the CPU backend, not {}; use @engine auto or @backend cpu",
                  be.name());
-  // Replay and SI need per-step host work the resident engine does not do yet.
-  if (kind == EngineKind::kResident && cfg.memory_batch > 0)
-    fail_setting("strategies that train with replay memory rows run on the host engine for now: use @backend cpu "
-                 "with @engine auto or host (the resident engine, which @backend cuda uses, has no replay memory yet)");
+  // Planned steps, replay and SI need per-step host work the resident engine does not do yet.
   if (kind == EngineKind::kResident && cfg.planned_steps)
     fail_setting("this strategy shapes its training steps or predictions on the host engine: use @backend cpu "
                  "with @engine auto or host (the resident engine, which @backend cuda uses, does not run it yet)");
+  if (kind == EngineKind::kResident && cfg.memory_batch > 0)
+    fail_setting("strategies that train with replay memory rows run on the host engine for now: use @backend cpu "
+                 "with @engine auto or host (the resident engine, which @backend cuda uses, has no replay memory yet)");
   if (kind == EngineKind::kResident && cfg.track_path)
     fail_setting("strategies that keep the loss's path integral run on the host engine for now: use @backend cpu "
                  "with @engine auto or host (the resident engine, which @backend cuda uses, keeps no path integral "

@@ -1,5 +1,6 @@
 #include "framework/harness/run_config.h"
 
+#include <algorithm>
 #include <cmath>
 #include <type_traits>
 
@@ -29,7 +30,7 @@ nlohmann::json to_json(const RunConfig& c) {
   std::map<std::string, float> lambdas;
   for (const auto& name : c.strategies) lambdas[name] = c.lambda_for(name);
   const DetectorConfig& d = c.detector;
-  return {{"scenario", c.scenario.kind},
+  nlohmann::json j = {{"scenario", c.scenario.kind},
           {"scenario_il", c.scenario.kind == "split" ? c.scenario.il : "domain"},
           {"dataset", generated(c.scenario) ? "generated" : c.dataset},
           {"tasks", c.scenario.tasks},
@@ -45,9 +46,6 @@ nlohmann::json to_json(const RunConfig& c) {
           {"strategies", c.strategies},
           {"lambda", lambdas},
           {"gamma", c.strategy.gamma},
-          {"lwf_temperature", c.strategy.temperature},
-          {"der_beta", c.strategy.der_beta},
-          {"gem_margin", c.strategy.gem_margin},
           {"fisher", {{"estimator", to_string(c.fisher.estimator)},
                       {"samples", c.fisher.samples},
                       {"draws", c.fisher.draws},
@@ -78,6 +76,13 @@ nlohmann::json to_json(const RunConfig& c) {
           {"seeds", c.seeds},
           {"backend", c.backend},
           {"threads", c.threads}};
+  // A strategy's own setting is recorded where the strategy runs: the configs of runs without it
+  // (and the sweep cells they name) stay as they were before the strategy existed.
+  auto runs = [&](const char* name) { return std::find(c.strategies.begin(), c.strategies.end(), name) != c.strategies.end(); };
+  if (runs("lwf")) j["lwf_temperature"] = c.strategy.temperature;
+  if (runs("der++")) j["der_beta"] = c.strategy.der_beta;
+  if (runs("gem")) j["gem_margin"] = c.strategy.gem_margin;
+  return j;
 }
 
 namespace {

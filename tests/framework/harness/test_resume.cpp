@@ -36,6 +36,9 @@ std::vector<Case> cases() {
   out.push_back({"ewc+er", true, Optimizer::kAdam});
   out.push_back({"mas", true, Optimizer::kMomentum});
   out.push_back({"si", true, Optimizer::kSgd});
+  out.push_back({"gem", true, Optimizer::kAdam});
+  out.push_back({"lwf", true, Optimizer::kMomentum});
+  out.push_back({"der++", true, Optimizer::kSgd});
   // The resident engine (the CUDA backend's) keeps its moments and step count in backend memory.
   out.push_back({"ewc", false, Optimizer::kAdam, EngineKind::kResident});
   out.push_back({"online-ewc", true, Optimizer::kMomentum, EngineKind::kResident});
