@@ -1,7 +1,9 @@
 // icarl: iCaRL (Rebuffi et al., CVPR 2017), the class-incremental reference.
-//   memory     exemplars per class, m = budget / classes seen, chosen by herding on the last hidden
-//              layer's L2-normalised features when the class's task ends (older classes keep their
-//              first m); held as references into the data set, counted as the samples would take
+//   memory     exemplar sets, one per class of each task (the paper's per class, as classes do not
+//              recur in class-IL; domain-IL tasks, whose classes recur, each add their own), m = budget
+//              / sets, chosen by herding on the last hidden layer's L2-normalised features when the
+//              task ends (older sets keep their first m); held as references into the data set,
+//              counted as the samples would take
 //   training   each batch joined by exemplar rows (drawn uniformly, up to a batch of them); iCaRL's
 //              loss: sigmoid binary cross-entropy on every output, the label's one-hot as target
 //              for the classes new to the task and the previous model's sigmoid outputs for the
@@ -58,7 +60,7 @@ class Icarl final : public Strategy, public Predictor {
     capacity_ = sizing.buffer().capacity();
     bytes_per_sample_ = sizing.buffer().bytes_per_sample();
     rng_ = Rng::derive(run.seed, 0x1CA);
-    exemplars_.assign(size_t(C_), {});
+    sets_.clear();
     old_class_.assign(size_t(C_), 0);
     means_.assign(size_t(C_) * dim_, 0.0f);
     has_mean_.assign(size_t(C_), 0);
@@ -71,7 +73,7 @@ class Icarl final : public Strategy, public Predictor {
   }
   StepRows before_step(int) override {
     std::vector<SampleRef> all;
-    for (const auto& e : exemplars_) all.insert(all.end(), e.begin(), e.end());
+    for (const auto& e : sets_) all.insert(all.end(), e.refs.begin(), e.refs.end());
     plan_.join = nullptr;
     if (!all.empty()) {
       const int n = int(std::min<size_t>(size_t(draw_), all.size()));
@@ -82,24 +84,25 @@ class Icarl final : public Strategy, public Predictor {
     return {nullptr, {}, &plan_};
   }
   void end_task(const TaskEndContext& ctx, FisherStats*) override {
-    // The task's samples by class, then m per class over every class seen.
+    // The task's samples by class: a new exemplar set per class, then m per set over all of them.
     std::vector<std::vector<SampleRef>> by_class(static_cast<size_t>(C_));
     const std::vector<SampleRef> refs = sample_refs(ctx.tasks[size_t(ctx.task)], Split::kTrain);
     for (const SampleRef& s : refs) by_class[size_t(ctx.tasks[size_t(s.task)].train->y[size_t(s.row)])].push_back(s);
-    int seen = 0;
-    for (int c = 0; c < C_; ++c) seen += old_class_[size_t(c)] || !by_class[size_t(c)].empty();
-    const int64_t m = capacity_ / std::max(seen, 1);
-    for (auto& e : exemplars_)
-      if (int64_t(e.size()) > m) e.resize(size_t(m));
+    size_t sets = sets_.size();
+    for (const auto& c : by_class) sets += !c.empty();
+    const int64_t m = capacity_ / int64_t(std::max<size_t>(sets, 1));
+    for (auto& e : sets_)
+      if (int64_t(e.refs.size()) > m) e.refs.resize(size_t(m));
     for (int c = 0; c < C_; ++c) {
-      if (by_class[size_t(c)].empty() || old_class_[size_t(c)]) continue;  // a class seen before keeps its own
-      std::vector<float> f = features_of(ctx.be, ctx.model, ctx.tasks, by_class[size_t(c)]);
-      l2_normalize_rows(f.data(), int64_t(by_class[size_t(c)].size()), dim_);
-      auto& e = exemplars_[size_t(c)];
-      for (int32_t i : herding_select(f.data(), int64_t(by_class[size_t(c)].size()), dim_, int(m)))
-        e.push_back(by_class[size_t(c)][size_t(i)]);
+      const auto& samples = by_class[size_t(c)];
+      if (samples.empty()) continue;
+      std::vector<float> f = features_of(ctx.be, ctx.model, ctx.tasks, samples);
+      l2_normalize_rows(f.data(), int64_t(samples.size()), dim_);
+      ExemplarSet e{c, {}};
+      for (int32_t i : herding_select(f.data(), int64_t(samples.size()), dim_, int(m))) e.refs.push_back(samples[size_t(i)]);
+      sets_.push_back(std::move(e));
+      old_class_[size_t(c)] = 1;
     }
-    for (int c = 0; c < C_; ++c) old_class_[size_t(c)] |= !by_class[size_t(c)].empty();
     previous_.keep(ctx.model);
     update_means(ctx.be, ctx.model);
   }
@@ -116,14 +119,15 @@ class Icarl final : public Strategy, public Predictor {
   }
   std::string memory_description() const override {
     int classes = 0;
-    for (const auto& e : exemplars_) classes += !e.empty();
-    return fmt::format("herded exemplars, {} of {} samples in {} classes", held(), capacity_, classes);
+    for (int c = 0; c < C_; ++c) classes += has_mean_[size_t(c)];
+    return fmt::format("herded exemplars, {} of {} samples in {} sets over {} classes", held(), capacity_,
+                       sets_.size(), classes);
   }
   void save_state(StateArchive& a) const override {
-    std::vector<std::vector<int32_t>> flat;
-    for (const auto& e : exemplars_) {
-      std::vector<int32_t> v;
-      for (const SampleRef& s : e) v.push_back(s.task), v.push_back(s.row);
+    std::vector<std::vector<int32_t>> flat;  // per set: its class, then (task, row) pairs
+    for (const auto& e : sets_) {
+      std::vector<int32_t> v = {e.cls};
+      for (const SampleRef& s : e.refs) v.push_back(s.task), v.push_back(s.row);
       flat.push_back(v);
     }
     a.put("strategy.exemplars", flat);
@@ -135,16 +139,17 @@ class Icarl final : public Strategy, public Predictor {
   }
   void load_state(const StateArchive& a) override {
     const auto flat = a.get<std::vector<std::vector<int32_t>>>("strategy.exemplars");
-    if (flat.size() != size_t(C_)) a.bad("strategy.exemplars", "does not hold one list per class");
-    for (int c = 0; c < C_; ++c) {
-      exemplars_[size_t(c)].clear();
-      const auto& v = flat[size_t(c)];
-      for (size_t k = 0; k + 1 < v.size(); k += 2) {
+    sets_.clear();
+    for (const auto& v : flat) {
+      if (v.empty() || v.size() % 2 == 0 || v[0] < 0 || v[0] >= C_) a.bad("strategy.exemplars", "holds a set without its class");
+      ExemplarSet e{v[0], {}};
+      for (size_t k = 1; k + 1 < v.size(); k += 2) {
         if (v[k] < 0 || v[k] >= int32_t(tasks_->size()) || v[k + 1] < 0 ||
             int64_t(v[k + 1]) >= (*tasks_)[size_t(v[k])].train->n)
           a.bad("strategy.exemplars", "names a sample this run does not have");
-        exemplars_[size_t(c)].push_back({v[k], v[k + 1]});
+        e.refs.push_back({v[k], v[k + 1]});
       }
+      sets_.push_back(std::move(e));
     }
     old_class_ = a.get<std::vector<uint8_t>>("strategy.old_classes");
     a.get_rng("strategy.rng", rng_);
@@ -157,13 +162,15 @@ class Icarl final : public Strategy, public Predictor {
  private:
   int64_t held() const {
     int64_t n = 0;
-    for (const auto& e : exemplars_) n += int64_t(e.size());
+    for (const auto& e : sets_) n += int64_t(e.refs.size());
     return n;
   }
   // Each class's exemplar mean under `model`'s features, normalised (iCaRL's classifier).
   void update_means(Backend& be, const Mlp& model) {
     for (int c = 0; c < C_; ++c) {
-      const auto& e = exemplars_[size_t(c)];
+      std::vector<SampleRef> e;
+      for (const auto& set : sets_)
+        if (set.cls == c) e.insert(e.end(), set.refs.begin(), set.refs.end());
       has_mean_[size_t(c)] = !e.empty();
       if (e.empty()) continue;
       std::vector<float> f = features_of(be, model, *tasks_, e);
@@ -197,7 +204,11 @@ class Icarl final : public Strategy, public Predictor {
   float weight_ = 1;
   int64_t capacity_ = 0, bytes_per_sample_ = 0;
   Rng rng_{0};
-  std::vector<std::vector<SampleRef>> exemplars_;  // per class, in herding order
+  struct ExemplarSet {
+    int32_t cls;
+    std::vector<SampleRef> refs;  // in herding order
+  };
+  std::vector<ExemplarSet> sets_;
   std::vector<uint8_t> old_class_;                 // classes of the tasks ended so far
   std::vector<float> means_;                       // (C, dim) exemplar means, normalised
   std::vector<uint8_t> has_mean_;

@@ -249,7 +249,7 @@ TEST(Baselines, EachRunsAndSaysWhatItKeeps) {
   const std::pair<const char*, const char*> expect[] = {
       {"gem", "3 per-task memories of 20 samples, 60 held"},
       {"lwf", "the previous model's parameters"},
-      {"icarl", "herded exemplars, 60 of 60 samples in 6 classes"},
+      {"icarl", "herded exemplars, 60 of 60 samples in 12 sets over 6 classes"},
       {"der++", "reservoir, 60 of 60 samples (float32, 0.01 MiB), 450 seen, with 6 stored logits each"},
       {"packnet", "weights per task"},
   };
