@@ -21,7 +21,6 @@ ReplayMemory::ReplayMemory(const Scenario& sc, int num_outputs, const ReplayBuff
   c.seed = rng_.next();
   buffer_ = std::make_unique<ReplayBuffer>(dim_, num_outputs, exact ? SampleStorage::kUint8 : SampleStorage::kFloat32, c);
   masked_ = has_class_masks(sc.tasks);
-  payload_.resize(size_t(buffer_->capacity()) * size_t(payload_dim_));
 }
 
 const Batch* ReplayMemory::draw(int n) {
@@ -47,9 +46,11 @@ void ReplayMemory::offer(const SampleRef* refs, int n, const float* payload) {
   CLB_ASSERT((payload != nullptr) == (payload_dim_ > 0));
   gather(tasks_, Split::kTrain, refs, n, outputs_, seen_);
   for (int i = 0; i < n; ++i)
-    if (buffer_->offer(seen_.x.data() + size_t(i) * dim_, seen_.y[size_t(i)], refs[i].task) && payload)
+    if (buffer_->offer(seen_.x.data() + size_t(i) * dim_, seen_.y[size_t(i)], refs[i].task) && payload) {
+      payload_.resize(size_t(buffer_->size()) * size_t(payload_dim_));  // grows with the memory, never past it
       std::copy_n(payload + size_t(i) * payload_dim_, payload_dim_,
                   payload_.begin() + std::ptrdiff_t(buffer_->last_slot() * payload_dim_));
+    }
 }
 
 void ReplayMemory::save(StateArchive& a, const std::string& key) const {
@@ -61,7 +62,7 @@ void ReplayMemory::save(StateArchive& a, const std::string& key) const {
 void ReplayMemory::load(const StateArchive& a, const std::string& key) {
   a.get_rng(key + ".rng", rng_);
   buffer_->load(a, key + ".buffer");
-  if (payload_dim_ > 0) payload_ = a.floats(key + ".payload", int64_t(payload_.size()));
+  if (payload_dim_ > 0) payload_ = a.floats(key + ".payload", buffer_->size() * payload_dim_);
   for (int64_t i = 0; i < buffer_->size(); ++i)
     if (buffer_->task(i) < 0 || buffer_->task(i) >= int32_t(tasks_.size()))
       a.bad(key + ".buffer.tasks", fmt::format("names task {} of a run with {}", buffer_->task(i) + 1, tasks_.size()));

@@ -37,7 +37,7 @@ class ReplayMemory {
   int dim_, outputs_;
   bool masked_ = false;
   int payload_dim_ = 0;
-  std::vector<float> payload_, drawn_payload_;  // (capacity, payload_dim) by slot; the last draw's
+  std::vector<float> payload_, drawn_payload_;  // (held, payload_dim) by slot; the last draw's
   Rng rng_;
   std::unique_ptr<ReplayBuffer> buffer_;
   BatchBuffers out_, seen_;
