@@ -227,6 +227,7 @@ Section sweep_section(const std::string& dir, int index, bool several, const std
       md += fmt::format("- {}: {}{}\n", c.at("strategy").get<std::string>(), c.at("why").get<std::string>(),
                         grid_edge_warning(c));
     md += "\n";
+    if (const std::string kept = markdown_kept(runs); !kept.empty()) md += kept.substr(1) + "\n";
     std::vector<PageFigure> figures;
     std::vector<std::string> notes;
     tradeoff_figures(sweep, prefix, figures, notes);

@@ -87,11 +87,14 @@ std::string markdown_costs(const std::vector<RunResult>& runs) {
                      mean_of(rs, [](auto& r) { return r.eval_seconds; }),
                      mean_of(rs, [](auto& r) { return r.eval_samples_per_s(); }),
                      mean_of(rs, [](auto& r) { return double(r.strategy_bytes); }) / (1024.0 * 1024.0));
-  // What each strategy keeps, in words (the last seed's): its memory, PackNet's weights per task.
+  return s + markdown_kept(runs);
+}
+
+std::string markdown_kept(const std::vector<RunResult>& runs) {
   std::string kept;
   for (const auto& [name, rs] : by_strategy(runs))
     if (!rs.back()->memory.empty()) kept += fmt::format("- {}: {}\n", name, rs.back()->memory);
-  return kept.empty() ? s : s + "\nState kept at the end of the run:\n" + kept;
+  return kept.empty() ? "" : "\nState kept at the end of the run (the last seed's):\n" + kept;
 }
 
 std::string markdown_acc_matrices(const std::vector<RunResult>& runs) {

@@ -14,6 +14,9 @@ namespace clb {
 std::string markdown_summary(const std::vector<RunResult>& runs, int64_t fisher_samples);
 // Time per phase, evaluation speed and the state each strategy keeps between tasks.
 std::string markdown_costs(const std::vector<RunResult>& runs);
+// What each strategy keeps at the end, in words (its memory; PackNet's weights per task), one line
+// each, from its last seed's run ("" when none keeps anything it describes).
+std::string markdown_kept(const std::vector<RunResult>& runs);
 std::string markdown_acc_matrices(const std::vector<RunResult>& runs);
 // One run's record in results.json (its final model aside), and back: a checkpoint keeps the
 // finished runs and the one in progress this way. run_from_json throws clb::Error naming `source`,

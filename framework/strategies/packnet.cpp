@@ -69,18 +69,14 @@ class PackNet final : public Strategy, public Predictor {
   }
   int64_t bytes_held() const override { return int64_t(owner_.size() * sizeof(int16_t)); }
   std::string memory_description() const override {
-    std::string s = "weights per task (tasks 1..k are task k's):";
+    // Task k is tested with the weights of tasks 1..k: its parameter count, the cost of growing.
     std::vector<int64_t> owned(size_t(T_), 0);
     for (int16_t o : owner_)
       if (o != kFree) ++owned[size_t(o)];
-    for (int t = 0; t < T_; ++t) s += fmt::format(" {}", owned[size_t(t)]);
+    std::string s = "parameters each task is tested with (its own and its predecessors'):";
+    int64_t sum = 0;
+    for (int t = 0; t < T_; ++t) s += fmt::format(" {}", sum += owned[size_t(t)]);
     return s + fmt::format(" of {}", owner_.size());
-  }
-  // Weights task `task` uses when tested: its own and its predecessors'.
-  int64_t params_of_task(int task) const {
-    int64_t n = 0;
-    for (int16_t o : owner_) n += o != kFree && o <= task;
-    return n;
   }
   void save_state(StateArchive& a) const override {
     a.put("strategy.owner", owner_);

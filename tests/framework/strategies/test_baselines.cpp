@@ -238,7 +238,7 @@ TEST(PackNet, OldTasksWeightsStayBitwiseAndForgettingIsZero) {
   for (int k = 0; k < 3; ++k)
     for (int t = k + 1; t < 3; ++t) EXPECT_EQ(r.acc[size_t(t)][size_t(k)], r.acc[size_t(k)][size_t(k)]) << t << "," << k;
   EXPECT_EQ(r.metrics.bwt, 0.0);
-  EXPECT_NE(r.memory.find("weights per task"), std::string::npos) << r.memory;
+  EXPECT_NE(r.memory.find("parameters each task is tested with"), std::string::npos) << r.memory;
 }
 
 // Every baseline runs a whole sequence on the CPU engine, keeps what it says, and learns.
@@ -251,7 +251,7 @@ TEST(Baselines, EachRunsAndSaysWhatItKeeps) {
       {"lwf", "the previous model's parameters"},
       {"icarl", "herded exemplars, 60 of 60 samples in 12 sets over 6 classes"},
       {"der++", "reservoir, 60 of 60 samples (float32, 0.01 MiB), 450 seen, with 6 stored logits each"},
-      {"packnet", "weights per task"},
+      {"packnet", "parameters each task is tested with (its own and its predecessors'):"},
   };
   for (const auto& [name, memory] : expect) {
     auto st = make_strategy(name, {}, init.arch.num_params());
