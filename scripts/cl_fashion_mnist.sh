@@ -4,7 +4,7 @@
 # strategy's lambda is chosen on a validation split, then the choice runs on the test sets with 5
 # final seeds; nothing on the page is typed: clbench sweep runs the cells, clbench report writes
 # the page, its JSON and its plots.
-#   scripts/cl_fashion_mnist.sh                 the full run, the page in results/ (about 70 minutes
+#   scripts/cl_fashion_mnist.sh                 the full run, the page in results/ (about an hour
 #                                               on 2 cores; resumable: run it again after a stop)
 #   scripts/cl_fashion_mnist.sh --quick DIR     the same pipeline on tiny data in about a minute, the
 #                                               page in DIR (ctest runs it as a smoke test)
