@@ -57,4 +57,20 @@ void gather(const std::vector<Task>& tasks, Split split, const SampleRef* refs, 
   buf.batch = Batch{buf.x.data(), buf.y.data(), masked ? buf.mask.data() : nullptr, n};
 }
 
+const Batch& join_batches(const Batch& a, const Batch& b, int dim, int C, BatchBuffers& out) {
+  const int n = a.B + b.B;
+  out.x.assign(a.x, a.x + size_t(a.B) * dim);
+  out.x.insert(out.x.end(), b.x, b.x + size_t(b.B) * dim);
+  out.y.assign(a.y, a.y + a.B);
+  out.y.insert(out.y.end(), b.y, b.y + b.B);
+  out.mask.clear();
+  if (a.class_mask || b.class_mask) {
+    out.mask.assign(size_t(n) * C, 1);
+    if (a.class_mask) std::copy(a.class_mask, a.class_mask + size_t(a.B) * C, out.mask.begin());
+    if (b.class_mask) std::copy(b.class_mask, b.class_mask + size_t(b.B) * C, out.mask.begin() + size_t(a.B) * C);
+  }
+  out.batch = Batch{out.x.data(), out.y.data(), out.mask.empty() ? nullptr : out.mask.data(), n};
+  return out.batch;
+}
+
 }  // namespace clb

@@ -47,6 +47,10 @@ struct BatchBuffers {
   Batch batch;
 };
 
+// The rows of a and then of b as one batch in out (class masks: all-allowed rows where one side
+// has none). The batch points into out.
+const Batch& join_batches(const Batch& a, const Batch& b, int dim, int num_outputs, BatchBuffers& out);
+
 // Gathers n samples into buf (applying each task's pixel map and class mask). num_outputs sizes
 // the mask rows; the mask is attached only when the sampled tasks have one.
 void gather(const std::vector<Task>& tasks, Split split, const SampleRef* refs, int n, int num_outputs,

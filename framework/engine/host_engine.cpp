@@ -151,21 +151,8 @@ class HostEngine final : public Engine {
     u.step = ++step_;
     return u;
   }
-  // The rows of a and then of b as one batch (class masks: all-allowed rows where one side has none).
   const Batch& joined(const Batch& a, const Batch& b) {
-    const int dim = model_.arch.input_dim(), C = model_.arch.num_outputs(), n = a.B + b.B;
-    mix_.x.assign(a.x, a.x + size_t(a.B) * dim);
-    mix_.x.insert(mix_.x.end(), b.x, b.x + size_t(b.B) * dim);
-    mix_.y.assign(a.y, a.y + a.B);
-    mix_.y.insert(mix_.y.end(), b.y, b.y + b.B);
-    mix_.mask.clear();
-    if (a.class_mask || b.class_mask) {
-      mix_.mask.assign(size_t(n) * C, 1);
-      if (a.class_mask) std::copy(a.class_mask, a.class_mask + size_t(a.B) * C, mix_.mask.begin());
-      if (b.class_mask) std::copy(b.class_mask, b.class_mask + size_t(b.B) * C, mix_.mask.begin() + size_t(a.B) * C);
-    }
-    mix_.batch = Batch{mix_.x.data(), mix_.y.data(), mix_.mask.empty() ? nullptr : mix_.mask.data(), n};
-    return mix_.batch;
+    return join_batches(a, b, model_.arch.input_dim(), model_.arch.num_outputs(), mix_);
   }
 
   Backend& be_;

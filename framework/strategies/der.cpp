@@ -36,20 +36,12 @@ class DerPlusPlus final : public Strategy {
     B_ = B, logit_rows_ = label_rows_ = 0;
     batch_logits_.resize(size_t(B) * C_);
     plan_.join = nullptr;
-    if (const Batch* m = memory_->draw(draw_)) {
+    if (const Batch* m = memory_->draw(draw_, &logit_draw_)) {
       logit_rows_ = m->B;
-      rows_.x.assign(m->x, m->x + size_t(m->B) * dim_);
-      rows_.y.assign(m->y, m->y + m->B);
-      rows_.mask.assign(m->class_mask ? m->class_mask : nullptr, m->class_mask ? m->class_mask + size_t(m->B) * C_ : nullptr);
       stored_.assign(memory_->drawn_payload(), memory_->drawn_payload() + size_t(m->B) * C_);
-      const Batch* l = memory_->draw(draw_);
+      const Batch* l = memory_->draw(draw_, &label_draw_);
       label_rows_ = l->B;
-      rows_.x.insert(rows_.x.end(), l->x, l->x + size_t(l->B) * dim_);
-      rows_.y.insert(rows_.y.end(), l->y, l->y + l->B);
-      if (l->class_mask) rows_.mask.insert(rows_.mask.end(), l->class_mask, l->class_mask + size_t(l->B) * C_);
-      rows_.batch = Batch{rows_.x.data(), rows_.y.data(), rows_.mask.empty() ? nullptr : rows_.mask.data(),
-                          logit_rows_ + label_rows_};
-      plan_.join = &rows_.batch;
+      plan_.join = &join_batches(*m, *l, dim_, C_, rows_);
     }
     return {nullptr, {}, &plan_};
   }
@@ -93,7 +85,7 @@ class DerPlusPlus final : public Strategy {
   float alpha_ = 0, beta_;
   int C_ = 0, dim_ = 0, draw_ = 0, B_ = 0, logit_rows_ = 0, label_rows_ = 0;
   std::unique_ptr<ReplayMemory> memory_;
-  BatchBuffers rows_;
+  BatchBuffers logit_draw_, label_draw_, rows_;  // the two draws, and the two joined
   std::vector<float> stored_, batch_logits_;
   OutputLoss loss_;
   StepPlan plan_;

@@ -23,23 +23,24 @@ ReplayMemory::ReplayMemory(const Scenario& sc, int num_outputs, const ReplayBuff
   masked_ = has_class_masks(sc.tasks);
 }
 
-const Batch* ReplayMemory::draw(int n) {
+const Batch* ReplayMemory::draw(int n, BatchBuffers* into) {
+  BatchBuffers& out = into ? *into : out_;
   if (buffer_->size() == 0) return nullptr;
   const std::vector<int64_t> slots = buffer_->draw(n, rng_);
   const int m = int(slots.size());
-  out_.x.resize(size_t(m) * dim_), out_.y.resize(size_t(m));
-  out_.mask.assign(masked_ ? size_t(m) * outputs_ : 0, 1);
+  out.x.resize(size_t(m) * dim_), out.y.resize(size_t(m));
+  out.mask.assign(masked_ ? size_t(m) * outputs_ : 0, 1);
   drawn_payload_.resize(size_t(m) * size_t(payload_dim_));
   for (int i = 0; i < m; ++i) {
-    buffer_->read(slots[size_t(i)], out_.x.data() + size_t(i) * dim_);
-    out_.y[size_t(i)] = buffer_->label(slots[size_t(i)]);
+    buffer_->read(slots[size_t(i)], out.x.data() + size_t(i) * dim_);
+    out.y[size_t(i)] = buffer_->label(slots[size_t(i)]);
     std::copy_n(payload_.begin() + std::ptrdiff_t(slots[size_t(i)] * payload_dim_), payload_dim_,
                 drawn_payload_.begin() + std::ptrdiff_t(i * payload_dim_));
     const auto& mask = tasks_[size_t(buffer_->task(slots[size_t(i)]))].class_mask;
-    if (!mask.empty()) std::copy(mask.begin(), mask.end(), out_.mask.begin() + size_t(i) * outputs_);
+    if (!mask.empty()) std::copy(mask.begin(), mask.end(), out.mask.begin() + size_t(i) * outputs_);
   }
-  out_.batch = Batch{out_.x.data(), out_.y.data(), masked_ ? out_.mask.data() : nullptr, m};
-  return &out_.batch;
+  out.batch = Batch{out.x.data(), out.y.data(), masked_ ? out.mask.data() : nullptr, m};
+  return &out.batch;
 }
 
 void ReplayMemory::offer(const SampleRef* refs, int n, const float* payload) {

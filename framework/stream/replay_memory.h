@@ -18,9 +18,9 @@ class ReplayMemory {
   // features are k/255 (IDX pixels), float32 otherwise.
   // payload_dim: floats a strategy stores with each sample (DER++: its logits when offered).
   ReplayMemory(const Scenario& sc, int num_outputs, const ReplayBufferConfig& cfg, uint64_t seed, int payload_dim = 0);
-  // Up to n rows drawn uniformly from the memory, or null while it is empty. The batch stays
-  // valid until the next draw.
-  const Batch* draw(int n);
+  // Up to n rows drawn uniformly from the memory, or null while it is empty, in `into` (null: the
+  // memory's own buffers, valid until the next draw).
+  const Batch* draw(int n, BatchBuffers* into = nullptr);
   // The drawn rows' payloads, (rows, payload_dim), valid as the batch is.
   const float* drawn_payload() const { return drawn_payload_.data(); }
   // Offers n training samples, in stream order, with their payloads ((n, payload_dim), or null
