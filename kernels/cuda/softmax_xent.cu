@@ -39,7 +39,7 @@ __global__ void softmax_xent_kernel1(SoftmaxXentArgs a) {
     if (labelled && a.delta) a.delta[int64_t(row) * a.C + c] = p - (c == y ? 1.0f : 0.0f);
   }
   if (lane == 0) {
-    if (a.argmax) a.argmax[row] = best_c;
+    if (a.argmax) a.argmax[row] = best_c == a.C ? -1 : best_c;  // -1: no class allowed (the CPU twin's answer)
     if (labelled && a.loss) a.loss[row] = log_sum - (z[y] - best);
   }
 }

@@ -37,7 +37,11 @@ void expect_close(const std::vector<float>& got, const std::vector<float>& want,
 struct Shape {
   int B, n_in, n_out;
 };
-const Shape kShapes[] = {{1, 1, 1}, {31, 17, 5}, {257, 31, 13}, {5, 257, 31}, {128, 784, 400}};
+// Edges of every tile size: one element, ragged M/N/K around 32 and 64 (70 x 100 x 68: two
+// 64-tiles with a ragged second in M and N and a 4-deep k-tail; 130 x 36 x 132 with K = 3 stacked rows
+// in backward: 390 dX rows), and the product shape.
+const Shape kShapes[] = {{1, 1, 1},     {31, 17, 5},   {257, 31, 13},   {5, 257, 31},
+                         {70, 100, 68}, {130, 36, 132}, {128, 784, 400}};
 
 class CudaOps : public ::testing::TestWithParam<int> {  // GEMM variant: 0 cuBLAS, 1-4 hand-written
  protected:
@@ -66,6 +70,20 @@ TEST_P(CudaOps, LinearForward) {
       be->synchronize();
       expect_close(dy.download(), y, kGemmRtol, kGemmAtol, "forward B=" + std::to_string(s.B));
     }
+}
+
+// Operands one float past a 16-byte boundary (ld % 4 == 0, so only the pointer stops v4's float4
+// loads): the scalar fall-back must give the same result.
+TEST_P(CudaOps, MisalignedOperands) {
+  const int B = 70, n_in = 100, n_out = 68;
+  const auto x = randn(size_t(B) * n_in + 1, 40), W = randn(size_t(n_out) * n_in + 1, 41), b = randn(n_out, 42);
+  std::vector<float> y(size_t(B) * n_out);
+  cpu::linear_forward({x.data() + 1, W.data() + 1, b.data(), y.data(), B, n_in, n_out, true});
+  DeviceArray<float> dx(x), dW(W), db(b), dy(y.size() + 1);
+  be->linear_forward({dx.data() + 1, dW.data() + 1, db.data(), dy.data() + 1, B, n_in, n_out, true});
+  be->synchronize();
+  const auto got = dy.download();
+  expect_close(std::vector<float>(got.begin() + 1, got.end()), y, kGemmRtol, kGemmAtol, "forward, offset operands");
 }
 
 TEST_P(CudaOps, LinearBackward) {
@@ -149,6 +167,50 @@ TEST_P(CudaElementwise, SoftmaxXentMasked) {
       expect_close(gl.download(), loss, 1e-5, 1e-6, "loss");
       EXPECT_EQ(gam.download(), am) << "argmax B=" << B << " C=" << C;
     }
+}
+
+// Rows of tied logits (the argmax is the first allowed maximum, as the CPU twin's scan), and labels
+// in a masked class (p_y = 0, delta_y = -1, the loss as the CPU computes it).
+TEST_P(CudaElementwise, SoftmaxXentTiesAndMaskedLabels) {
+  for (int B : {1, 31, 257})
+    for (int C : {2, 33, 70}) {
+      auto z = randn(size_t(B) * C, 43);
+      std::vector<int32_t> y(B);
+      std::vector<uint8_t> mask(size_t(B) * C, 1);
+      for (int i = 0; i < B; ++i) {
+        float* row = z.data() + size_t(i) * C;
+        if (i % 2 == 0) std::fill(row, row + C, 0.5f);              // all tied
+        if (i % 3 == 0) row[C - 1] = row[C / 2] = 4.0f;             // a tie for the top
+        if (i % 4 == 1) mask[size_t(i) * C] = 0, y[i] = 0;          // the label is masked out
+        else y[i] = (i * 7) % C;
+        if (i % 5 == 2 && C > 2) mask[size_t(i) * C + C / 2] = 0;   // the tied top partly masked
+      }
+      std::vector<float> p(size_t(B) * C), d(p.size()), loss(B);
+      std::vector<int32_t> am(B);
+      cpu::softmax_xent({z.data(), y.data(), mask.data(), p.data(), d.data(), loss.data(), am.data(), B, C});
+      DeviceArray<float> gz(z), gp(p.size()), gd(d.size()), gl(B);
+      DeviceArray<int32_t> gy(y), gam{size_t(B)};
+      DeviceArray<uint8_t> gm(mask);
+      be->softmax_xent({gz.data(), gy.data(), gm.data(), gp.data(), gd.data(), gl.data(), gam.data(), B, C});
+      be->synchronize();
+      const std::string tag = " B=" + std::to_string(B) + " C=" + std::to_string(C);
+      expect_close(gp.download(), p, 1e-5, 1e-6, "probs" + tag);
+      expect_close(gd.download(), d, 1e-5, 1e-6, "delta" + tag);
+      expect_close(gl.download(), loss, 1e-5, 1e-6, "loss" + tag);
+      EXPECT_EQ(gam.download(), am) << "argmax" << tag;
+    }
+  // A row with no class allowed has no argmax: -1 from both twins.
+  const std::vector<float> z = {1.0f, 2.0f, 3.0f};
+  const std::vector<uint8_t> none(3, 0);
+  DeviceArray<float> gz(z);
+  DeviceArray<uint8_t> gm(none);
+  DeviceArray<int32_t> gam{size_t(1)};
+  int32_t am = 0;
+  cpu::softmax_xent({z.data(), nullptr, none.data(), nullptr, nullptr, nullptr, &am, 1, 3});
+  be->softmax_xent({gz.data(), nullptr, gm.data(), nullptr, nullptr, nullptr, gam.data(), 1, 3});
+  be->synchronize();
+  EXPECT_EQ(am, -1);
+  EXPECT_EQ(gam.download()[0], -1);
 }
 
 TEST_P(CudaElementwise, FusedUpdate) {
@@ -301,9 +363,15 @@ TEST_F(CudaResidentOps, CountCorrectAndAdvanceStep) {
 }
 
 TEST(CudaBackend, MissingDeviceIsAClearError) {
+#ifdef CLB_CUDA_EMULATION
+  setenv("CLB_EMULATED_DEVICES", "0", 1);  // the emulation plays a machine without a GPU
+#endif
   std::string why;
   if (usable_devices(&why) > 0) GTEST_SKIP() << "a device is present";
   EXPECT_THROW(make_backend(), Error);  // one line naming the backend setting, not a crash
+#ifdef CLB_CUDA_EMULATION
+  unsetenv("CLB_EMULATED_DEVICES");
+#endif
 }
 
 }  // namespace
