@@ -14,8 +14,8 @@ class CudaGraph final : public Recording {
  public:
   CudaGraph(cudaGraph_t graph, cudaGraphExec_t exec, cudaStream_t stream) : graph_(graph), exec_(exec), stream_(stream) {}
   ~CudaGraph() override {  // statuses ignored: destructors never throw
-    if (exec_) cudaGraphExecDestroy(exec_);
-    cudaGraphDestroy(graph_);
+    if (exec_) ignore_status(cudaGraphExecDestroy(exec_));
+    ignore_status(cudaGraphDestroy(graph_));
   }
   void replay() override { CLB_CUDA_CHECK(cudaGraphLaunch(exec_, stream_)); }
 
@@ -30,8 +30,10 @@ class CudaBackend final : public Backend {
   explicit CudaBackend(const Variants& v) : v_(v) {
     CLB_CUDA_CHECK(cudaSetDevice(0));
     CLB_CUDA_CHECK(cudaStreamCreateWithFlags(&stream_, cudaStreamNonBlocking));
+    // The cuBLAS handle now rather than at the first variant-0 GEMM, which may be inside a recording.
+    warm_cublas(stream_);
   }
-  ~CudaBackend() override { cudaStreamDestroy(stream_); }  // status ignored: destructors never throw
+  ~CudaBackend() override { ignore_status(cudaStreamDestroy(stream_)); }  // destructors never throw
   bool host_memory() const override { return false; }
 
   void* allocate(std::size_t bytes) override {
@@ -39,7 +41,7 @@ class CudaBackend final : public Backend {
     CLB_CUDA_CHECK(cudaMalloc(&p, bytes ? bytes : 1));
     return p;
   }
-  void release(void* p) noexcept override { cudaFree(p); }
+  void release(void* p) noexcept override { ignore_status(cudaFree(p)); }
   // Stream-ordered behind the ops already issued, and finished before returning (the host
   // buffer is pageable and may be reused at once).
   void copy_in(void* dst, const void* src, std::size_t bytes) override {
@@ -58,8 +60,8 @@ class CudaBackend final : public Backend {
       enqueue();
     } catch (...) {
       cudaGraph_t broken = nullptr;
-      cudaStreamEndCapture(stream_, &broken);  // leave the stream usable; the first error is what counts
-      if (broken) cudaGraphDestroy(broken);
+      ignore_status(cudaStreamEndCapture(stream_, &broken));  // leave the stream usable; the first error counts
+      if (broken) ignore_status(cudaGraphDestroy(broken));
       throw;
     }
     cudaGraph_t graph = nullptr;
@@ -67,7 +69,8 @@ class CudaBackend final : public Backend {
     cudaGraphExec_t exec = nullptr;
     const cudaError_t err = cudaGraphInstantiate(&exec, graph, 0);
     if (err != cudaSuccess) {
-      cudaGraphDestroy(graph);
+      ignore_status(cudaGraphDestroy(graph));
+      cudaGetLastError();
       CLB_CUDA_CHECK(err);
     }
     return std::make_unique<CudaGraph>(graph, exec, stream_);

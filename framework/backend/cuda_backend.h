@@ -42,7 +42,7 @@ class DeviceArray {
   }
   explicit DeviceArray(const std::vector<T>& host) : DeviceArray(host.size()) { upload(host); }
   ~DeviceArray() {
-    if (p_) cudaFree(p_);
+    if (p_) ignore_status(cudaFree(p_));
   }
   DeviceArray(DeviceArray&& o) noexcept : p_(o.p_), n_(o.n_) { o.p_ = nullptr, o.n_ = 0; }
   DeviceArray& operator=(DeviceArray&& o) noexcept {

@@ -25,6 +25,17 @@ namespace clb::cuda {
 
 }  // namespace clb::cuda
 
+namespace clb::cuda {
+
+// For a call whose status is not checked (destructors, clean-up after an error): a failed runtime
+// call also leaves its error for cudaGetLastError, which the next CLB_CUDA_CHECK_LAST would report
+// as that launch's. Cleared here.
+inline void ignore_status(cudaError_t err) {
+  if (err != cudaSuccess) cudaGetLastError();
+}
+
+}  // namespace clb::cuda
+
 #define CLB_CUDA_CHECK(expr)                                                                 \
   do {                                                                                       \
     const cudaError_t clb_err_ = (expr);                                                     \

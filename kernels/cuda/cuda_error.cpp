@@ -42,4 +42,16 @@ void* cublas_handle(cudaStream_t stream) {
   return handle.h;
 }
 
+void warm_cublas(cudaStream_t stream) {
+  auto h = static_cast<cublasHandle_t>(cublas_handle(stream));
+  float* abc = nullptr;
+  CLB_CUDA_CHECK(cudaMalloc(reinterpret_cast<void**>(&abc), 3 * sizeof(float)));
+  const float one = 1.0f, zero = 0.0f;
+  const cublasStatus_t st = cublasSgemm(h, CUBLAS_OP_N, CUBLAS_OP_N, 1, 1, 1, &one, abc, 1, abc + 1, 1, &zero, abc + 2, 1);
+  const cudaError_t synced = cudaStreamSynchronize(stream);
+  ignore_status(cudaFree(abc));
+  CLB_CUBLAS_CHECK(st);
+  CLB_CUDA_CHECK(synced);
+}
+
 }  // namespace clb::cuda

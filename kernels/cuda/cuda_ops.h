@@ -36,5 +36,8 @@ void advance_step(const AdvanceStepArgs& a, cudaStream_t stream);
 
 // The cuBLAS handle the variant-0 GEMMs use (created on first use, bound to `stream`).
 void* cublas_handle(cudaStream_t stream);
+// Creates the handle and runs one tiny SGEMM on `stream`, synchronously: cuBLAS allocates and loads
+// its kernels then, never inside a stream capture (a recorded step). The CUDA backend calls it.
+void warm_cublas(cudaStream_t stream);
 
 }  // namespace clb::cuda

@@ -22,15 +22,16 @@ struct Coeffs {
   float lr, lambda, momentum, beta1, beta2, eps, step_size, inv_sqrt_bc2;
 };
 
-// Adam's bias corrections for `step` (the same hoisting as the CPU twin).
-__host__ __device__ inline void set_bias_corrections(Coeffs& c, float step) {
-  c.step_size = c.lr / (1.0f - powf(c.beta1, step));
-  c.inv_sqrt_bc2 = 1.0f / sqrtf(1.0f - powf(c.beta2, step));
+// Adam's bias corrections for `step`, in double as the CPU twin's (1 - beta2^t cancels in float),
+// hoisted the same way.
+__host__ __device__ inline void set_bias_corrections(Coeffs& c, double step) {
+  c.step_size = float(double(c.lr) / (1.0 - pow(double(c.beta1), step)));
+  c.inv_sqrt_bc2 = float(1.0 / sqrt(1.0 - pow(double(c.beta2), step)));
 }
 
 // The step from the device counter when the args name one (a replayed CUDA graph).
 __device__ __forceinline__ Coeffs coeffs_for(const FusedUpdateArgs& a, Coeffs c) {
-  if (a.steps_done) set_bias_corrections(c, float(*a.steps_done + 1));
+  if (a.steps_done) set_bias_corrections(c, double(*a.steps_done + 1));
   return c;
 }
 
@@ -161,7 +162,7 @@ void fused_update(const FusedUpdateArgs& a, int variant, cudaStream_t stream) {
   if (a.n <= 0) return;
   // Same hoisted bias corrections as the CPU twin (kernels/cpu/fused_update.cpp).
   Coeffs c{a.lr, a.lambda, a.momentum, a.beta1, a.beta2, a.eps, 0.0f, 0.0f};
-  set_bias_corrections(c, float(a.step));  // replaced in the kernel when a.steps_done is set
+  set_bias_corrections(c, double(a.step));  // replaced in the kernel when a.steps_done is set
   const bool penalty = a.fisher != nullptr && a.anchor != nullptr && a.lambda != 0.0f;
   if (penalty && a.penalty_value) {
     if (a.penalty_scratch == nullptr)
