@@ -13,12 +13,15 @@
 #include <cblas.h>
 #include <omp.h>
 
+#include <algorithm>
 #include <chrono>
 #include <fstream>
+#include <optional>
 
 #include <fmt/format.h>
 
 #include "benchmarks/common/bench_common.h"
+#include "framework/core/error.h"
 #include "framework/harness/task_loop.h"
 #include "framework/strategies/registry.h"
 #include "benchmarks/suite/workload_bench.h"
@@ -97,6 +100,11 @@ struct RunData {
   std::string label;  // scenario name in the benchmark's name
   ScenarioConfig sc;
   SourceData source;
+  std::optional<Scenario> made;  // built once, on first use, for every run (a 10-task synthetic stream takes a while)
+  const Scenario& scenario() {
+    if (!made) made.emplace(make_scenario(sc, source));
+    return *made;
+  }
 };
 
 void register_runs(const SuiteFlags& flags, const std::vector<std::string>& backends) {
@@ -118,7 +126,7 @@ void register_runs(const SuiteFlags& flags, const std::vector<std::string>& back
                                            data->label, data->sc.tasks);
       auto fn = [data, backend, strategy](benchmark::State& st) {
         auto be = backend_named(backend);
-        const Scenario scenario = make_scenario(data->sc, data->source);
+        const Scenario& scenario = data->scenario();
         const MlpArch arch = MlpArch::parse("784-400-400-10");
         const Mlp init(arch, 0);
         RunConfig cfg;  // the defaults of clbench run: Adam 1e-3, batch 128, one epoch, lambda 100
@@ -153,9 +161,15 @@ void register_all(const SuiteFlags& flags) {
   add_machine_context(flags.threads);
   const Ceilings ceilings = measure_ceilings(flags.threads);
   std::string why;
-  std::vector<std::string> backends{"cpu"};
-  if (cuda_backend(&why)) backends.push_back("cuda");
-  benchmark::AddCustomContext("cuda", backends.size() > 1 ? "timed" : "not timed: " + why);
+  std::vector<std::string> backends = flags.backends;
+  if (backends.empty()) {
+    backends = {"cpu"};
+    if (cuda_backend(&why)) backends.push_back("cuda");
+  } else if (std::count(backends.begin(), backends.end(), "cuda") && !cuda_backend(&why)) {
+    fail("--backends cuda: no usable CUDA device ({}); use --backends cpu", why);
+  }
+  const bool cuda_timed = std::count(backends.begin(), backends.end(), "cuda") > 0;
+  benchmark::AddCustomContext("cuda", cuda_timed ? "timed" : "not timed: " + (why.empty() ? "--backends cpu" : why));
   benchmark::AddCustomContext("cpu_rows", fmt::format("{} thread(s), the CPU engine", flags.threads));
   const Shapes s = suite_shapes(flags.quick);
   for (const std::string& backend : backends) {
@@ -203,6 +217,7 @@ int main(int argc, char** argv) {
       "  --threads N      CPU threads (default 0: every core)\n"
       "  --dataset D      the runs' data: fashion-mnist (default, Debian's package), an IDX directory, or\n"
       "                   synthetic (a generated stream of the same size, no files)\n"
+      "  --backends B     cpu, cuda or cpu,cuda (default: cpu, and cuda where a GPU is usable)\n"
       "Example: bench_train --threads 1 --benchmark_filter=train_step\n";
   return clb::bench::run_main(argc, argv, "bench_train", kUsage, true, clb::bench::register_all);
 }

@@ -22,9 +22,12 @@ function(clb_emulated_kernel_sources out)
       ${PROJECT_SOURCE_DIR}/tests/emulation/cuda_emulation.cpp PARENT_SCOPE)
 endfunction()
 
-# The include directories and definitions of anything compiled against the emulation.
-function(clb_use_cuda_emulation target)
-  target_include_directories(${target} BEFORE PRIVATE ${PROJECT_BINARY_DIR}/emulated
+# The include directories and definitions of anything compiled against the emulation (PUBLIC:
+# also for what links the target). nvcc's pragmas are unknown to the host compiler, and
+# threadIdx is unsigned as on the card, where nvcc does not warn on comparing it with an int.
+function(clb_use_cuda_emulation target scope)
+  target_include_directories(${target} BEFORE ${scope} ${PROJECT_BINARY_DIR}/emulated
                              ${PROJECT_SOURCE_DIR}/tests/emulation/include)
-  target_compile_definitions(${target} PRIVATE CLB_HAVE_CUDA=1 CLB_CUDA_EMULATION=1)
+  target_compile_definitions(${target} ${scope} CLB_HAVE_CUDA=1 CLB_CUDA_EMULATION=1)
+  target_compile_options(${target} PRIVATE $<$<COMPILE_LANGUAGE:CXX>:-Wno-unknown-pragmas -Wno-sign-compare>)
 endfunction()

@@ -8,9 +8,10 @@
 #       About 7 minutes on the 2-core reference machine; --quick (smallest shapes, 2 tasks)
 #       about half a minute, for trying the pipeline.
 #   scripts/bench_suite.sh gpu --bin DIR --out DIR [--quick]
-#       on the GPU machine (scripts/device_check.sh device calls it): the binaries from DIR, the
-#       peer on CUDA, the page written to OUT/gpu-h100.md without plots (no gnuplot there);
-#       draw them here with: build/clbench report OUT --out results/gpu-h100.md
+#       on the GPU machine (scripts/device_check.sh suite calls it): the binaries from DIR,
+#       bench_train's rows on cuda only, the peer on CUDA, the page written to OUT/gpu-<card>.md
+#       (e.g. gpu-h200.md) without plots (no gnuplot there); draw them here with:
+#       build/clbench report OUT --out results/gpu-<card>.md
 #
 # Raw results stay in the run directory (default build/suite-<mode>): meta.json, bench_ops.json,
 # bench_train.json, peer_pytorch.json and each program's output (.txt).
@@ -47,7 +48,9 @@ if [ "$mode" = cpu ]; then
   python=/usr/bin/python3  # Debian's, with python3-torch
 else
   [ -n "$out" ] || { echo "bench_suite: gpu needs --out DIR" >&2; exit 2; }
-  page="${page:-$out/gpu-h100.md}"
+  card=$(nvidia-smi --query-gpu=name --format=csv,noheader 2>/dev/null | head -1 | tr 'A-Z' 'a-z' |
+         sed 's/nvidia //; s/[^a-z0-9]\+/-/g; s/^-//; s/-$//' || true)
+  page="${page:-$out/gpu-${card:-unknown}.md}"
   # No Debian data sets on the GPU machine: the runs use the same-sized generated stream.
   data=synthetic
   device=cuda
@@ -64,6 +67,11 @@ fi
 rm -rf "$out" && mkdir -p "$out"
 flags=()
 peer_flags=()
+train_flags=()
+min_time=0.2
+# On the GPU machine: the CPU's rows of bench_train take minutes there and say nothing of the card;
+# shorter minimum times keep the suite inside one device call.
+[ "$mode" = gpu ] && train_flags+=(--backends cuda) && min_time=0.1
 [ $quick -eq 1 ] && flags+=(--quick) && peer_flags+=(--quick)
 
 # What and where: every table row of the report names this machine, commit and date.
@@ -91,9 +99,9 @@ PY
 step() { echo "bench_suite: $(date -u +%H:%M:%S) $*" >&2; }
 gb=(--benchmark_out_format=json --benchmark_counters_tabular=true)
 step "bench_ops (every op x backend x variant)"
-"$bin/bench_ops" "${flags[@]}" --benchmark_min_time=0.2 --benchmark_out="$out/bench_ops.json" "${gb[@]}" > "$out/bench_ops.txt"
+"$bin/bench_ops" "${flags[@]}" --benchmark_min_time=$min_time --benchmark_out="$out/bench_ops.json" "${gb[@]}" > "$out/bench_ops.txt"
 step "bench_train (whole steps, Fisher, whole runs)"
-"$bin/bench_train" "${flags[@]}" --dataset "$data" --benchmark_min_time=0.5 --benchmark_out="$out/bench_train.json" "${gb[@]}" \
+"$bin/bench_train" "${flags[@]}" "${train_flags[@]}" --dataset "$data" --benchmark_min_time=0.5 --benchmark_out="$out/bench_train.json" "${gb[@]}" \
   > "$out/bench_train.txt"
 step "the PyTorch peer, right after, on $device"
 run_data=()

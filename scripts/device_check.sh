@@ -1,31 +1,42 @@
 #!/usr/bin/env bash
-# The GPU check, in two halves (README "GPU check"):
+# The GPU check (README "GPU check"): a bundle built here, then two calls on the lent GPU machine,
+# each well inside one call's limits (10 minutes, 8 files back, 64 MiB carried):
 #
-#   scripts/device_check.sh bundle    here (no GPU needed): builds with nvcc into build-device/ and
-#                                     packs device_bundle/ (binaries with RUNPATH
-#                                     $ORIGIN:/usr/local/cuda/lib64 and the .so files they need that a
-#                                     bare CUDA machine lacks; cuBLAS comes from its /usr/local/cuda)
-#   scripts/device_check.sh device [all|checks|suite]
-#                                     on the GPU machine, from the repo root with device_bundle/
-#                                     beside it. checks: ldd check, every test, compute-sanitizer
-#                                     memcheck and racecheck on the kernel tests (about 3 minutes).
-#                                     suite: the benchmark suite with its PyTorch CUDA peer
-#                                     (scripts/bench_suite.sh gpu, about 5 minutes). all: both.
-#                                     Everything under $OUT (default ./device_out).
+#   scripts/device_check.sh bundle     here (nvcc, no GPU needed): builds build-device/ and packs
+#                                      device_bundle/: the binaries (RPATH $ORIGIN, then
+#                                      /usr/local/cuda/lib64 for cuBLAS) and every .so they load
+#                                      that a bare CUDA machine lacks; NEEDS names the glibc it needs.
+#   scripts/device_check.sh checks     GPU call 1, at most 5.5 minutes (run with timeout_s=420): the
+#                                      libraries load, every test with CLB_REQUIRE_GPU=1 (a GPU test
+#                                      that cannot see the GPU fails instead of skipping), a count of
+#                                      the CUDA tests that ran (any skipped fails the check),
+#                                      compute-sanitizer memcheck and racecheck on the kernel tests
+#                                      (a sanitizer that refuses the device is a skipped stage).
+#   scripts/device_check.sh suite      GPU call 2, at most 5.5 minutes (timeout_s=420): bench_ops (every
+#                                      CUDA variant checked against the CPU before it is timed),
+#                                      bench_train on cuda only, the PyTorch peer on the same card,
+#                                      and the page.
+#   scripts/device_check.sh dry        here: both calls with every program replaced by a stand-in,
+#                                      proving what each leaves under $OUT (at most 8 files).
 #
-# With the device tool: run `bundle` here, then run(command="scripts/device_check.sh device",
-# carry=["device_bundle"], timeout_s=600) (or `device checks` and `device suite` in two calls if
-# one is too long); then, here, draw the page with its plots from the fetched suite:
-# build/clbench report FILES_AT/suite --out results/gpu-h100.md, and commit it.
+# Each call writes under $OUT (default device_out/CALL): CALL-summary.txt (a line per stage: pass,
+# FAIL or skipped, with its time) and CALL.tar.gz (every log); suite also the page
+# (gpu-<card>.md) and the JSON `clbench report` draws it from again here:
+#   build/clbench report FILES_AT --out results/gpu-<card>.md
+# A call's exit status is 0 only when every stage that ran passed.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 mode="${1:-}"
 bundle=device_bundle
+export PATH="/usr/local/cuda/bin:$PATH"
 
 case "$mode" in
 bundle)
+  # RPATH (not RUNPATH: --disable-new-dtags) is searched for the libraries' own dependencies too,
+  # so the bundled libopenblas finds the bundled libgfortran without LD_LIBRARY_PATH, which would
+  # put the bundle ahead of the machine's libraries in python3 and compute-sanitizer as well.
   cmake -S . -B build-device -DCMAKE_BUILD_TYPE=Release -DCLB_CUDA=ON -DCLB_BUILD_TESTS=ON -DCLB_BUILD_BENCHMARKS=ON \
-    -DCMAKE_BUILD_RPATH='$ORIGIN;/usr/local/cuda/lib64' -DCMAKE_EXE_LINKER_FLAGS='-Wl,--enable-new-dtags'
+    -DCMAKE_BUILD_RPATH='$ORIGIN;/usr/local/cuda/lib64' -DCMAKE_EXE_LINKER_FLAGS='-Wl,--disable-new-dtags'
   grep -q "CLB_HAVE_CUDA" build-device/CMakeFiles/clb_kernels.dir/flags.make 2>/dev/null ||
     { echo "device_check: nvcc was not found, so there is nothing to run on a GPU" >&2; exit 1; }
   cmake --build build-device -j"$(nproc)" --target clbench clb_tests bench_ops bench_train
@@ -41,67 +52,190 @@ bundle)
         *) cp -L "$path" "$bundle/$name" ;;
       esac
     done
+  # The newest glibc symbol version anything in the bundle needs: checked first on the machine.
+  glibc=$(for f in "$bundle"/*; do objdump -T "$f" 2>/dev/null; done | grep -o 'GLIBC_[0-9][0-9.]*' |
+          sed 's/GLIBC_//' | sort -uV | tail -1)
+  echo "glibc $glibc" > "$bundle/NEEDS"
   # The GPU machine's copy of the tree has no git history: the bundle names its commit.
   commit=$(git rev-parse --short HEAD)
   [ -n "$(git status --porcelain --untracked-files=no)" ] && commit="$commit-dirty"
   echo "$commit" > "$bundle/COMMIT"
-  du -sh "$bundle"
   size=$(du -sm "$bundle" | cut -f1)
-  [ "$size" -lt 64 ] || { echo "device_check: bundle is ${size} MiB, over the 64 MiB a device call carries" >&2; exit 1; }
-  echo "device_check: bundle ready; on the GPU machine run: scripts/device_check.sh device (carry $bundle)"
+  echo "device_check: bundle of ${size} MiB, needs glibc >= $glibc (libstdc++ and the rest are bundled)"
+  [ "$size" -lt 60 ] || { echo "device_check: bundle is ${size} MiB, over what a device call carries (64 MiB with the tree)" >&2; exit 1; }
+  echo "device_check: bundle ready; on the GPU machine: scripts/device_check.sh checks, then suite (carry $bundle)"
+  exit 0
   ;;
-device)
-  part="${2:-all}"
-  case "$part" in all|checks|suite) ;; *) echo "device_check: device takes all, checks or suite, not '$part'" >&2; exit 2 ;; esac
-  out="${OUT:-device_out}"
-  mkdir -p "$out"
-  export PATH="/usr/local/cuda/bin:$PATH"
-  # RUNPATH is not transitive: the bundled libopenblas finds its libgfortran through this.
-  export LD_LIBRARY_PATH="$PWD/$bundle${LD_LIBRARY_PATH:+:$LD_LIBRARY_PATH}"
-  [ -d "$bundle" ] || { echo "device_check: no $bundle/ here; run 'scripts/device_check.sh bundle' first and carry it" >&2; exit 1; }
-  {
-    date -u +%Y-%m-%dT%H:%MZ
-    cat "$bundle/COMMIT"
-    nvidia-smi --query-gpu=name,memory.total,driver_version,clocks.max.sm --format=csv || true
-  } > "$out/device.txt" 2>&1
-  status=0
-  for bin in "$bundle"/clbench "$bundle"/clb_tests "$bundle"/bench_ops "$bundle"/bench_train; do
-    if ldd "$bin" | grep -q "not found"; then
-      echo "device_check: $bin is missing libraries:" >&2
-      ldd "$bin" | grep "not found" >&2
-      status=1
-    fi
-  done
-  [ $status -eq 0 ] || exit 1
-  export CLB_CLBENCH_EXE="$PWD/$bundle/clbench"
-  if [ "$part" != suite ]; then
-    # 1. every test (the GPU ones run here; the Fashion-MNIST one skips: no Debian data set)
-    "$bundle"/clb_tests --gtest_brief=1 --gtest_output="json:$out/tests.json" > "$out/tests.txt" 2>&1 || status=1
-    tail -3 "$out/tests.txt"
-    # 2. compute-sanitizer on the kernel tests
-    if command -v compute-sanitizer > /dev/null; then
-      for tool in memcheck racecheck; do
-        compute-sanitizer --tool "$tool" --error-exitcode 1 "$bundle"/clb_tests --gtest_filter='*Cuda*' --gtest_brief=1 \
-          > "$out/sanitizer_$tool.txt" 2>&1 || status=1
-        tail -2 "$out/sanitizer_$tool.txt"
-      done
-    else
-      echo "device_check: compute-sanitizer not found" | tee "$out/sanitizer_missing.txt"
-      status=1
-    fi
-  fi
-  if [ "$part" != checks ]; then
-    # 3. the benchmark suite with its PyTorch peer on this card: bench_ops (every kernel variant
-    #    checked against the CPU before it is timed), bench_train (steps, Fisher, whole runs on
-    #    --backend cuda and cpu) and the peer, reported into $out/suite/gpu-h100.md
-    scripts/bench_suite.sh gpu --bin "$bundle" --out "$out/suite" > "$out/bench_suite.txt" 2>&1 || status=1
-    tail -5 "$out/bench_suite.txt"
-  fi
-  echo "device_check: done, status $status; results in $out"
-  exit $status
-  ;;
+checks|suite|dry) ;;
 *)
-  echo "usage: scripts/device_check.sh bundle | device [all|checks|suite]   (see the comment at the top)" >&2
+  echo "usage: scripts/device_check.sh bundle | checks | suite | dry   (see the comment at the top)" >&2
   exit 2
   ;;
 esac
+
+if [ "$mode" = dry ]; then
+  # Both calls with stand-ins for every program (same stages, same files), then the count.
+  root=$(mktemp -d "${TMPDIR:-/tmp}/clb_device_dry.XXXXXX")
+  trap 'rm -rf "$root"' EXIT
+  status=0
+  for call in checks suite; do
+    OUT="$root/$call" DEVICE_CHECK_DRY=1 "$0" "$call" > "$root/$call.log" 2>&1 || { cat "$root/$call.log"; status=1; }
+    n=$(find "$root/$call" -type f | wc -l)
+    deep=$(find "$root/$call" -mindepth 2 | wc -l)
+    echo "device_check dry: $call leaves $n files: $(cd "$root/$call" && ls | tr '\n' ' ')"
+    [ "$n" -le 8 ] && [ "$n" -ge 2 ] && [ "$deep" -eq 0 ] || { echo "device_check dry: $call must leave 2..8 plain files at the top of \$OUT" >&2; status=1; }
+  done
+  exit $status
+fi
+
+call=$mode
+dry=${DEVICE_CHECK_DRY:-0}
+out="${OUT:-device_out/$call}"
+mkdir -p "$out"
+work=$(mktemp -d "${TMPDIR:-/tmp}/clb_device_$call.XXXXXX")  # every log; packed into the tarball
+trap 'rm -rf "$work"' EXIT
+summary="$out/$call-summary.txt"
+status=0
+: > "$work/summary"
+# stage NAME RESULT DETAIL: one summary line (RESULT pass, FAIL or skipped); FAIL fails the call.
+t_stage=$SECONDS
+stage() {
+  printf '%-22s %-7s %4ds  %s\n' "$1" "$2" $((SECONDS - t_stage)) "$3" | tee -a "$work/summary"
+  [ "$2" != FAIL ] || status=1
+  t_stage=$SECONDS
+}
+finish() {
+  {
+    echo "device_check $call: $([ $status -eq 0 ] && echo PASSED || echo FAILED), commit $(cat "$bundle/COMMIT" 2>/dev/null || echo unknown), $(date -u +%Y-%m-%dT%H:%MZ)"
+    cat "$work/summary"
+  } > "$summary"
+  tar -czf "$out/$call.tar.gz" -C "$work" .
+  echo "device_check: $call $([ $status -eq 0 ] && echo passed || echo FAILED); $summary"
+  exit $status
+}
+# run NAME SECONDS CMD...: the command under a time limit, its output in $work/NAME.txt; its status.
+run() {
+  local name=$1 limit=$2
+  shift 2
+  if [ "$dry" = 1 ]; then
+    echo "dry: $*" > "$work/$name.txt"
+    return 0
+  fi
+  local rc=0
+  timeout "$limit" "$@" > "$work/$name.txt" 2>&1 || rc=$?
+  [ $rc -ne 124 ] || echo "device_check: timed out after ${limit}s" >> "$work/$name.txt"
+  return $rc
+}
+
+# 1. The machine: the bundle, the glibc it needs, every library found, a GPU the driver sees.
+if [ "$dry" != 1 ]; then
+  [ -d "$bundle" ] || { echo "device_check: no $bundle/ here; run 'scripts/device_check.sh bundle' where nvcc is and carry it" >&2; exit 1; }
+  need=$(sed -n 's/^glibc //p' "$bundle/NEEDS")
+  have=$(getconf GNU_LIBC_VERSION | awk '{print $2}')
+  if [ "$(printf '%s\n%s\n' "$need" "$have" | sort -V | head -1)" != "$need" ]; then
+    stage machine FAIL "glibc $have here, the bundle needs $need: build the bundle on an older distribution"
+    finish
+  fi
+  missing=$(for b in "$bundle"/clbench "$bundle"/clb_tests "$bundle"/bench_ops "$bundle"/bench_train; do
+              ldd "$b" | sed -n "s|^\s*\(\S*\) => not found|$(basename "$b"): \1|p"; done)
+  if [ -n "$missing" ]; then
+    stage libraries FAIL "not found: $(echo $missing)"
+    finish
+  fi
+  { date -u; nvidia-smi || true; ldd "$bundle/clb_tests"; } > "$work/machine.txt" 2>&1
+  card=$(nvidia-smi --query-gpu=name,driver_version --format=csv,noheader 2>/dev/null | head -1 || true)
+  if [ -z "$card" ]; then
+    stage machine FAIL "no GPU: nvidia-smi lists none here (a device check needs the lent GPU machine)"
+    finish
+  fi
+  stage machine pass "$card; glibc $have (needs $need); every library found"
+else
+  card="dry run, no GPU"
+  stage machine pass "$card"
+fi
+export CLB_CLBENCH_EXE="$PWD/$bundle/clbench"
+export CLB_REQUIRE_GPU=1
+
+if [ "$call" = checks ]; then
+  # 2. Every test; a GPU test that cannot see the GPU fails (CLB_REQUIRE_GPU).
+  rc=0
+  run tests 150 "$bundle"/clb_tests --gtest_brief=1 --gtest_output="json:$work/tests.json" || rc=$?
+  if [ "$dry" = 1 ]; then
+    stage tests pass "dry"
+    stage cuda-tests pass "dry"
+  else
+    counts=$(python3 - "$work/tests.json" <<'PY' 2>&1 || true
+import json, sys
+try:
+    doc = json.load(open(sys.argv[1]))
+except Exception as e:
+    print(f"no test report ({e})"); sys.exit()
+ran = skipped = failed = 0
+other_failed = 0
+for suite in doc["testsuites"]:
+    for t in suite["testsuite"]:
+        cuda = "Cuda" in suite["name"]
+        bad = bool(t.get("failures"))
+        if cuda:
+            if t.get("result") == "SKIPPED": skipped += 1
+            elif bad: failed += 1
+            else: ran += 1
+        elif bad:
+            other_failed += 1
+print(f"{ran} {skipped} {failed} {other_failed} {doc['tests']}")
+PY
+)
+    read -r cuda_ran cuda_skipped cuda_failed other_failed total <<< "$counts" || true
+    if ! [[ "${cuda_ran:-}" =~ ^[0-9]+$ ]]; then
+      stage tests FAIL "clb_tests left no usable report ($counts; exit $rc): see tests.txt"
+    else
+      [ $rc -eq 0 ] && stage tests pass "$total tests" || stage tests FAIL "exit $rc: $other_failed non-GPU and $cuda_failed GPU tests failed (tests.txt)"
+      if [ "$cuda_ran" -eq 0 ] || [ "$cuda_skipped" -gt 0 ] || [ "$cuda_failed" -gt 0 ]; then
+        why=$(grep -m1 -o "no CUDA device is usable: .*" "$work/tests.txt" || true)
+        stage cuda-tests FAIL "$cuda_ran ran, $cuda_skipped skipped, $cuda_failed failed ${why:+($why)}"
+      else
+        stage cuda-tests pass "$cuda_ran GPU tests ran, none skipped"
+      fi
+    fi
+  fi
+  # 3. compute-sanitizer on the kernel tests (the engine tests' whole runs would take too long).
+  kernels='*CudaOps*:*CudaElementwise*:*CudaResidentOps*'
+  for tool in memcheck racecheck; do
+    if [ "$dry" != 1 ] && ! command -v compute-sanitizer > /dev/null; then
+      stage "$tool" skipped "compute-sanitizer is not installed here"
+      continue
+    fi
+    rc=0
+    run "sanitizer_$tool" 90 compute-sanitizer --tool "$tool" --error-exitcode 1 "$bundle"/clb_tests \
+      --gtest_filter="$kernels" --gtest_brief=1 || rc=$?
+    log="$work/sanitizer_$tool.txt"
+    if grep -qiE "device not supported|not supported on this (device|platform)" "$log"; then
+      stage "$tool" skipped "compute-sanitizer refuses this device: $(grep -m1 -iE 'not supported' "$log")"
+    elif [ $rc -eq 0 ]; then
+      stage "$tool" pass "$(grep -m1 -E 'ERROR SUMMARY' "$log" || echo 'no errors')"
+    else
+      stage "$tool" FAIL "exit $rc: $(grep -m1 -E 'ERROR SUMMARY|timed out|FAILED' "$log" || tail -1 "$log")"
+    fi
+  done
+  finish
+fi
+
+# suite: 2. bench_ops, 3. bench_train on cuda, 4. the peer, 5. the page (scripts/bench_suite.sh gpu).
+suite_dir="$work/suite"
+if [ "$dry" = 1 ]; then
+  mkdir -p "$suite_dir"
+  for f in meta.json bench_ops.json bench_train.json peer_pytorch.json; do echo '{}' > "$suite_dir/$f"; done
+  echo "# dry" > "$suite_dir/gpu-dry.md"
+  stage suite pass "dry"
+else
+  rc=0
+  run bench_suite 330 scripts/bench_suite.sh gpu --bin "$bundle" --out "$suite_dir" || rc=$?
+  [ $rc -eq 0 ] && stage suite pass "$(tail -1 "$work/bench_suite.txt")" ||
+    stage suite FAIL "exit $rc: $(grep -m1 -E 'error|ERROR OCCURRED|failed|timed out' "$work/bench_suite.txt" || tail -1 "$work/bench_suite.txt")"
+fi
+# What comes back beside the summary and the tarball: the page and the JSON it is drawn from.
+for f in "$suite_dir"/*.md "$suite_dir"/meta.json "$suite_dir"/bench_ops.json "$suite_dir"/bench_train.json \
+         "$suite_dir"/peer_pytorch.json; do
+  [ -f "$f" ] && cp "$f" "$out/"
+done
+finish

@@ -290,9 +290,19 @@ SuiteFlags parse_suite_flags(int argc, char** argv, bool allow_data) {
       f.threads = int(t);
     } else if (allow_data && a == "--dataset") {
       f.data = value("--dataset");
+    } else if (allow_data && a == "--backends") {
+      const std::string v = value("--backends");
+      f.backends.clear();
+      for (size_t b = 0; b <= v.size();) {
+        const size_t e = std::min(v.find(',', b), v.size());
+        const std::string name = v.substr(b, e - b);
+        if (name != "cpu" && name != "cuda") fail("--backends '{}': use cpu, cuda or cpu,cuda", v);
+        f.backends.push_back(name);
+        b = e + 1;
+      }
     } else {
       fail("unknown flag '{}' (this program's own: --quick{}; Google Benchmark's: --benchmark_*, see --help)", a,
-           allow_data ? ", --threads N, --dataset D" : "");
+           allow_data ? ", --threads N, --dataset D, --backends B" : "");
     }
   }
   if (f.threads == 0) f.threads = int(std::thread::hardware_concurrency());

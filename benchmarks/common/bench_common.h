@@ -83,6 +83,7 @@ struct SuiteFlags {
   bool quick = false;
   int threads = 0;  // CPU threads for whole steps; 0 = every core
   std::string data;  // bench_train --dataset: "fashion-mnist", an IDX directory or "synthetic"
+  std::vector<std::string> backends;  // bench_train --backends; empty: cpu, and cuda where a GPU is usable
 };
 SuiteFlags parse_suite_flags(int argc, char** argv, bool bench_train_flags);
 

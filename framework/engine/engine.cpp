@@ -22,22 +22,24 @@ EngineKind parse_engine_kind(const std::string& text) {
   fail_setting("@engine '{}': use auto, host or resident", text);
 }
 
+std::string resident_engine_gap(const EngineConfig& cfg) {
+  // Planned steps, replay and SI need per-step host work the resident engine does not do yet.
+  if (cfg.planned_steps) return "this strategy shapes its training steps or predictions on the host engine";
+  if (cfg.memory_batch > 0) return "strategies that train with replay memory rows run on the host engine for now";
+  if (cfg.track_path) return "strategies that keep the loss's path integral run on the host engine for now";
+  return {};
+}
+
 EngineKind check_engine_settings(const Backend& be, const EngineConfig& cfg, EngineKind kind) {
   if (kind == EngineKind::kAuto) kind = be.host_memory() ? EngineKind::kHost : EngineKind::kResident;
   if (kind == EngineKind::kHost && !be.host_memory())
     fail_setting("@engine host: the host engine needs the CPU backend, not {}; use @engine auto or @backend cpu",
                  be.name());
-  // Planned steps, replay and SI need per-step host work the resident engine does not do yet.
-  if (kind == EngineKind::kResident && cfg.planned_steps)
-    fail_setting("this strategy shapes its training steps or predictions on the host engine: use @backend cpu "
-                 "with @engine auto or host (the resident engine, which @backend cuda uses, does not run it yet)");
-  if (kind == EngineKind::kResident && cfg.memory_batch > 0)
-    fail_setting("strategies that train with replay memory rows run on the host engine for now: use @backend cpu "
-                 "with @engine auto or host (the resident engine, which @backend cuda uses, has no replay memory yet)");
-  if (kind == EngineKind::kResident && cfg.track_path)
-    fail_setting("strategies that keep the loss's path integral run on the host engine for now: use @backend cpu "
-                 "with @engine auto or host (the resident engine, which @backend cuda uses, keeps no path integral "
-                 "yet)");
+  if (kind == EngineKind::kResident)
+    if (const std::string gap = resident_engine_gap(cfg); !gap.empty())
+      fail_setting("{}: use @backend cpu with @engine auto or host, or @backend auto, which runs it on the CPU "
+                   "(the resident engine, which @backend cuda uses, does not run it yet)",
+                   gap);
   return kind;
 }
 

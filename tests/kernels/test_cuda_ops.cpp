@@ -8,6 +8,7 @@
 #include "kernels/cpu/cpu_ops.h"
 #include "framework/backend/cuda_backend.h"
 #include "framework/core/rng.h"
+#include "tests/common/gpu_required.h"
 
 namespace clb::cuda {
 namespace {
@@ -46,8 +47,7 @@ const Shape kShapes[] = {{1, 1, 1},     {31, 17, 5},   {257, 31, 13},   {5, 257,
 class CudaOps : public ::testing::TestWithParam<int> {  // GEMM variant: 0 cuBLAS, 1-4 hand-written
  protected:
   void SetUp() override {
-    std::string why;
-    if (usable_devices(&why) == 0) GTEST_SKIP() << "no usable CUDA device: " << why;
+    CLB_SKIP_WITHOUT_GPU();
     Variants v;
     v.gemm = GetParam();
     be = make_backend(v);
@@ -134,8 +134,7 @@ INSTANTIATE_TEST_SUITE_P(Variants, CudaOps, ::testing::Values(0, 1, 2, 3, 4));
 class CudaElementwise : public ::testing::TestWithParam<int> {  // update variant 1, 2
  protected:
   void SetUp() override {
-    std::string why;
-    if (usable_devices(&why) == 0) GTEST_SKIP() << "no usable CUDA device: " << why;
+    CLB_SKIP_WITHOUT_GPU();
     Variants v;
     v.update = GetParam();
     be = make_backend(v);
@@ -285,8 +284,7 @@ INSTANTIATE_TEST_SUITE_P(Variants, CudaElementwise, ::testing::Values(1, 2));
 class CudaResidentOps : public ::testing::Test {
  protected:
   void SetUp() override {
-    std::string why;
-    if (usable_devices(&why) == 0) GTEST_SKIP() << "no usable CUDA device: " << why;
+    CLB_SKIP_WITHOUT_GPU();
     be = make_backend();
   }
   std::unique_ptr<Backend> be;

@@ -14,6 +14,7 @@
 #include "framework/harness/task_loop.h"
 #include "framework/strategies/registry.h"
 #include "tests/common/engine_scenario.h"
+#include "tests/common/gpu_required.h"
 #include "tests/common/test_helpers.h"
 
 namespace clb {
@@ -22,8 +23,7 @@ namespace {
 class CudaEngine : public ::testing::Test {
  protected:
   void SetUp() override {
-    std::string why;
-    if (cuda::usable_devices(&why) == 0) GTEST_SKIP() << "no usable CUDA device: " << why;
+    CLB_SKIP_WITHOUT_GPU();
     gpu = cuda::make_backend();
     cpu = make_backend("cpu");
   }
