@@ -23,10 +23,9 @@ EngineKind parse_engine_kind(const std::string& text) {
 }
 
 std::string resident_engine_gap(const EngineConfig& cfg) {
-  // Planned steps, replay and SI need per-step host work the resident engine does not do yet.
+  // Planned steps call the strategy's host code inside the step (its loss on the outputs, gradient
+  // and parameter edits): the resident engine does not run them yet.
   if (cfg.planned_steps) return "this strategy shapes its training steps or predictions on the host engine";
-  if (cfg.memory_batch > 0) return "strategies that train with replay memory rows run on the host engine for now";
-  if (cfg.track_path) return "strategies that keep the loss's path integral run on the host engine for now";
   return {};
 }
 

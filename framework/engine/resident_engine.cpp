@@ -3,6 +3,9 @@
 // fused penalty + optimizer update -> loss bookkeeping, with no host round trip; its varying
 // inputs (where the minibatch starts, Adam's step) are StepCounters in backend memory, so the
 // full-batch step is recorded once per penalty and replayed (a CUDA graph on the device).
+// Steps that need host work (replay rows from host memory, A-GEM's projection, SI's path integral)
+// are issued instead and read back what that work needs: on the CUDA backend one host round trip
+// per step, slower than a replayed step but the host engine's arithmetic, op for op.
 #include <algorithm>
 #include <chrono>
 #include <cstddef>
@@ -11,6 +14,7 @@
 #include <utility>
 
 #include "framework/backend/backend_array.h"
+#include "framework/consolidation/agem_projection.h"
 #include "framework/engine/engine.h"
 #include "framework/core/error.h"
 #include "framework/model/mlp_passes.h"
@@ -78,8 +82,15 @@ class ResidentEngine final : public Engine {
     grad_ = BackendArray<float>(be, size_t(P_));
     if (cfg.optimizer != Optimizer::kSgd) m1_ = BackendArray<float>(be, size_t(P_));
     if (cfg.optimizer == Optimizer::kAdam) m2_ = BackendArray<float>(be, size_t(P_));
-    train_pass_ = std::make_unique<ResidentPass>(be, arch_, cfg.batch);
-    train_batch_ = std::make_unique<ResidentBatch>(be, cfg.batch, dim_, C_, !masks_.empty());
+    // Room for replay rows joined to the batch (experience replay).
+    train_pass_ = std::make_unique<ResidentPass>(be, arch_, cfg.batch + cfg.memory_batch);
+    train_batch_ = std::make_unique<ResidentBatch>(be, cfg.batch + cfg.memory_batch, dim_, C_, !masks_.empty());
+    if (cfg.memory_batch > 0) {  // A-GEM's reference gradient
+      memory_pass_ = std::make_unique<ResidentPass>(be, arch_, cfg.memory_batch);
+      memory_batch_ = std::make_unique<ResidentBatch>(be, cfg.memory_batch, dim_, C_, !masks_.empty());
+      grad_ref_ = BackendArray<float>(be, size_t(P_));
+    }
+    if (cfg.track_path) path_.theta_start = init.params, path_.omega.assign(size_t(P_), 0.0f);
     counters_ = BackendArray<StepCounters>(be, std::vector<StepCounters>(1));
     loss_log_ = BackendArray<double>(be, size_t(kLossLog));
   }
@@ -96,12 +107,15 @@ class ResidentEngine final : public Engine {
     a.put_floats("engine.m1", m1_.download());
     a.put_floats("engine.m2", m2_.download());
     a.put("engine.step", counters_.download()[0].steps_done);
+    if (cfg_.track_path) a.put_floats("engine.path.omega", path_.omega), a.put_floats("engine.path.theta_start", path_.theta_start);
   }
   void load_state(const StateArchive& a) override {
     params_.upload(a.floats("engine.params", P_));
     if (!m1_.empty()) m1_.upload(a.floats("engine.m1", P_));
     if (!m2_.empty()) m2_.upload(a.floats("engine.m2", P_));
     set_counter(offsetof(StepCounters, steps_done), a.get<int64_t>("engine.step"));
+    if (cfg_.track_path)
+      path_.omega = a.floats("engine.path.omega", P_), path_.theta_start = a.floats("engine.path.theta_start", P_);
   }
 
   void set_penalty(const QuadraticPenalty* p) override {
@@ -125,10 +139,39 @@ class ResidentEngine final : public Engine {
     set_counter(offsetof(StepCounters, offset), 0);
   }
 
-  // Refused when the engine is made (make_resident_engine); never reached.
-  PathIntegral take_path_integral() override { fail("internal error: the resident engine keeps no path integral"); }
-  void train_next_with_memory(int, const Batch&, MemoryRowsUse) override {
-    fail("internal error: the resident engine has no replay memory");
+  PathIntegral take_path_integral() override {
+    CLB_ASSERT(cfg_.track_path);
+    PathIntegral fresh;
+    fresh.omega.assign(size_t(P_), 0.0f);
+    fresh.theta_start = params_.download();
+    return std::exchange(path_, std::move(fresh));
+  }
+  void train_next_with_memory(int B, const Batch& memory, MemoryRowsUse use) override {
+    CLB_ASSERT(B > 0 && B <= cfg_.batch && next_ + B <= order_size_);
+    CLB_ASSERT(memory.B > 0 && memory.B <= cfg_.memory_batch);
+    if (pending_ == kLossLog) flush_losses();
+    StepCounters* c = counters_.data();
+    be_.gather(gather_args(order_.rows.data(), order_.tasks.data(), &c->offset, B, *train_batch_));
+    tracked([&] {
+      if (use == MemoryRowsUse::kJoin) {  // the rows after the batch's, one mean loss over both
+        put_rows(memory, B, *train_batch_);
+        const int n = B + memory.B;
+        gradients(be_, view(), train_batch_->batch(n), train_pass_->view, grad_.data(), 1.0f / float(n));
+        update_and_advance(n, B);
+        return;
+      }
+      // A-GEM: the memory's gradient, the batch's, the projection (on the host), then the update.
+      put_rows(memory, 0, *memory_batch_);
+      gradients(be_, view(), memory_batch_->batch(memory.B), memory_pass_->view, grad_ref_.data(),
+                1.0f / float(memory.B));
+      gradients(be_, view(), train_batch_->batch(B), train_pass_->view, grad_.data(), 1.0f / float(B));
+      std::vector<float> g = grad_.download();
+      agem_project(g.data(), grad_ref_.download().data(), P_);
+      grad_.upload(g);
+      update_and_advance(B, B);
+    });
+    next_ += B;
+    ++pending_;
   }
   void train_next_planned(int, const StepPlan&) override {
     fail("internal error: the resident engine runs no planned steps (check_engine_settings refuses them)");
@@ -139,12 +182,14 @@ class ResidentEngine final : public Engine {
   void train_next(int B) override {
     CLB_ASSERT(B > 0 && B <= cfg_.batch && next_ + B <= order_size_);
     if (pending_ == kLossLog) flush_losses();
-    if (B == cfg_.batch && cfg_.record_steps) {
-      if (!recorded_) recorded_ = be_.record([this] { enqueue_step(cfg_.batch); });
-      recorded_->replay();
-    } else {
-      enqueue_step(B);
-    }
+    tracked([&] {
+      if (B == cfg_.batch && cfg_.record_steps) {
+        if (!recorded_) recorded_ = be_.record([this] { enqueue_step(cfg_.batch); });
+        recorded_->replay();
+      } else {
+        enqueue_step(B);
+      }
+    });
     next_ += B;
     ++pending_;
   }
@@ -320,6 +365,13 @@ class ResidentEngine final : public Engine {
     be_.gather(gather_args(order_.rows.data(), order_.tasks.data(), &c->offset, B, *train_batch_));
     const Batch b = train_batch_->batch(B);
     gradients(be_, view(), b, train_pass_->view, grad_.data(), 1.0f / float(B));
+    update_and_advance(B, B);
+  }
+
+  // The fused update from grad_, then the step's bookkeeping: the mean loss of its `rows` rows
+  // logged, and the order's position moved on by the `samples` of them that came from it.
+  void update_and_advance(int rows, int samples) {
+    StepCounters* c = counters_.data();
     FusedUpdateArgs u = update_args(cfg_, P_, params_.data(), grad_.data(), has_penalty_ ? weight_.data() : nullptr,
                                   has_penalty_ ? anchor_.data() : nullptr, m1_.empty() ? nullptr : m1_.data(),
                                   m2_.empty() ? nullptr : m2_.data());
@@ -329,8 +381,29 @@ class ResidentEngine final : public Engine {
     a.counters = c;
     a.loss = train_pass_->view.loss;
     a.loss_log = loss_log_.data();
-    a.B = B;
+    a.B = rows;
     be_.advance_step(a);
+    if (samples != rows) set_counter(offsetof(StepCounters, offset), next_ + samples);
+  }
+
+  // Runs a step; with SI's tracking on, adds -g * (change of theta) to the path integral on the
+  // host, as the host engine does (grad_ holds the step's loss gradient, penalty not included).
+  template <class Step>
+  void tracked(Step step) {
+    if (!cfg_.track_path) return step();
+    const std::vector<float> before = params_.download();
+    step();
+    const std::vector<float> after = params_.download(), g = grad_.download();
+    for (size_t k = 0; k < before.size(); ++k) path_.omega[k] -= g[k] * (after[k] - before[k]);
+  }
+
+  // Host rows (replay memory) into dst's rows [at, at + rows.B).
+  void put_rows(const Batch& rows, int at, ResidentBatch& dst) {
+    be_.copy_in(dst.x.data() + size_t(at) * dim_, rows.x, sizeof(float) * size_t(rows.B) * dim_);
+    be_.copy_in(dst.y.data() + at, rows.y, sizeof(int32_t) * size_t(rows.B));
+    // Rows come from the tasks' data, so they have class masks exactly when the tasks do.
+    CLB_ASSERT((rows.class_mask != nullptr) == !dst.mask.empty());
+    if (rows.class_mask) be_.copy_in(dst.mask.data() + size_t(at) * C_, rows.class_mask, size_t(rows.B) * C_);
   }
 
   // Counts each row's hit into hits_[its test set]. with_loss: the rows' labels also give their
@@ -399,10 +472,11 @@ class ResidentEngine final : public Engine {
   std::vector<int32_t> train_base_, test_base_;
   ResidentRefs eval_, order_;
   std::vector<int64_t> eval_begin_;  // (T + 1) task t's test samples are eval_[eval_begin_[t], eval_begin_[t+1])
-  BackendArray<float> params_, grad_, m1_, m2_, weight_, anchor_;
+  BackendArray<float> params_, grad_, m1_, m2_, weight_, anchor_, grad_ref_;
   bool has_penalty_ = false;
-  std::unique_ptr<ResidentPass> train_pass_, eval_pass_;
-  std::unique_ptr<ResidentBatch> train_batch_, eval_batch_;
+  PathIntegral path_;
+  std::unique_ptr<ResidentPass> train_pass_, eval_pass_, memory_pass_;
+  std::unique_ptr<ResidentBatch> train_batch_, eval_batch_, memory_batch_;
   BackendArray<StepCounters> counters_;
   BackendArray<double> loss_log_, eval_loss_log_;
   BackendArray<StepCounters> eval_counters_;

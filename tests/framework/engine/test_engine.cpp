@@ -43,6 +43,7 @@ RunResult run(EngineKind kind, const std::string& strategy, Optimizer opt, bool 
   cfg.lca_batches = 3;
   cfg.eval_batch = 50;  // test sets of 70: evaluation passes span two tasks
   cfg.fisher.estimator = FisherEstimator::kExact;
+  cfg.memory.max_samples = 100;  // replay strategies: a memory smaller than the stream, so it samples
   cfg.engine = kind;
   cfg.record_steps = record;
   auto st = make_strategy(strategy, {}, init.arch.num_params());
@@ -61,7 +62,9 @@ void expect_same_run(const RunResult& a, const RunResult& b) {
 
 TEST(ResidentEngine, WholeRunsMatchTheHostEngineBitwise) {
   OneThread one;
-  for (const char* strategy : {"naive", "ewc", "online-ewc", "joint"})
+  // Every strategy the resident engine runs: replay rows joined (er, ewc+er) or projected against
+  // (agem) and SI's path integral take a host round trip there, with the host engine's arithmetic.
+  for (const char* strategy : {"naive", "ewc", "online-ewc", "joint", "l2", "mas", "si", "er", "agem", "ewc+er"})
     for (Optimizer opt : {Optimizer::kSgd, Optimizer::kMomentum, Optimizer::kAdam}) {
       SCOPED_TRACE(std::string(strategy) + " optimizer " + std::to_string(int(opt)));
       const RunResult host = run(EngineKind::kHost, strategy, opt), resident = run(EngineKind::kResident, strategy, opt);

@@ -166,20 +166,5 @@ TEST(ReplayRuns, MemoryIsFilledCountedAndNamed) {
   EXPECT_EQ(run_strategy(*be, s, init, *naive, replay_config(100), 11, nullptr).memory, "");
 }
 
-TEST(ReplayRuns, TheResidentEngineSaysItHasNoReplayYet) {
-  auto be = make_backend("cpu");
-  const Scenario s = test::mixed_scenario();
-  const Mlp init(MlpArch::parse("24-16-12-6"), 3);
-  auto st = make_strategy("er", {}, init.arch.num_params());
-  RunConfig cfg = replay_config(100);
-  cfg.engine = EngineKind::kResident;
-  try {
-    run_strategy(*be, s, init, *st, cfg, 11, nullptr);
-    FAIL() << "expected an error";
-  } catch (const Error& e) {
-    EXPECT_NE(std::string(e.what()).find("er: strategies that train with replay memory rows run on the host engine for now: use backend cpu"), std::string::npos) << e.what();
-  }
-}
-
 }  // namespace
 }  // namespace clb
