@@ -3,9 +3,11 @@
 # each well inside one call's limits (10 minutes, 8 files back, 64 MiB carried):
 #
 #   scripts/device_check.sh bundle     here (nvcc, no GPU needed): builds build-device/ and packs
-#                                      device_bundle/: the binaries (RPATH $ORIGIN, then
+#                                      device_bundle/ and device_bundle.tar.gz (what to carry,
+#                                      about 20 MiB): the binaries (RPATH $ORIGIN, then
 #                                      /usr/local/cuda/lib64 for cuBLAS) and every .so they load
-#                                      that a bare CUDA machine lacks; NEEDS names the glibc it needs.
+#                                      that a bare CUDA machine lacks; NEEDS names the glibc and
+#                                      libstdc++ versions the machine must have (checked first).
 #   scripts/device_check.sh checks     GPU call 1, at most 5.5 minutes (run with timeout_s=420): the
 #                                      libraries load, every test with CLB_REQUIRE_GPU=1 (a GPU test
 #                                      that cannot see the GPU fails instead of skipping), a count of
@@ -35,35 +37,44 @@ bundle)
   # RPATH (not RUNPATH: --disable-new-dtags) is searched for the libraries' own dependencies too,
   # so the bundled libopenblas finds the bundled libgfortran without LD_LIBRARY_PATH, which would
   # put the bundle ahead of the machine's libraries in python3 and compute-sanitizer as well.
+  # No MPI (clbench sweep across machines is not part of the check, and Open MPI's libraries would
+  # add megabytes and a newer glibc).
   cmake -S . -B build-device -DCMAKE_BUILD_TYPE=Release -DCLB_CUDA=ON -DCLB_BUILD_TESTS=ON -DCLB_BUILD_BENCHMARKS=ON \
-    -DCMAKE_BUILD_RPATH='$ORIGIN;/usr/local/cuda/lib64' -DCMAKE_EXE_LINKER_FLAGS='-Wl,--disable-new-dtags'
+    -DCLB_MPI=OFF -DCMAKE_BUILD_RPATH='$ORIGIN;/usr/local/cuda/lib64' -DCMAKE_EXE_LINKER_FLAGS='-Wl,--disable-new-dtags'
   grep -q "CLB_HAVE_CUDA" build-device/CMakeFiles/clb_kernels.dir/flags.make 2>/dev/null ||
     { echo "device_check: nvcc was not found, so there is nothing to run on a GPU" >&2; exit 1; }
   cmake --build build-device -j"$(nproc)" --target clbench clb_tests bench_ops bench_train
   rm -rf "$bundle" && mkdir -p "$bundle"
   cp build-device/clbench build-device/clb_tests build-device/bench_ops build-device/bench_train "$bundle/"
   strip --strip-unneeded "$bundle"/clbench "$bundle"/clb_tests "$bundle"/bench_ops "$bundle"/bench_train
-  # Every shared library the binaries load, except the C runtime itself and what the CUDA machine
-  # provides (driver, cuBLAS): those must come from there.
+  # Every shared library the binaries load, except the C and C++ runtimes and what the CUDA machine
+  # provides (driver, cuBLAS): those come from there. Debian 12's libstdc++ and libgcc_s need glibc
+  # 2.35-2.36, newer than some CUDA images have; the machine's own are used instead (NEEDS says
+  # which libstdc++ version they must reach, and ldd checks it there).
   for bin in "$bundle"/*; do ldd "$bin"; done | awk '/=> \// {print $1, $3}' | sort -u |
     while read -r name path; do
       case "$name" in
-        libc.so*|libm.so*|libdl.so*|librt.so*|libpthread.so*|ld-linux*|libcuda.so*|libcublas*|libcudart*) ;;
+        libc.so*|libm.so*|libdl.so*|librt.so*|libpthread.so*|ld-linux*|libstdc++.so*|libgcc_s.so*) ;;
+        libcuda.so*|libcublas*|libcudart*) ;;
         *) cp -L "$path" "$bundle/$name" ;;
       esac
     done
-  # The newest glibc symbol version anything in the bundle needs: checked first on the machine.
-  glibc=$(for f in "$bundle"/*; do objdump -T "$f" 2>/dev/null; done | grep -o 'GLIBC_[0-9][0-9.]*' |
-          sed 's/GLIBC_//' | sort -uV | tail -1)
-  echo "glibc $glibc" > "$bundle/NEEDS"
+  # The newest glibc and libstdc++ symbol versions anything in the bundle needs: checked first there.
+  newest() { for f in "$bundle"/*; do objdump -T "$f" 2>/dev/null; done | grep -o "$1_[0-9][0-9.]*" |
+             sed "s/$1_//" | sort -uV | tail -1; }
+  glibc=$(newest GLIBC)
+  { echo "glibc $glibc"; echo "libstdc++ GLIBCXX_$(newest GLIBCXX)"; } > "$bundle/NEEDS"
   # The GPU machine's copy of the tree has no git history: the bundle names its commit.
   commit=$(git rev-parse --short HEAD)
   [ -n "$(git status --porcelain --untracked-files=no)" ] && commit="$commit-dirty"
   echo "$commit" > "$bundle/COMMIT"
+  # Carried compressed (a call carries 64 MiB with the tree); the calls unpack it.
+  tar -czf "$bundle.tar.gz.tmp" "$bundle" && mv "$bundle.tar.gz.tmp" "$bundle.tar.gz"
   size=$(du -sm "$bundle" | cut -f1)
-  echo "device_check: bundle of ${size} MiB, needs glibc >= $glibc (libstdc++ and the rest are bundled)"
-  [ "$size" -lt 60 ] || { echo "device_check: bundle is ${size} MiB, over what a device call carries (64 MiB with the tree)" >&2; exit 1; }
-  echo "device_check: bundle ready; on the GPU machine: scripts/device_check.sh checks, then suite (carry $bundle)"
+  packed=$(du -sm "$bundle.tar.gz" | cut -f1)
+  echo "device_check: bundle of ${size} MiB (${packed} MiB packed); the machine needs: $(tr '\n' ' ' < "$bundle/NEEDS")"
+  [ "$packed" -lt 50 ] || { echo "device_check: $bundle.tar.gz is ${packed} MiB, too much to carry beside the tree" >&2; exit 1; }
+  echo "device_check: bundle ready; on the GPU machine: scripts/device_check.sh checks, then suite (carry $bundle.tar.gz)"
   exit 0
   ;;
 checks|suite|dry) ;;
@@ -129,15 +140,17 @@ run() {
 
 # 1. The machine: the bundle, the glibc it needs, every library found, a GPU the driver sees.
 if [ "$dry" != 1 ]; then
-  [ -d "$bundle" ] || { echo "device_check: no $bundle/ here; run 'scripts/device_check.sh bundle' where nvcc is and carry it" >&2; exit 1; }
+  [ -d "$bundle" ] || [ ! -f "$bundle.tar.gz" ] || tar -xzf "$bundle.tar.gz"
+  [ -d "$bundle" ] || { echo "device_check: no $bundle/ or $bundle.tar.gz here; run 'scripts/device_check.sh bundle' where nvcc is and carry it" >&2; exit 1; }
   need=$(sed -n 's/^glibc //p' "$bundle/NEEDS")
   have=$(getconf GNU_LIBC_VERSION | awk '{print $2}')
   if [ "$(printf '%s\n%s\n' "$need" "$have" | sort -V | head -1)" != "$need" ]; then
     stage machine FAIL "glibc $have here, the bundle needs $need: build the bundle on an older distribution"
     finish
   fi
+  # A library not found, or one too old for a version the binary needs (ldd says both).
   missing=$(for b in "$bundle"/clbench "$bundle"/clb_tests "$bundle"/bench_ops "$bundle"/bench_train; do
-              ldd "$b" | sed -n "s|^\s*\(\S*\) => not found|$(basename "$b"): \1|p"; done)
+              ldd "$b" 2>&1 | grep "not found" | sed "s|^\s*|$(basename "$b"): |" || true; done | sort -u | head -3)
   if [ -n "$missing" ]; then
     stage libraries FAIL "not found: $(echo $missing)"
     finish
