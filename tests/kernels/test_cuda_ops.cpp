@@ -142,6 +142,25 @@ class CudaElementwise : public ::testing::TestWithParam<int> {  // update varian
   std::unique_ptr<Backend> be;
 };
 
+// Softmax cross-entropy on the backend against the CPU twin: every output. expf/logf in float
+// against the CPU's double exp/log: atol 1e-6, rtol 1e-5; the argmax exactly.
+void expect_softmax_like_cpu(Backend& be, const std::vector<float>& z, const std::vector<int32_t>& y,
+                             const std::vector<uint8_t>& mask, int B, int C) {
+  std::vector<float> p(size_t(B) * C), d(p.size()), loss(B);
+  std::vector<int32_t> am(B);
+  cpu::softmax_xent({z.data(), y.data(), mask.data(), p.data(), d.data(), loss.data(), am.data(), B, C});
+  DeviceArray<float> gz(z), gp(p.size()), gd(d.size()), gl(B);
+  DeviceArray<int32_t> gy(y), gam{size_t(B)};
+  DeviceArray<uint8_t> gm(mask);
+  be.softmax_xent({gz.data(), gy.data(), gm.data(), gp.data(), gd.data(), gl.data(), gam.data(), B, C});
+  be.synchronize();
+  const std::string tag = " B=" + std::to_string(B) + " C=" + std::to_string(C);
+  expect_close(gp.download(), p, 1e-5, 1e-6, "probs" + tag);
+  expect_close(gd.download(), d, 1e-5, 1e-6, "delta" + tag);
+  expect_close(gl.download(), loss, 1e-5, 1e-6, "loss" + tag);
+  EXPECT_EQ(gam.download(), am) << "argmax" << tag;
+}
+
 TEST_P(CudaElementwise, SoftmaxXentMasked) {
   for (int B : {1, 31, 257})
     for (int C : {2, 10, 33}) {
@@ -152,19 +171,7 @@ TEST_P(CudaElementwise, SoftmaxXentMasked) {
         for (int c = 0; c < C; ++c) mask[size_t(i) * C + c] = (i % 3 == 0) || (c % 2 == i % 2);
         y[i] = i % 2;  // allowed in every row
       }
-      std::vector<float> p(size_t(B) * C), d(p.size()), loss(B);
-      std::vector<int32_t> am(B);
-      cpu::softmax_xent({z.data(), y.data(), mask.data(), p.data(), d.data(), loss.data(), am.data(), B, C});
-      DeviceArray<float> gz(z), gp(p.size()), gd(d.size()), gl(B);
-      DeviceArray<int32_t> gy(y), gam{size_t(B)};
-      DeviceArray<uint8_t> gm(mask);
-      be->softmax_xent({gz.data(), gy.data(), gm.data(), gp.data(), gd.data(), gl.data(), gam.data(), B, C});
-      be->synchronize();
-      // expf/logf in float against the CPU's double exp/log: atol 1e-6, rtol 1e-5.
-      expect_close(gp.download(), p, 1e-5, 1e-6, "probs");
-      expect_close(gd.download(), d, 1e-5, 1e-6, "delta");
-      expect_close(gl.download(), loss, 1e-5, 1e-6, "loss");
-      EXPECT_EQ(gam.download(), am) << "argmax B=" << B << " C=" << C;
+      expect_softmax_like_cpu(*be, z, y, mask, B, C);
     }
 }
 
@@ -184,19 +191,7 @@ TEST_P(CudaElementwise, SoftmaxXentTiesAndMaskedLabels) {
         else y[i] = (i * 7) % C;
         if (i % 5 == 2 && C > 2) mask[size_t(i) * C + C / 2] = 0;   // the tied top partly masked
       }
-      std::vector<float> p(size_t(B) * C), d(p.size()), loss(B);
-      std::vector<int32_t> am(B);
-      cpu::softmax_xent({z.data(), y.data(), mask.data(), p.data(), d.data(), loss.data(), am.data(), B, C});
-      DeviceArray<float> gz(z), gp(p.size()), gd(d.size()), gl(B);
-      DeviceArray<int32_t> gy(y), gam{size_t(B)};
-      DeviceArray<uint8_t> gm(mask);
-      be->softmax_xent({gz.data(), gy.data(), gm.data(), gp.data(), gd.data(), gl.data(), gam.data(), B, C});
-      be->synchronize();
-      const std::string tag = " B=" + std::to_string(B) + " C=" + std::to_string(C);
-      expect_close(gp.download(), p, 1e-5, 1e-6, "probs" + tag);
-      expect_close(gd.download(), d, 1e-5, 1e-6, "delta" + tag);
-      expect_close(gl.download(), loss, 1e-5, 1e-6, "loss" + tag);
-      EXPECT_EQ(gam.download(), am) << "argmax" << tag;
+      expect_softmax_like_cpu(*be, z, y, mask, B, C);
     }
   // A row with no class allowed has no argmax: -1 from both twins.
   const std::vector<float> z = {1.0f, 2.0f, 3.0f};
