@@ -166,7 +166,7 @@ else
   card="dry run, no GPU"
   stage machine pass "$card"
 fi
-export CLB_CLBENCH_EXE="$PWD/$bundle/clbench"
+export CLB_CLBENCH_EXE="$PWD/$bundle/clbench" CLB_SOURCE_DIR="$PWD"  # not the build machine's paths
 export CLB_REQUIRE_GPU=1
 
 if [ "$call" = checks ]; then

@@ -15,6 +15,13 @@
 
 namespace clb::test {
 
+// The source tree: CLB_SOURCE_DIR in the environment wins over the compiled-in path, for the device
+// bundle, which runs the tests in a copy of the tree on another machine (scripts/device_check.sh).
+inline std::string source_dir() {
+  const char* env = std::getenv("CLB_SOURCE_DIR");
+  return env ? env : CLB_SOURCE_DIR;
+}
+
 struct CliResult {
   int code;
   std::string out, err;

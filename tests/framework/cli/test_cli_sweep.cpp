@@ -21,7 +21,7 @@ namespace {
 
 namespace fs = std::filesystem;
 
-const std::string kQuick = std::string(CLB_SOURCE_DIR) + "/benchmarks/sweeps/quick.toml";
+const std::string kQuick = test::source_dir() + "/benchmarks/sweeps/quick.toml";
 
 class Sweep : public test::CliTest {
  protected:
@@ -144,7 +144,7 @@ TEST_F(Sweep, WorkersAndMpiRanksGiveTheSerialTable) {
 }
 
 TEST_F(Sweep, EveryExampleConfigChecksOut) {
-  for (const auto& e : fs::recursive_directory_iterator(std::string(CLB_SOURCE_DIR) + "/benchmarks/sweeps")) {
+  for (const auto& e : fs::recursive_directory_iterator(test::source_dir() + "/benchmarks/sweeps")) {
     if (e.path().extension() != ".toml") continue;
     const test::CliResult r = run("sweep " + e.path().string() + " --out " + (dir / "dry").string() + " --dry-run");
     EXPECT_EQ(r.code, 0) << e.path() << r.err;
