@@ -422,10 +422,8 @@ void run(const RunOptions& o) {
   };
   set_threads(cfg.threads);
   const MlpArch arch = MlpArch::parse(cfg.arch);
-  const bool auto_backend = cfg.backend == "auto";
   auto backend = make_backend(cfg.backend);
   cfg.backend = backend->name();
-  std::unique_ptr<Backend> cpu_backend;  // with auto on a GPU: for the strategies its engine does not run yet
 
   // Everything that can fail without training, before any: the outputs, the data, a checkpoint's
   // finished runs, every strategy's settings on the tasks of the seed that trains first (made once:
@@ -439,24 +437,10 @@ void run(const RunOptions& o) {
   const int first = int(runs.size());
   auto seed_of = [&](int i) { return cfg.seed + uint64_t(i / S); };
   std::optional<Scenario> scenario(scenario_for(cfg, data, seed_of(first)));
-  std::map<std::string, Backend*> backend_of;
   for (const auto& name : cfg.strategies) {
-    Backend* be = backend.get();
-    if (auto_backend && !backend->host_memory()) {
-      auto probe = make_strategy(name, cfg.strategy, arch.num_params());
-      const std::string gap = engine_gap(*backend, *scenario, Mlp(arch, seed_of(first)), *probe, cfg, seed_of(first));
-      if (!gap.empty()) {
-        if (!cpu_backend) cpu_backend = make_backend("cpu");
-        be = cpu_backend.get();
-        progress(fmt::format("{}: on the CPU backend, not {} (--backend auto): {}", name, backend->name(), gap));
-      }
-    }
-    backend_of[name] = be;
     auto strategy = make_strategy(name, cfg.strategy, arch.num_params());
-    preflight_strategy(*be, *scenario, Mlp(arch, seed_of(first)), *strategy, cfg, seed_of(first));
+    preflight_strategy(*backend, *scenario, Mlp(arch, seed_of(first)), *strategy, cfg, seed_of(first));
   }
-  // A run on two backends records auto: the same choice on a machine like this one.
-  if (cpu_backend) cfg.backend = "auto";
   std::optional<RunOutput> out;
   if (!plan.out.empty()) out.emplace(plan.out, to_json(cfg), total, resume.has_value());
 
@@ -504,10 +488,9 @@ void run(const RunOptions& o) {
                              resume->get<int>("loop.tasks_done"), resume->source()));
       }
       auto strategy = make_strategy(name, cfg.strategy, arch.num_params());
-      Backend& be = *backend_of.at(name);
-      runs.push_back(run_strategy(be, *scenario, Mlp(arch, seed), *strategy, cfg, seed, progress, control));
+      runs.push_back(run_strategy(*backend, *scenario, Mlp(arch, seed), *strategy, cfg, seed, progress, control));
       report_run(runs.back(), cfg, progress);
-      if (!plan.save.empty() && i < S) save_model_and_fisher(be, *scenario, runs.back(), cfg, plan.save, progress);
+      if (!plan.save.empty() && i < S) save_model_and_fisher(*backend, *scenario, runs.back(), cfg, plan.save, progress);
       if (out && i + 1 < total) {
         StateArchive between_runs;
         checkpoint(between_runs);

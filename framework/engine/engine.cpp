@@ -22,23 +22,11 @@ EngineKind parse_engine_kind(const std::string& text) {
   fail_setting("@engine '{}': use auto, host or resident", text);
 }
 
-std::string resident_engine_gap(const EngineConfig& cfg) {
-  // Planned steps call the strategy's host code inside the step (its loss on the outputs, gradient
-  // and parameter edits): the resident engine does not run them yet.
-  if (cfg.planned_steps) return "this strategy shapes its training steps or predictions on the host engine";
-  return {};
-}
-
 EngineKind check_engine_settings(const Backend& be, const EngineConfig& cfg, EngineKind kind) {
   if (kind == EngineKind::kAuto) kind = be.host_memory() ? EngineKind::kHost : EngineKind::kResident;
   if (kind == EngineKind::kHost && !be.host_memory())
     fail_setting("@engine host: the host engine needs the CPU backend, not {}; use @engine auto or @backend cpu",
                  be.name());
-  if (kind == EngineKind::kResident)
-    if (const std::string gap = resident_engine_gap(cfg); !gap.empty())
-      fail_setting("{}: use @backend cpu with @engine auto or host, or @backend auto, which runs it on the CPU "
-                   "(the resident engine, which @backend cuda uses, does not run it yet)",
-                   gap);
   return kind;
 }
 

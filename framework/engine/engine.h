@@ -105,9 +105,6 @@ const char* to_string(EngineKind k);
 // auto | host | resident; throws clb::SettingError naming the engine setting for anything else.
 EngineKind parse_engine_kind(const std::string& text);
 
-// Why the resident engine cannot run a strategy with these settings yet; empty when it can.
-std::string resident_engine_gap(const EngineConfig& cfg);
-
 // The engine `kind` (auto resolved) if it can serve `cfg` on `be`; else throws clb::SettingError
 // naming the setting to change. make_engine checks this first; a run checks it before any work.
 EngineKind check_engine_settings(const Backend& be, const EngineConfig& cfg, EngineKind kind);

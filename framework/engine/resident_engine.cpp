@@ -3,9 +3,11 @@
 // fused penalty + optimizer update -> loss bookkeeping, with no host round trip; its varying
 // inputs (where the minibatch starts, Adam's step) are StepCounters in backend memory, so the
 // full-batch step is recorded once per penalty and replayed (a CUDA graph on the device).
-// Steps that need host work (replay rows from host memory, A-GEM's projection, SI's path integral)
-// are issued instead and read back what that work needs: on the CUDA backend one host round trip
-// per step, slower than a replayed step but the host engine's arithmetic, op for op.
+// Steps that need host work (replay rows from host memory, A-GEM's projection, SI's path integral, a
+// strategy's planned step: its loss on the outputs, gradient or parameter edits) are issued instead
+// and read back what that work needs: on the CUDA backend host round trips per step, slower than a
+// replayed step but the host engine's arithmetic, op for op. A strategy's predictor (PackNet's
+// per-task parameters, iCaRL's nearest mean) likewise classifies on the host from features read back.
 #include <algorithm>
 #include <chrono>
 #include <cstddef>
@@ -14,6 +16,7 @@
 #include <utility>
 
 #include "framework/backend/backend_array.h"
+#include "framework/backend/cpu_backend.h"
 #include "framework/consolidation/agem_projection.h"
 #include "framework/engine/engine.h"
 #include "framework/core/error.h"
@@ -91,6 +94,12 @@ class ResidentEngine final : public Engine {
       grad_ref_ = BackendArray<float>(be, size_t(P_));
     }
     if (cfg.track_path) path_.theta_start = init.params, path_.omega.assign(size_t(P_), 0.0f);
+    if (cfg.planned_steps) {  // GEM's reference batches; the host side of an output loss
+      ref_pass_ = std::make_unique<ResidentPass>(be, arch_, cfg.batch + cfg.memory_batch);
+      ref_batch_ = std::make_unique<ResidentBatch>(be, cfg.batch + cfg.memory_batch, dim_, C_, !masks_.empty());
+      host_be_ = make_cpu_backend();
+      scratch_ = std::make_unique<MlpWorkspace>(arch_, cfg.batch + cfg.memory_batch);
+    }
     counters_ = BackendArray<StepCounters>(be, std::vector<StepCounters>(1));
     loss_log_ = BackendArray<double>(be, size_t(kLossLog));
   }
@@ -173,11 +182,52 @@ class ResidentEngine final : public Engine {
     next_ += B;
     ++pending_;
   }
-  void train_next_planned(int, const StepPlan&) override {
-    fail("internal error: the resident engine runs no planned steps (check_engine_settings refuses them)");
+  // The host engine's planned step, in its order: parameters edited, optimizer restarted, rows
+  // joined, reference gradients, the step's gradient (with the output loss on the host), its edit.
+  void train_next_planned(int B, const StepPlan& plan) override {
+    CLB_ASSERT(cfg_.planned_steps && B > 0 && B <= cfg_.batch && next_ + B <= order_size_);
+    CLB_ASSERT(!plan.join || (plan.join->B > 0 && plan.join->B <= cfg_.memory_batch));
+    if (pending_ == kLossLog) flush_losses();
+    StepCounters* c = counters_.data();
+    be_.gather(gather_args(order_.rows.data(), order_.tasks.data(), &c->offset, B, *train_batch_));
+    if (plan.edit_params) {
+      std::vector<float> p = params_.download();
+      plan.edit_params(p.data(), P_);
+      params_.upload(p);
+    }
+    if (plan.restart_optimizer) begin_task();
+    int n = B;
+    if (plan.join) put_rows(*plan.join, B, *train_batch_), n += plan.join->B;
+    const Batch b = train_batch_->batch(n);
+    std::vector<std::vector<float>> ref_grads;
+    if (plan.edit_gradient)
+      for (const Batch* r : plan.references) {
+        CLB_ASSERT(r->B <= cfg_.batch + cfg_.memory_batch);
+        put_rows(*r, 0, *ref_batch_);
+        gradients(be_, view(), ref_batch_->batch(r->B), ref_pass_->view, grad_.data(), 1.0f / float(r->B));
+        ref_grads.push_back(grad_.download());
+      }
+    if (plan.loss) {
+      forward(be_, view(), b, train_pass_->view);
+      apply_output_loss(*plan.loss, n);
+      gradients_from_delta(be_, view(), b, train_pass_->view, grad_.data(), 1.0f / float(n));
+    } else {
+      gradients(be_, view(), b, train_pass_->view, grad_.data(), 1.0f / float(n));
+    }
+    if (plan.edit_gradient) {
+      std::vector<float> g = grad_.download();
+      std::vector<const float*> refs;
+      for (const auto& r : ref_grads) refs.push_back(r.data());
+      plan.edit_gradient(g.data(), refs, P_);
+      grad_.upload(g);
+    }
+    update_and_advance(n, B);
+    next_ += B;
+    ++pending_;
   }
   void set_predictor(const Predictor* p) override {
-    if (p) fail("internal error: the resident engine takes no predictor (check_engine_settings refuses it)");
+    CLB_ASSERT(!p || cfg_.planned_steps);
+    predictor_ = p;
   }
   void train_next(int B) override {
     CLB_ASSERT(B > 0 && B <= cfg_.batch && next_ + B <= order_size_);
@@ -200,12 +250,36 @@ class ResidentEngine final : public Engine {
   }
 
   std::vector<double> evaluate(const std::vector<int>& tasks, int64_t* samples, std::vector<double>* loss) override {
-    const int T = int(tasks_.size());
     if (!eval_pass_) {
       eval_pass_ = std::make_unique<ResidentPass>(be_, arch_, cfg_.eval_batch);
       eval_batch_ = std::make_unique<ResidentBatch>(be_, cfg_.eval_batch, dim_, C_, !masks_.empty());
-      hits_ = BackendArray<int64_t>(be_, size_t(T));
+      hits_ = BackendArray<int64_t>(be_, tasks_.size());
     }
+    if (!predictor_) return evaluate_argmax(tasks, samples, loss);
+    // Task by task: the parameters it is tested with (PackNet) and its classifier (iCaRL) are the
+    // strategy's, on the host; the loss stays the network's cross-entropy.
+    const std::vector<float> current = params_.download();
+    std::vector<double> acc;
+    if (loss) loss->clear();
+    for (int t : tasks) {
+      std::vector<float> own;
+      const bool swapped = predictor_->params_for(t, current, own);
+      if (swapped) params_.upload(own);
+      std::vector<double> task_loss;
+      if (predictor_->classifies()) {
+        if (loss) evaluate_argmax({t}, nullptr, &task_loss);
+        acc.push_back(classified_accuracy(t, samples));
+      } else {
+        acc.push_back(evaluate_argmax({t}, samples, loss ? &task_loss : nullptr)[0]);
+      }
+      if (loss) loss->push_back(task_loss[0]);
+      if (swapped) params_.upload(current);
+    }
+    return acc;
+  }
+
+  // Accuracy with the network's argmax, counted on the backend.
+  std::vector<double> evaluate_argmax(const std::vector<int>& tasks, int64_t* samples, std::vector<double>* loss) {
     hits_.zero();
     if (loss) {
       // Each test set on its own, so its batches' mean losses (the loss log) are its alone.
@@ -401,9 +475,61 @@ class ResidentEngine final : public Engine {
   void put_rows(const Batch& rows, int at, ResidentBatch& dst) {
     be_.copy_in(dst.x.data() + size_t(at) * dim_, rows.x, sizeof(float) * size_t(rows.B) * dim_);
     be_.copy_in(dst.y.data() + at, rows.y, sizeof(int32_t) * size_t(rows.B));
-    // Rows come from the tasks' data, so they have class masks exactly when the tasks do.
-    CLB_ASSERT((rows.class_mask != nullptr) == !dst.mask.empty());
-    if (rows.class_mask) be_.copy_in(dst.mask.data() + size_t(at) * C_, rows.class_mask, size_t(rows.B) * C_);
+    // Rows of a task without a class mask allow every class (as join_batches and the device gather).
+    CLB_ASSERT(rows.class_mask == nullptr || !dst.mask.empty());
+    if (dst.mask.empty()) return;
+    if (rows.class_mask) {
+      be_.copy_in(dst.mask.data() + size_t(at) * C_, rows.class_mask, size_t(rows.B) * C_);
+    } else {
+      const std::vector<uint8_t> all(size_t(rows.B) * C_, 1);
+      be_.copy_in(dst.mask.data() + size_t(at) * C_, all.data(), all.size());
+    }
+  }
+
+  // The strategy's output loss on the host: the rows, logits, deltas and losses read back, changed
+  // there, written back (host_be_ and scratch_ for a second network's forward pass, as the host
+  // engine's one shard gives it).
+  void apply_output_loss(const OutputLoss& extra, int n) {
+    const int L = arch_.num_layers();
+    const PassBuffers& pass = train_pass_->view;
+    host_x_.resize(size_t(n) * dim_), host_y_.resize(size_t(n)), host_mask_.resize(masks_.empty() ? 0 : size_t(n) * C_);
+    be_.copy_out(host_x_.data(), train_batch_->x.data(), sizeof(float) * host_x_.size());
+    be_.copy_out(host_y_.data(), train_batch_->y.data(), sizeof(int32_t) * host_y_.size());
+    if (!host_mask_.empty()) be_.copy_out(host_mask_.data(), train_batch_->mask.data(), host_mask_.size());
+    std::vector<float> logits(static_cast<size_t>(n) * C_), delta(logits.size()), loss(static_cast<size_t>(n));
+    be_.copy_out(logits.data(), pass.act[L], sizeof(float) * logits.size());
+    be_.copy_out(delta.data(), pass.delta[L], sizeof(float) * delta.size());
+    be_.copy_out(loss.data(), pass.loss, sizeof(float) * loss.size());
+    const Batch rows{host_x_.data(), host_y_.data(), host_mask_.empty() ? nullptr : host_mask_.data(), n};
+    extra(OutputRows{host_be_.get(), 0, 0, n, C_, rows, logits.data(), delta.data(), loss.data(), scratch_.get()});
+    be_.copy_in(pass.delta[L], delta.data(), sizeof(float) * delta.size());
+    be_.copy_in(pass.loss, loss.data(), sizeof(float) * loss.size());
+  }
+
+  // Task t's accuracy by the predictor's classify on the last hidden layer's outputs (the inputs
+  // without one), read back batch by batch.
+  double classified_accuracy(int t, int64_t* samples) {
+    const int L = arch_.num_layers(), fdim = arch_.in(L - 1);
+    const int64_t begin = eval_begin_[t], end = eval_begin_[t + 1];
+    if (samples) *samples += end - begin;
+    if (end == begin) return 0.0;
+    std::vector<float> features(size_t(cfg_.eval_batch) * fdim);
+    std::vector<uint8_t> mask(masks_.empty() ? 0 : size_t(cfg_.eval_batch) * C_);
+    std::vector<int32_t> y(size_t(cfg_.eval_batch)), guess(size_t(cfg_.eval_batch));
+    int64_t hits = 0;
+    for (int64_t start = begin; start < end; start += cfg_.eval_batch) {
+      const int B = int(std::min<int64_t>(cfg_.eval_batch, end - start));
+      gather_into(eval_, start, B, *eval_batch_);
+      Batch b = eval_batch_->batch(B);
+      b.y = nullptr;
+      forward(be_, view(), b, eval_pass_->view);
+      be_.copy_out(features.data(), L >= 2 ? eval_pass_->view.act[L - 1] : b.x, sizeof(float) * size_t(B) * fdim);
+      be_.copy_out(y.data(), eval_batch_->y.data(), sizeof(int32_t) * size_t(B));
+      if (!mask.empty()) be_.copy_out(mask.data(), eval_batch_->mask.data(), size_t(B) * C_);
+      predictor_->classify(features.data(), B, fdim, mask.empty() ? nullptr : mask.data(), C_, guess.data());
+      for (int i = 0; i < B; ++i) hits += guess[i] == y[i];
+    }
+    return double(hits) / double(end - begin);
   }
 
   // Counts each row's hit into hits_[its test set]. with_loss: the rows' labels also give their
@@ -475,8 +601,14 @@ class ResidentEngine final : public Engine {
   BackendArray<float> params_, grad_, m1_, m2_, weight_, anchor_, grad_ref_;
   bool has_penalty_ = false;
   PathIntegral path_;
-  std::unique_ptr<ResidentPass> train_pass_, eval_pass_, memory_pass_;
-  std::unique_ptr<ResidentBatch> train_batch_, eval_batch_, memory_batch_;
+  std::unique_ptr<ResidentPass> train_pass_, eval_pass_, memory_pass_, ref_pass_;
+  std::unique_ptr<ResidentBatch> train_batch_, eval_batch_, memory_batch_, ref_batch_;
+  const Predictor* predictor_ = nullptr;
+  std::unique_ptr<Backend> host_be_;  // an output loss's second network runs here
+  std::unique_ptr<MlpWorkspace> scratch_;
+  std::vector<float> host_x_;
+  std::vector<int32_t> host_y_;
+  std::vector<uint8_t> host_mask_;
   BackendArray<StepCounters> counters_;
   BackendArray<double> loss_log_, eval_loss_log_;
   BackendArray<StepCounters> eval_counters_;

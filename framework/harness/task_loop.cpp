@@ -132,13 +132,6 @@ int resume_run(const StateArchive& a, const Strategy& strategy, uint64_t seed, i
 
 }  // namespace
 
-std::string engine_gap(const Backend& be, const Scenario& sc, const Mlp& init, Strategy& strategy,
-                       const RunConfig& cfg, uint64_t seed) {
-  if (be.host_memory() || cfg.engine == EngineKind::kHost) return {};
-  RunResult r = start_result(strategy, cfg, seed, int(sc.tasks.size()));
-  return resident_engine_gap(begin_strategy(strategy, sc, init, cfg, seed, r.lambda));
-}
-
 void preflight_strategy(const Backend& be, const Scenario& sc, const Mlp& init, Strategy& strategy,
                         const RunConfig& cfg, uint64_t seed) {
   RunResult r = start_result(strategy, cfg, seed, int(sc.tasks.size()));

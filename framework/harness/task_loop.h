@@ -42,11 +42,6 @@ struct RunControl {
 RunResult run_strategy(Backend& be, const Scenario& scenario, const Mlp& init, Strategy& strategy,
                        const RunConfig& cfg, uint64_t seed, const ProgressFn& progress, const RunControl& control = {});
 
-// Why the engine cfg.engine on `be` cannot run `strategy` yet (resident_engine_gap), or empty when
-// it can: `--backend auto` then runs the strategy on the CPU. `strategy` is spent.
-std::string engine_gap(const Backend& be, const Scenario& scenario, const Mlp& init, Strategy& strategy,
-                       const RunConfig& cfg, uint64_t seed);
-
 // What run_strategy checks before its first step, without training or making the engine: each
 // strategy's settings fail here, before the run spends hours on the strategies before it.
 // `strategy` is spent (begin_run has been called).

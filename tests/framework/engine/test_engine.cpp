@@ -62,9 +62,11 @@ void expect_same_run(const RunResult& a, const RunResult& b) {
 
 TEST(ResidentEngine, WholeRunsMatchTheHostEngineBitwise) {
   OneThread one;
-  // Every strategy the resident engine runs: replay rows joined (er, ewc+er) or projected against
-  // (agem) and SI's path integral take a host round trip there, with the host engine's arithmetic.
-  for (const char* strategy : {"naive", "ewc", "online-ewc", "joint", "l2", "mas", "si", "er", "agem", "ewc+er"})
+  // Every strategy: replay rows joined (er, ewc+er) or projected against (agem), SI's path integral
+  // and the planned steps (gem, lwf, icarl, der++, packnet: output losses, gradient and parameter
+  // edits, predictors) take host round trips there, with the host engine's arithmetic.
+  for (const char* strategy : {"naive", "ewc", "online-ewc", "joint", "l2", "mas", "si", "er", "agem", "ewc+er", "gem",
+                               "lwf", "icarl", "der++", "packnet"})
     for (Optimizer opt : {Optimizer::kSgd, Optimizer::kMomentum, Optimizer::kAdam}) {
       SCOPED_TRACE(std::string(strategy) + " optimizer " + std::to_string(int(opt)));
       const RunResult host = run(EngineKind::kHost, strategy, opt), resident = run(EngineKind::kResident, strategy, opt);

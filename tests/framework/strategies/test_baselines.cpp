@@ -263,22 +263,6 @@ TEST(Baselines, EachRunsAndSaysWhatItKeeps) {
   }
 }
 
-// The resident engine does not run them yet, and says which engine does.
-TEST(Baselines, TheResidentEngineNamesTheEngineThatRunsThem) {
-  auto be = make_backend("cpu");
-  const Scenario s = test::mixed_scenario();
-  const Mlp init(MlpArch::parse("24-16-12-6"), 3);
-  for (const char* name : {"lwf", "icarl", "packnet"}) {
-    auto st = make_strategy(name, {}, init.arch.num_params());
-    RunConfig cfg = baseline_config();
-    cfg.engine = EngineKind::kResident;
-    const std::string what = test::error_of([&] { run_strategy(*be, s, init, *st, cfg, 11, nullptr); });
-    EXPECT_NE(what.find(std::string(name) + ": this strategy shapes its training steps or predictions on the host engine"),
-              std::string::npos)
-        << what;
-  }
-}
-
 // icarl and packnet choose per task, so detected boundaries are refused naming the setting.
 TEST(Baselines, IcarlAndPacknetNeedGivenBoundaries) {
   auto be = make_backend("cpu");
