@@ -88,15 +88,12 @@ class ResidentEngine final : public Engine {
     // Room for replay rows joined to the batch (experience replay).
     train_pass_ = std::make_unique<ResidentPass>(be, arch_, cfg.batch + cfg.memory_batch);
     train_batch_ = std::make_unique<ResidentBatch>(be, cfg.batch + cfg.memory_batch, dim_, C_, !masks_.empty());
-    if (cfg.memory_batch > 0) {  // A-GEM's reference gradient
-      memory_pass_ = std::make_unique<ResidentPass>(be, arch_, cfg.memory_batch);
-      memory_batch_ = std::make_unique<ResidentBatch>(be, cfg.memory_batch, dim_, C_, !masks_.empty());
-      grad_ref_ = BackendArray<float>(be, size_t(P_));
-    }
-    if (cfg.track_path) path_.theta_start = init.params, path_.omega.assign(size_t(P_), 0.0f);
-    if (cfg.planned_steps) {  // GEM's reference batches; the host side of an output loss
+    if (cfg.memory_batch > 0 || cfg.planned_steps) {  // reference batches: A-GEM's memory rows, GEM's
       ref_pass_ = std::make_unique<ResidentPass>(be, arch_, cfg.batch + cfg.memory_batch);
       ref_batch_ = std::make_unique<ResidentBatch>(be, cfg.batch + cfg.memory_batch, dim_, C_, !masks_.empty());
+    }
+    if (cfg.track_path) path_.theta_start = init.params, path_.omega.assign(size_t(P_), 0.0f);
+    if (cfg.planned_steps) {  // the host side of an output loss
       host_be_ = make_cpu_backend();
       scratch_ = std::make_unique<MlpWorkspace>(arch_, cfg.batch + cfg.memory_batch);
     }
@@ -170,13 +167,9 @@ class ResidentEngine final : public Engine {
         return;
       }
       // A-GEM: the memory's gradient, the batch's, the projection (on the host), then the update.
-      put_rows(memory, 0, *memory_batch_);
-      gradients(be_, view(), memory_batch_->batch(memory.B), memory_pass_->view, grad_ref_.data(),
-                1.0f / float(memory.B));
+      const std::vector<float> g_ref = reference_gradient(memory);
       gradients(be_, view(), train_batch_->batch(B), train_pass_->view, grad_.data(), 1.0f / float(B));
-      std::vector<float> g = grad_.download();
-      agem_project(g.data(), grad_ref_.download().data(), P_);
-      grad_.upload(g);
+      edit_gradient_on_host([&](float* g) { agem_project(g, g_ref.data(), P_); });
       update_and_advance(B, B);
     });
     next_ += B;
@@ -201,12 +194,7 @@ class ResidentEngine final : public Engine {
     const Batch b = train_batch_->batch(n);
     std::vector<std::vector<float>> ref_grads;
     if (plan.edit_gradient)
-      for (const Batch* r : plan.references) {
-        CLB_ASSERT(r->B <= cfg_.batch + cfg_.memory_batch);
-        put_rows(*r, 0, *ref_batch_);
-        gradients(be_, view(), ref_batch_->batch(r->B), ref_pass_->view, grad_.data(), 1.0f / float(r->B));
-        ref_grads.push_back(grad_.download());
-      }
+      for (const Batch* r : plan.references) ref_grads.push_back(reference_gradient(*r));
     if (plan.loss) {
       forward(be_, view(), b, train_pass_->view);
       apply_output_loss(*plan.loss, n);
@@ -215,11 +203,9 @@ class ResidentEngine final : public Engine {
       gradients(be_, view(), b, train_pass_->view, grad_.data(), 1.0f / float(n));
     }
     if (plan.edit_gradient) {
-      std::vector<float> g = grad_.download();
       std::vector<const float*> refs;
       for (const auto& r : ref_grads) refs.push_back(r.data());
-      plan.edit_gradient(g.data(), refs, P_);
-      grad_.upload(g);
+      edit_gradient_on_host([&](float* g) { plan.edit_gradient(g, refs, P_); });
     }
     update_and_advance(n, B);
     next_ += B;
@@ -471,6 +457,22 @@ class ResidentEngine final : public Engine {
     for (size_t k = 0; k < before.size(); ++k) path_.omega[k] -= g[k] * (after[k] - before[k]);
   }
 
+  // The mean-loss gradient of host rows (a reference batch), read back.
+  std::vector<float> reference_gradient(const Batch& rows) {
+    CLB_ASSERT(rows.B > 0 && rows.B <= cfg_.batch + cfg_.memory_batch);
+    put_rows(rows, 0, *ref_batch_);
+    gradients(be_, view(), ref_batch_->batch(rows.B), ref_pass_->view, grad_.data(), 1.0f / float(rows.B));
+    return grad_.download();
+  }
+
+  // grad_ read back, edited on the host, written again.
+  template <class Edit>
+  void edit_gradient_on_host(Edit edit) {
+    std::vector<float> g = grad_.download();
+    edit(g.data());
+    grad_.upload(g);
+  }
+
   // Host rows (replay memory) into dst's rows [at, at + rows.B).
   void put_rows(const Batch& rows, int at, ResidentBatch& dst) {
     be_.copy_in(dst.x.data() + size_t(at) * dim_, rows.x, sizeof(float) * size_t(rows.B) * dim_);
@@ -598,11 +600,11 @@ class ResidentEngine final : public Engine {
   std::vector<int32_t> train_base_, test_base_;
   ResidentRefs eval_, order_;
   std::vector<int64_t> eval_begin_;  // (T + 1) task t's test samples are eval_[eval_begin_[t], eval_begin_[t+1])
-  BackendArray<float> params_, grad_, m1_, m2_, weight_, anchor_, grad_ref_;
+  BackendArray<float> params_, grad_, m1_, m2_, weight_, anchor_;
   bool has_penalty_ = false;
   PathIntegral path_;
-  std::unique_ptr<ResidentPass> train_pass_, eval_pass_, memory_pass_, ref_pass_;
-  std::unique_ptr<ResidentBatch> train_batch_, eval_batch_, memory_batch_, ref_batch_;
+  std::unique_ptr<ResidentPass> train_pass_, eval_pass_, ref_pass_;
+  std::unique_ptr<ResidentBatch> train_batch_, eval_batch_, ref_batch_;
   const Predictor* predictor_ = nullptr;
   std::unique_ptr<Backend> host_be_;  // an output loss's second network runs here
   std::unique_ptr<MlpWorkspace> scratch_;
