@@ -153,12 +153,8 @@ class ResidentEngine final : public Engine {
     return std::exchange(path_, std::move(fresh));
   }
   void train_next_with_memory(int B, const Batch& memory, MemoryRowsUse use) override {
-    CLB_ASSERT(B > 0 && B <= cfg_.batch && next_ + B <= order_size_);
     CLB_ASSERT(memory.B > 0 && memory.B <= cfg_.memory_batch);
-    if (pending_ == kLossLog) flush_losses();
-    StepCounters* c = counters_.data();
-    be_.gather(gather_args(order_.rows.data(), order_.tasks.data(), &c->offset, B, *train_batch_));
-    tracked([&] {
+    issued_step(B, [&] {
       if (use == MemoryRowsUse::kJoin) {  // the rows after the batch's, one mean loss over both
         put_rows(memory, B, *train_batch_);
         const int n = B + memory.B;
@@ -172,44 +168,39 @@ class ResidentEngine final : public Engine {
       edit_gradient_on_host([&](float* g) { agem_project(g, g_ref.data(), P_); });
       update_and_advance(B, B);
     });
-    next_ += B;
-    ++pending_;
   }
   // The host engine's planned step, in its order: parameters edited, optimizer restarted, rows
   // joined, reference gradients, the step's gradient (with the output loss on the host), its edit.
   void train_next_planned(int B, const StepPlan& plan) override {
-    CLB_ASSERT(cfg_.planned_steps && B > 0 && B <= cfg_.batch && next_ + B <= order_size_);
+    CLB_ASSERT(cfg_.planned_steps);
     CLB_ASSERT(!plan.join || (plan.join->B > 0 && plan.join->B <= cfg_.memory_batch));
-    if (pending_ == kLossLog) flush_losses();
-    StepCounters* c = counters_.data();
-    be_.gather(gather_args(order_.rows.data(), order_.tasks.data(), &c->offset, B, *train_batch_));
-    if (plan.edit_params) {
-      std::vector<float> p = params_.download();
-      plan.edit_params(p.data(), P_);
-      params_.upload(p);
-    }
-    if (plan.restart_optimizer) begin_task();
-    int n = B;
-    if (plan.join) put_rows(*plan.join, B, *train_batch_), n += plan.join->B;
-    const Batch b = train_batch_->batch(n);
-    std::vector<std::vector<float>> ref_grads;
-    if (plan.edit_gradient)
-      for (const Batch* r : plan.references) ref_grads.push_back(reference_gradient(*r));
-    if (plan.loss) {
-      forward(be_, view(), b, train_pass_->view);
-      apply_output_loss(*plan.loss, n);
-      gradients_from_delta(be_, view(), b, train_pass_->view, grad_.data(), 1.0f / float(n));
-    } else {
-      gradients(be_, view(), b, train_pass_->view, grad_.data(), 1.0f / float(n));
-    }
-    if (plan.edit_gradient) {
-      std::vector<const float*> refs;
-      for (const auto& r : ref_grads) refs.push_back(r.data());
-      edit_gradient_on_host([&](float* g) { plan.edit_gradient(g, refs, P_); });
-    }
-    update_and_advance(n, B);
-    next_ += B;
-    ++pending_;
+    issued_step(B, [&] {
+      if (plan.edit_params) {
+        std::vector<float> p = params_.download();
+        plan.edit_params(p.data(), P_);
+        params_.upload(p);
+      }
+      if (plan.restart_optimizer) begin_task();
+      int n = B;
+      if (plan.join) put_rows(*plan.join, B, *train_batch_), n += plan.join->B;
+      const Batch b = train_batch_->batch(n);
+      std::vector<std::vector<float>> ref_grads;
+      if (plan.edit_gradient)
+        for (const Batch* r : plan.references) ref_grads.push_back(reference_gradient(*r));
+      if (plan.loss) {
+        forward(be_, view(), b, train_pass_->view);
+        apply_output_loss(*plan.loss, n);
+        gradients_from_delta(be_, view(), b, train_pass_->view, grad_.data(), 1.0f / float(n));
+      } else {
+        gradients(be_, view(), b, train_pass_->view, grad_.data(), 1.0f / float(n));
+      }
+      if (plan.edit_gradient) {
+        std::vector<const float*> refs;
+        for (const auto& r : ref_grads) refs.push_back(r.data());
+        edit_gradient_on_host([&](float* g) { plan.edit_gradient(g, refs, P_); });
+      }
+      update_and_advance(n, B);
+    });
   }
   void set_predictor(const Predictor* p) override {
     CLB_ASSERT(!p || cfg_.planned_steps);
@@ -251,13 +242,11 @@ class ResidentEngine final : public Engine {
       std::vector<float> own;
       const bool swapped = predictor_->params_for(t, current, own);
       if (swapped) params_.upload(own);
-      std::vector<double> task_loss;
-      if (predictor_->classifies()) {
-        if (loss) evaluate_argmax({t}, nullptr, &task_loss);
-        acc.push_back(classified_accuracy(t, samples));
-      } else {
+      std::vector<double> task_loss(1);
+      if (predictor_->classifies())
+        acc.push_back(classified_accuracy(t, samples, loss ? &task_loss[0] : nullptr));
+      else
         acc.push_back(evaluate_argmax({t}, samples, loss ? &task_loss : nullptr)[0]);
-      }
       if (loss) loss->push_back(task_loss[0]);
       if (swapped) params_.upload(current);
     }
@@ -428,6 +417,18 @@ class ResidentEngine final : public Engine {
     update_and_advance(B, B);
   }
 
+  // A step with host work, issued (not replayed): the batch gathered, `step` run (tracked for SI),
+  // the order moved on.
+  template <class Step>
+  void issued_step(int B, Step step) {
+    CLB_ASSERT(B > 0 && B <= cfg_.batch && next_ + B <= order_size_);
+    if (pending_ == kLossLog) flush_losses();
+    be_.gather(gather_args(order_.rows.data(), order_.tasks.data(), &counters_.data()->offset, B, *train_batch_));
+    tracked(step);
+    next_ += B;
+    ++pending_;
+  }
+
   // The fused update from grad_, then the step's bookkeeping: the mean loss of its `rows` rows
   // logged, and the order's position moved on by the `samples` of them that came from it.
   void update_and_advance(int rows, int samples) {
@@ -509,28 +510,36 @@ class ResidentEngine final : public Engine {
   }
 
   // Task t's accuracy by the predictor's classify on the last hidden layer's outputs (the inputs
-  // without one), read back batch by batch.
-  double classified_accuracy(int t, int64_t* samples) {
+  // without one), read back batch by batch; loss (if not null): the network's mean cross-entropy
+  // from the same pass, summed on the host in row order as the host engine does (NaN if empty).
+  double classified_accuracy(int t, int64_t* samples, double* loss) {
     const int L = arch_.num_layers(), fdim = arch_.in(L - 1);
     const int64_t begin = eval_begin_[t], end = eval_begin_[t + 1];
     if (samples) *samples += end - begin;
+    if (loss) *loss = std::numeric_limits<double>::quiet_NaN();
     if (end == begin) return 0.0;
-    std::vector<float> features(size_t(cfg_.eval_batch) * fdim);
+    std::vector<float> features(size_t(cfg_.eval_batch) * fdim), row_loss(loss ? size_t(cfg_.eval_batch) : 0);
     std::vector<uint8_t> mask(masks_.empty() ? 0 : size_t(cfg_.eval_batch) * C_);
     std::vector<int32_t> y(size_t(cfg_.eval_batch)), guess(size_t(cfg_.eval_batch));
     int64_t hits = 0;
+    double loss_sum = 0.0;
     for (int64_t start = begin; start < end; start += cfg_.eval_batch) {
       const int B = int(std::min<int64_t>(cfg_.eval_batch, end - start));
       gather_into(eval_, start, B, *eval_batch_);
       Batch b = eval_batch_->batch(B);
-      b.y = nullptr;
+      if (!loss) b.y = nullptr;  // argmax only; with labels the pass also gives each row's loss
       forward(be_, view(), b, eval_pass_->view);
       be_.copy_out(features.data(), L >= 2 ? eval_pass_->view.act[L - 1] : b.x, sizeof(float) * size_t(B) * fdim);
       be_.copy_out(y.data(), eval_batch_->y.data(), sizeof(int32_t) * size_t(B));
       if (!mask.empty()) be_.copy_out(mask.data(), eval_batch_->mask.data(), size_t(B) * C_);
       predictor_->classify(features.data(), B, fdim, mask.empty() ? nullptr : mask.data(), C_, guess.data());
       for (int i = 0; i < B; ++i) hits += guess[i] == y[i];
+      if (loss) {
+        be_.copy_out(row_loss.data(), eval_pass_->view.loss, sizeof(float) * size_t(B));
+        for (int i = 0; i < B; ++i) loss_sum += row_loss[size_t(i)];
+      }
     }
+    if (loss) *loss = loss_sum / double(end - begin);
     return double(hits) / double(end - begin);
   }
 
