@@ -171,14 +171,17 @@ class GatherCase final : public OpCase {
     for (int t = 0; t < kTasks; ++t)
       for (int j = 0; j < kDim; ++j) maps[size_t(t) * kDim + j] = int32_t((j * (2 * t + 1) + t) % kDim);
     for (size_t k = 0; k < masks.size(); ++k) masks[k] = uint8_t(k % 3 != 0);
-    table_ = BackendArray<float>(be, values(size_t(kTableRows) * kDim, 1));
+    std::vector<uint8_t> bytes(size_t(kTableRows) * kDim);
+    for (size_t k = 0; k < bytes.size(); ++k) bytes[k] = uint8_t((k * 2654435761u) >> 24);
+    table_ = BackendArray<uint8_t>(be, bytes);  // image data as runs hold it: bytes
     labels_ = BackendArray<int32_t>(be, labels), rows_ = BackendArray<int32_t>(be, rows);
     tasks_ = BackendArray<int32_t>(be, tasks), maps_ = BackendArray<int32_t>(be, maps);
     masks_ = BackendArray<uint8_t>(be, masks);
     x_ = BackendArray<float>(be, size_t(B) * kDim), y_ = BackendArray<int32_t>(be, B);
     mask_ = BackendArray<uint8_t>(be, size_t(B) * kClasses);
-    a_ = {table_.data(), labels_.data(), rows_.data(), tasks_.data(), maps_.data(), masks_.data(), nullptr,
-          x_.data(), y_.data(), mask_.data(), B, kDim, kClasses};
+    a_.table8 = table_.data(), a_.labels = labels_.data(), a_.rows = rows_.data(), a_.tasks = tasks_.data();
+    a_.pixel_maps = maps_.data(), a_.class_masks = masks_.data();
+    a_.x = x_.data(), a_.y = y_.data(), a_.mask = mask_.data(), a_.B = B, a_.dim = kDim, a_.C = kClasses;
   }
   void issue() override { be_.gather(a_); }
   std::vector<double> result() override {
@@ -186,12 +189,13 @@ class GatherCase final : public OpCase {
     append(r, x_), append(r, y_), append(r, mask_);
     return r;
   }
-  // Per row: a map index and a table value read, x written (12 B per feature); label and mask.
-  static Work work(int B) { return {0, double(B) * (12.0 * kDim + 8 + 2.0 * kClasses), double(B), false}; }
+  // Per row: a map index (4 B) and a table byte read, x written (4 B): 9 B per feature; label and mask.
+  static Work work(int B) { return {0, double(B) * (9.0 * kDim + 8 + 2.0 * kClasses), double(B), false}; }
 
  private:
   Backend& be_;
-  BackendArray<float> table_, x_;
+  BackendArray<uint8_t> table_;
+  BackendArray<float> x_;
   BackendArray<int32_t> labels_, rows_, tasks_, maps_, y_;
   BackendArray<uint8_t> masks_, mask_;
   GatherArgs a_;

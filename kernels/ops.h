@@ -101,8 +101,12 @@ constexpr int kPenaltyPartials = 1024;
 // Builds a minibatch from data resident in backend memory: every data set's features stacked
 // into one table, each sample named by a table row and a task (whose pixel map and class mask
 // apply). x[i][j] = map[j] < 0 ? 0 : table[row_i][map[j]] with the sample's task's map.
+// Image data stays in bytes (a quarter of the memory and of the bytes a gather reads): with
+// table8 set, a feature is byte / 255.0f, computed here exactly as the IDX loader once stored it,
+// so a run on bytes is bitwise the run on their float copy.
 struct GatherArgs {
-  const float* table = nullptr;          // (rows, dim)
+  const float* table = nullptr;          // (rows, dim) features, or null when table8 is set
+  const uint8_t* table8 = nullptr;       // (rows, dim) bytes, feature = byte / 255.0f; or null
   const int32_t* labels = nullptr;       // (rows)
   const int32_t* rows = nullptr;         // (>= offset + B) table row of each sample
   const int32_t* tasks = nullptr;        // (>= offset + B) task of each sample

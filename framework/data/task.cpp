@@ -39,11 +39,18 @@ void gather(const std::vector<Task>& tasks, Split split, const SampleRef* refs, 
   for (int i = 0; i < n; ++i) {
     const Task& t = tasks[refs[i].task];
     const Dataset& d = split == Split::kTrain ? *t.train : *t.test;
-    const float* src = d.row(refs[i].row);
     float* dst = buf.x.data() + int64_t(i) * dim;
-    if (t.pixel_map.empty()) {
-      std::memcpy(dst, src, sizeof(float) * dim);
+    const int64_t at = int64_t(refs[i].row) * dim;
+    if (d.holds_bytes()) {  // bytes / 255, as the kernels' gather (kernels/cpu/gather.cpp)
+      const uint8_t* src = d.bytes.data() + at;
+      if (t.pixel_map.empty())
+        for (int j = 0; j < dim; ++j) dst[j] = Dataset::byte_feature(src[j]);
+      else
+        for (int j = 0; j < dim; ++j) dst[j] = t.pixel_map[j] < 0 ? 0.0f : Dataset::byte_feature(src[t.pixel_map[j]]);
+    } else if (t.pixel_map.empty()) {
+      std::memcpy(dst, d.x.data() + at, sizeof(float) * dim);
     } else {
+      const float* src = d.x.data() + at;
       for (int j = 0; j < dim; ++j) dst[j] = t.pixel_map[j] < 0 ? 0.0f : src[t.pixel_map[j]];
     }
     buf.y[i] = d.y[refs[i].row];

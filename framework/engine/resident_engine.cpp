@@ -345,10 +345,25 @@ class ResidentEngine final : public Engine {
           total += d->n;
         }
     if (total > INT32_MAX) fail("the data sets hold {} samples together; the resident engine indexes at most {}", total, INT32_MAX);
-    table_ = BackendArray<float>(be_, size_t(total) * dim_);
+    // Bytes stay bytes on the device when every data set holds them (the gather divides by 255);
+    // a mix is uploaded as floats, each byte converted as the gather would.
+    bool all_bytes = true;
+    for (const auto& entry : base) all_bytes = all_bytes && entry.first->holds_bytes();
+    if (all_bytes)
+      table8_ = BackendArray<uint8_t>(be_, size_t(total) * dim_);
+    else
+      table_ = BackendArray<float>(be_, size_t(total) * dim_);
     labels_ = BackendArray<int32_t>(be_, size_t(total));
     for (const auto& [d, b] : base) {
-      table_.upload(d->x, size_t(b) * dim_);
+      if (all_bytes) {
+        table8_.upload(d->bytes, size_t(b) * dim_);
+      } else if (d->holds_bytes()) {
+        std::vector<float> x(size_t(d->n) * dim_);
+        for (int64_t i = 0; i < d->n; ++i) d->read_row(i, x.data() + size_t(i) * dim_);
+        table_.upload(x, size_t(b) * dim_);
+      } else {
+        table_.upload(d->x, size_t(b) * dim_);
+      }
       labels_.upload(d->y, size_t(b));
     }
     const int T = int(tasks_.size());
@@ -396,7 +411,9 @@ class ResidentEngine final : public Engine {
   GatherArgs gather_args(const int32_t* rows, const int32_t* task_of, const int64_t* offset, int B,
                          ResidentBatch& out) const {
     GatherArgs g;
-    g.table = table_.data(), g.labels = labels_.data();
+    g.table = table_.empty() ? nullptr : table_.data();
+    g.table8 = table8_.empty() ? nullptr : table8_.data();
+    g.labels = labels_.data();
     g.rows = rows, g.tasks = task_of, g.offset = offset;
     g.pixel_maps = maps_.empty() ? nullptr : maps_.data();
     g.class_masks = masks_.empty() ? nullptr : masks_.data();
@@ -603,7 +620,8 @@ class ResidentEngine final : public Engine {
   MlpArch arch_;
   int64_t P_;
   int C_, dim_;
-  BackendArray<float> table_;
+  BackendArray<float> table_;     // the stacked features: floats,
+  BackendArray<uint8_t> table8_;  // or bytes (GatherArgs::table8)
   BackendArray<int32_t> labels_, maps_;
   BackendArray<uint8_t> masks_;
   std::vector<int32_t> train_base_, test_base_;

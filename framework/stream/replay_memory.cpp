@@ -16,7 +16,7 @@ ReplayMemory::ReplayMemory(const Scenario& sc, int num_outputs, const ReplayBuff
   std::set<const Dataset*> checked;  // tasks share their data sets
   for (const Task& t : sc.tasks)
     if (checked.insert(t.train.get()).second)
-      exact = exact && is_uint8_exact(t.train->x.data(), int64_t(t.train->x.size()));
+      exact = exact && (t.train->holds_bytes() || is_uint8_exact(t.train->x.data(), int64_t(t.train->x.size())));
   ReplayBufferConfig c = cfg;
   c.seed = rng_.next();
   buffer_ = std::make_unique<ReplayBuffer>(dim_, num_outputs, exact ? SampleStorage::kUint8 : SampleStorage::kFloat32, c);

@@ -1,5 +1,5 @@
 // Minibatch gather from the resident feature table (kernels/ops.h, GatherArgs): one block per
-// sample, threads across the features. Reads and writes B*dim floats (+ the pixel map, cached in
+// sample, threads across the features. Reads B*dim floats (or bytes) and writes B*dim floats (+ the pixel map, cached in
 // L1/L2: T*dim ints shared by every sample of a task): bandwidth-bound and small next to the
 // step's GEMMs (784-400-400-10, B = 128: 0.4 MB moved against 2*128*(784*400+400*400+400*10)*3
 // = 0.38 GFLOP).
@@ -15,12 +15,12 @@ __global__ void gather_kernel1(GatherArgs a) {
   const int i = blockIdx.x;
   const int64_t first = a.offset ? *a.offset : 0;
   const int32_t row = a.rows[first + i], task = a.tasks[first + i];
-  const float* src = a.table + int64_t(row) * a.dim;
   float* dst = a.x + int64_t(i) * a.dim;
   const int32_t* map = a.pixel_maps ? a.pixel_maps + int64_t(task) * a.dim : nullptr;
   for (int j = threadIdx.x; j < a.dim; j += blockDim.x) {
     const int32_t s = map ? map[j] : j;
-    dst[j] = s < 0 ? 0.0f : src[s];
+    // Bytes divided as the CPU twin does (IEEE division: nvcc's default -prec-div=true).
+    dst[j] = s < 0 ? 0.0f : a.table8 ? float(a.table8[int64_t(row) * a.dim + s]) / 255.0f : a.table[int64_t(row) * a.dim + s];
   }
   if (threadIdx.x == 0) a.y[i] = a.labels[row];
   if (a.class_masks)

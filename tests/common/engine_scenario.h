@@ -2,6 +2,9 @@
 // A small task sequence that exercises everything the engines must agree on: tasks on their own
 // data sets, a pixel map with a blanked pixel on one task, class masks on two tasks (one task
 // without), and a training-set size that leaves a short last minibatch.
+#include <algorithm>
+#include <cmath>
+#include <map>
 #include <numeric>
 
 #include "framework/harness/task_loop.h"
@@ -30,6 +33,30 @@ inline Scenario mixed_scenario(int train_n = 150, int test_n = 70) {
     }
     s.tasks.push_back(task);
   }
+  return s;
+}
+
+// The scenario with its features rounded to k/255, held as bytes (bytes = true, as the IDX loader
+// holds images) or as their float copy byte / 255.0f (bytes = false, as the loader held them before).
+inline Scenario quantized(const Scenario& in, bool bytes) {
+  Scenario s = in;
+  std::map<const Dataset*, std::shared_ptr<const Dataset>> done;  // tasks share data sets
+  for (Task& t : s.tasks)
+    for (std::shared_ptr<const Dataset>* d : {&t.train, &t.test}) {
+      auto& q = done[d->get()];
+      if (!q) {
+        auto c = std::make_shared<Dataset>(**d);
+        std::vector<uint8_t> b(c->x.size());
+        for (size_t i = 0; i < b.size(); ++i) b[i] = uint8_t(std::lround(std::clamp(c->x[i], 0.0f, 1.0f) * 255.0f));
+        c->x.clear();
+        if (bytes)
+          c->bytes = std::move(b);
+        else
+          for (uint8_t v : b) c->x.push_back(float(v) / 255.0f);
+        q = c;
+      }
+      *d = q;
+    }
   return s;
 }
 

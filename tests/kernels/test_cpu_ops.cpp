@@ -3,6 +3,7 @@
 #include <gtest/gtest.h>
 
 #include <cmath>
+#include <cstring>
 
 #include "kernels/cpu/cpu_ops.h"
 #include "framework/core/rng.h"
@@ -148,6 +149,40 @@ TEST(FisherDiag, StackedRowsSumBeforeTheGemm) {
           f += 0.5 * g * g;
         }
       EXPECT_NEAR(FW[size_t(o) * n_in + j], f, 1e-5 * f);
+    }
+  }
+}
+
+// Bytes (image data as the IDX loader holds it) gather as byte / 255.0f: bitwise the gather of their
+// float copy, through a pixel map with blanked pixels and without one.
+TEST(Gather, BytesMatchTheirFloatCopyBitwise) {
+  const int rows_total = 40, dim = 31, B = 17, T = 2;
+  Rng rng(5);
+  std::vector<uint8_t> table8(size_t(rows_total) * dim);
+  for (auto& v : table8) v = uint8_t(rng.below(256));
+  table8[0] = 0, table8[1] = 255;
+  std::vector<float> table(table8.size());
+  for (size_t i = 0; i < table.size(); ++i) table[i] = float(table8[i]) / 255.0f;
+  std::vector<int32_t> labels(rows_total), rows(B), tasks(B), maps(size_t(T) * dim);
+  for (auto& l : labels) l = int32_t(rng.below(5));
+  for (auto& r : rows) r = int32_t(rng.below(rows_total));
+  for (auto& t : tasks) t = int32_t(rng.below(T));
+  for (auto& m : maps) m = int32_t(rng.below(dim + 1)) - 1;
+  rows[0] = 0;
+  for (bool mapped : {false, true}) {
+    std::vector<float> x8(size_t(B) * dim), x32(x8.size());
+    std::vector<int32_t> y8(B), y32(B);
+    GatherArgs a;
+    a.labels = labels.data(), a.rows = rows.data(), a.tasks = tasks.data();
+    a.pixel_maps = mapped ? maps.data() : nullptr, a.B = B, a.dim = dim;
+    a.table8 = table8.data(), a.x = x8.data(), a.y = y8.data();
+    cpu::gather(a);
+    a.table8 = nullptr, a.table = table.data(), a.x = x32.data(), a.y = y32.data();
+    cpu::gather(a);
+    EXPECT_EQ(std::memcmp(x8.data(), x32.data(), x8.size() * sizeof(float)), 0) << mapped;
+    EXPECT_EQ(y8, y32);
+    if (!mapped) {
+      EXPECT_EQ(x8[1], 1.0f);
     }
   }
 }

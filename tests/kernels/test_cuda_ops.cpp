@@ -289,38 +289,44 @@ TEST_F(CudaResidentOps, Gather) {
   const int T = 3, C = 7, rows_total = 300;
   for (int dim : {1, 31, 785})
     for (int B : {1, 31, 257})
-      for (bool maps : {false, true}) {
-        Rng rng{uint64_t(dim * 1000 + B)};
-        const auto table = randn(size_t(rows_total) * dim, 30);
-        std::vector<int32_t> labels(rows_total), rows(B + 5), tasks(B + 5), pixel_maps(size_t(T) * dim);
-        for (auto& l : labels) l = int32_t(rng.below(C));
-        for (auto& r : rows) r = int32_t(rng.below(rows_total));
-        for (auto& t : tasks) t = int32_t(rng.below(T));
-        for (auto& p : pixel_maps) p = int32_t(rng.below(uint64_t(dim) + 1)) - 1;  // -1: a blank pixel
-        std::vector<uint8_t> class_masks(size_t(T) * C);
-        for (auto& c : class_masks) c = uint8_t(rng.below(2));
-        const int64_t offset = 5;
-        std::vector<float> x(size_t(B) * dim);
-        std::vector<int32_t> y(B);
-        std::vector<uint8_t> mask(size_t(B) * C);
-        GatherArgs a;
-        a.table = table.data(), a.labels = labels.data(), a.rows = rows.data(), a.tasks = tasks.data();
-        a.pixel_maps = maps ? pixel_maps.data() : nullptr, a.class_masks = class_masks.data(), a.offset = &offset;
-        a.x = x.data(), a.y = y.data(), a.mask = mask.data(), a.B = B, a.dim = dim, a.C = C;
-        cpu::gather(a);
-        DeviceArray<float> gtable(table), gx(x.size());
-        DeviceArray<int32_t> glabels(labels), grows(rows), gtasks(tasks), gmaps(pixel_maps), gy{size_t(B)};
-        DeviceArray<uint8_t> gcm(class_masks), gmask(mask.size());
-        DeviceArray<int64_t> goff(std::vector<int64_t>{offset});
-        a.table = gtable.data(), a.labels = glabels.data(), a.rows = grows.data(), a.tasks = gtasks.data();
-        a.pixel_maps = maps ? gmaps.data() : nullptr, a.class_masks = gcm.data(), a.offset = goff.data();
-        a.x = gx.data(), a.y = gy.data(), a.mask = gmask.data();
-        be->gather(a);
-        be->synchronize();
-        EXPECT_EQ(gx.download(), x) << "dim " << dim << " B " << B;
-        EXPECT_EQ(gy.download(), y);
-        EXPECT_EQ(gmask.download(), mask);
-      }
+      for (bool maps : {false, true})
+        for (bool bytes : {false, true}) {
+          Rng rng{uint64_t(dim * 1000 + B)};
+          const auto table = randn(size_t(rows_total) * dim, 30);
+          std::vector<uint8_t> table8(table.size());
+          for (auto& v : table8) v = uint8_t(rng.below(256));
+          std::vector<int32_t> labels(rows_total), rows(B + 5), tasks(B + 5), pixel_maps(size_t(T) * dim);
+          for (auto& l : labels) l = int32_t(rng.below(C));
+          for (auto& r : rows) r = int32_t(rng.below(rows_total));
+          for (auto& t : tasks) t = int32_t(rng.below(T));
+          for (auto& p : pixel_maps) p = int32_t(rng.below(uint64_t(dim) + 1)) - 1;  // -1: a blank pixel
+          std::vector<uint8_t> class_masks(size_t(T) * C);
+          for (auto& c : class_masks) c = uint8_t(rng.below(2));
+          const int64_t offset = 5;
+          std::vector<float> x(size_t(B) * dim);
+          std::vector<int32_t> y(B);
+          std::vector<uint8_t> mask(size_t(B) * C);
+          GatherArgs a;
+          a.table = bytes ? nullptr : table.data(), a.table8 = bytes ? table8.data() : nullptr;
+          a.labels = labels.data(), a.rows = rows.data(), a.tasks = tasks.data();
+          a.pixel_maps = maps ? pixel_maps.data() : nullptr, a.class_masks = class_masks.data(), a.offset = &offset;
+          a.x = x.data(), a.y = y.data(), a.mask = mask.data(), a.B = B, a.dim = dim, a.C = C;
+          cpu::gather(a);
+          DeviceArray<float> gtable(table), gx(x.size());
+          DeviceArray<uint8_t> gtable8(table8);
+          DeviceArray<int32_t> glabels(labels), grows(rows), gtasks(tasks), gmaps(pixel_maps), gy{size_t(B)};
+          DeviceArray<uint8_t> gcm(class_masks), gmask(mask.size());
+          DeviceArray<int64_t> goff(std::vector<int64_t>{offset});
+          a.table = bytes ? nullptr : gtable.data(), a.table8 = bytes ? gtable8.data() : nullptr;
+          a.labels = glabels.data(), a.rows = grows.data(), a.tasks = gtasks.data();
+          a.pixel_maps = maps ? gmaps.data() : nullptr, a.class_masks = gcm.data(), a.offset = goff.data();
+          a.x = gx.data(), a.y = gy.data(), a.mask = gmask.data();
+          be->gather(a);
+          be->synchronize();
+          EXPECT_EQ(gx.download(), x) << "dim " << dim << " B " << B << " bytes " << bytes;
+          EXPECT_EQ(gy.download(), y);
+          EXPECT_EQ(gmask.download(), mask);
+        }
 }
 
 TEST_F(CudaResidentOps, CountCorrectAndAdvanceStep) {

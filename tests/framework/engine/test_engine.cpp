@@ -30,9 +30,9 @@ bool bitwise_equal(const std::vector<float>& a, const std::vector<float>& b) {
   return a.size() == b.size() && std::memcmp(a.data(), b.data(), a.size() * sizeof(float)) == 0;
 }
 
-RunResult run(EngineKind kind, const std::string& strategy, Optimizer opt, bool record = true) {
+RunResult run(EngineKind kind, const std::string& strategy, Optimizer opt, bool record = true,
+              const Scenario& s = test::mixed_scenario()) {
   auto be = make_backend("cpu");
-  const Scenario s = test::mixed_scenario();
   const Mlp init(MlpArch::parse("24-16-12-6"), 3);
   RunConfig cfg;
   cfg.optimizer = opt;
@@ -78,6 +78,25 @@ TEST(ResidentEngine, WholeRunsMatchTheHostEngineBitwise) {
                   ewc = run(EngineKind::kResident, "ewc", Optimizer::kSgd);
   EXPECT_FALSE(bitwise_equal(naive.final_model.params, ewc.final_model.params));
   EXPECT_FALSE(bitwise_equal(naive.final_model.params, Mlp(naive.final_model.arch, 3).params));
+}
+
+// Image data is held as bytes and divided by 255 where a batch is gathered (the host gather, the
+// kernels' gather on the resident table); a run on it must be bitwise the run on the float copy
+// the loader used to hold (byte / 255.0f), on both engines. er also stores the rows it keeps.
+TEST(Engines, RunsOnBytesMatchRunsOnTheirFloatCopyBitwise) {
+  OneThread one;
+  const Scenario s = test::mixed_scenario();
+  const Scenario bytes = test::quantized(s, true), floats = test::quantized(s, false);
+  ASSERT_TRUE(bytes.tasks[1].train->holds_bytes());
+  ASSERT_FALSE(floats.tasks[1].train->holds_bytes());
+  for (EngineKind kind : {EngineKind::kHost, EngineKind::kResident})
+    for (const char* name : {"ewc", "er"}) {
+      SCOPED_TRACE(std::string(name) + (kind == EngineKind::kHost ? " host" : " resident"));
+      const RunResult a = run(kind, name, Optimizer::kAdam, true, bytes);
+      const RunResult b = run(kind, name, Optimizer::kAdam, true, floats);
+      expect_same_run(a, b);
+      EXPECT_FALSE(bitwise_equal(a.final_model.params, run(kind, name, Optimizer::kAdam, true, s).final_model.params));
+    }
 }
 
 TEST(ResidentEngine, RecordedStepsReplayLikeIssuedOnes) {
