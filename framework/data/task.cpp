@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cstring>
+#include <memory>
 
 namespace clb {
 
@@ -36,9 +37,12 @@ void gather(const std::vector<Task>& tasks, Split split, const SampleRef* refs, 
   bool masked = false;
   for (int i = 0; i < n; ++i) masked |= !tasks[refs[i].task].class_mask.empty();
   buf.mask.resize(masked ? size_t(n) * num_outputs : 0);
+  const Dataset* pinned = nullptr;  // the float features of the last float data set read
+  std::unique_ptr<FloatFeatures> features;
   for (int i = 0; i < n; ++i) {
     const Task& t = tasks[refs[i].task];
     const Dataset& d = split == Split::kTrain ? *t.train : *t.test;
+    if (!d.holds_bytes() && pinned != &d) features = std::make_unique<FloatFeatures>(d), pinned = &d;
     float* dst = buf.x.data() + int64_t(i) * dim;
     const int64_t at = int64_t(refs[i].row) * dim;
     if (d.holds_bytes()) {  // bytes / 255, as the kernels' gather (kernels/cpu/gather.cpp)
@@ -48,9 +52,9 @@ void gather(const std::vector<Task>& tasks, Split split, const SampleRef* refs, 
       else
         for (int j = 0; j < dim; ++j) dst[j] = t.pixel_map[j] < 0 ? 0.0f : Dataset::byte_feature(src[t.pixel_map[j]]);
     } else if (t.pixel_map.empty()) {
-      std::memcpy(dst, d.x.data() + at, sizeof(float) * dim);
+      std::memcpy(dst, features->data() + at, sizeof(float) * dim);
     } else {
-      const float* src = d.x.data() + at;
+      const float* src = features->data() + at;
       for (int j = 0; j < dim; ++j) dst[j] = t.pixel_map[j] < 0 ? 0.0f : src[t.pixel_map[j]];
     }
     buf.y[i] = d.y[refs[i].row];

@@ -362,7 +362,7 @@ class ResidentEngine final : public Engine {
         for (int64_t i = 0; i < d->n; ++i) d->read_row(i, x.data() + size_t(i) * dim_);
         table_.upload(x, size_t(b) * dim_);
       } else {
-        table_.upload(d->x, size_t(b) * dim_);
+        table_.upload(FloatFeatures(*d).data(), size_t(d->n) * dim_, size_t(b) * dim_);
       }
       labels_.upload(d->y, size_t(b));
     }

@@ -16,7 +16,9 @@ ReplayMemory::ReplayMemory(const Scenario& sc, int num_outputs, const ReplayBuff
   std::set<const Dataset*> checked;  // tasks share their data sets
   for (const Task& t : sc.tasks)
     if (checked.insert(t.train.get()).second)
-      exact = exact && (t.train->holds_bytes() || is_uint8_exact(t.train->x.data(), int64_t(t.train->x.size())));
+      // Generated features are Gaussian floats, never k/255: not made just to find that out.
+      exact = exact && !t.train->generated &&
+              (t.train->holds_bytes() || is_uint8_exact(t.train->x.data(), int64_t(t.train->x.size())));
   ReplayBufferConfig c = cfg;
   c.seed = rng_.next();
   buffer_ = std::make_unique<ReplayBuffer>(dim_, num_outputs, exact ? SampleStorage::kUint8 : SampleStorage::kFloat32, c);

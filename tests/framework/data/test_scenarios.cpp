@@ -189,7 +189,7 @@ TEST(Scenarios, SyntheticNeedsNoFiles) {
   ASSERT_EQ(s.tasks.size(), 3u);
   EXPECT_EQ(s.tasks[0].train_rows.size(), 2000u);
   EXPECT_EQ(s.tasks[0].train->dim, 6);
-  EXPECT_NE(s.tasks[0].train->x, s.tasks[1].train->x);  // the mixture drifts
+  EXPECT_NE(s.tasks[0].train->with_float_features().x, s.tasks[1].train->with_float_features().x);  // the mixture drifts
 }
 
 }  // namespace

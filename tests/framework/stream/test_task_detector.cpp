@@ -199,7 +199,7 @@ TEST(InputShiftDetector, ScoresDetectionsAgainstTheTruth) {
 Scenario permuted_profiled() {
   const Scenario base = test::generated_tasks(1, 2000, 1000, 196, 10, 4);
   auto profiled = [](const Dataset& d) {
-    auto out = std::make_shared<Dataset>(d);
+    auto out = std::make_shared<Dataset>(d.with_float_features());
     for (int64_t i = 0; i < out->n; ++i)
       for (int j = 0; j < out->dim; ++j) out->x[size_t(i * out->dim + j)] += 2.0f * float(j) / float(out->dim);
     return out;
