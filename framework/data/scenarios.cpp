@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <cmath>
 #include <filesystem>
+#include <functional>
 #include <numeric>
 #include <unordered_map>
 
@@ -99,21 +100,23 @@ std::vector<int32_t> rotation_map(int rows, int cols, double degrees) {
 // Drifting Gaussian mixture: class c of task t is N(mu_tc, I) with mu_tc = sqrt(rho) mu_(t-1)c +
 // sqrt(1 - rho) fresh, |mu| ~ 5, rho = 0.2: each task is learnable (about 85 % for the default
 // MLP) and the drift moves the boundaries enough that fine-tuning forgets (BWT about -13 points).
-// The features are made when read (dataset.h: generated): a task holds its class means and its
-// generator's seed, not its samples, so thousands of tasks fit.
-std::shared_ptr<Dataset> gaussian_task(std::shared_ptr<const std::vector<std::vector<float>>> means, int64_t n,
-                                       Rng rng, const std::string& name) {
+// The features are made when read (dataset.h: generated): a task holds a way to make its class
+// means and its generator's seed, not its samples, so thousands of tasks fit.
+using ClassMeans = std::vector<std::vector<float>>;  // (classes, dim)
+
+std::shared_ptr<Dataset> gaussian_task(std::function<ClassMeans()> means_of, int C, int dim, int64_t n, Rng rng,
+                                       const std::string& name) {
   auto d = std::make_shared<Dataset>();
-  const int C = int(means->size()), dim = int((*means)[0].size());
   d->source = name, d->n = n, d->dim = dim, d->num_classes = C;
   d->y.resize(n);
   for (int64_t i = 0; i < n; ++i) d->y[i] = int32_t(i % C);
   auto gen = std::make_shared<FeatureGenerator>();
-  gen->make = [means, n, rng, C, dim](std::vector<float>& x) {
+  gen->make = [means_of = std::move(means_of), n, rng, C, dim](std::vector<float>& x) {
+    const ClassMeans means = means_of();
     Rng r = rng;
     x.resize(size_t(n) * dim);
     for (int64_t i = 0; i < n; ++i) {
-      const std::vector<float>& mu = (*means)[size_t(i % C)];
+      const std::vector<float>& mu = means[size_t(i % C)];
       for (int j = 0; j < dim; ++j) x[size_t(i * dim + j)] = mu[size_t(j)] + float(r.normal());
     }
   };
@@ -121,26 +124,57 @@ std::shared_ptr<Dataset> gaussian_task(std::shared_ptr<const std::vector<std::ve
   return d;
 }
 
+// The synthetic scenario's drifting means, task after task from one seeded stream of draws. Every
+// kEvery-th task's means and the stream's state after them are kept; any task's means are made
+// again from the one before it (at most kEvery - 1 steps): 30 KB per 64 tasks instead of per task.
+class DriftingMeans {
+ public:
+  static constexpr int kEvery = 64;
+  DriftingMeans(int tasks, int C, int dim, uint64_t seed) : scale_(5.0 / std::sqrt(double(dim))) {
+    Rng rng = Rng::derive(seed, 0x5E7, 0);
+    ClassMeans mu(static_cast<size_t>(C), std::vector<float>(static_cast<size_t>(dim)));
+    for (int t = 0; t < tasks; ++t) {
+      if (t % kEvery == 0) kept_.push_back({mu, rng});
+      step(mu, rng, t);
+    }
+  }
+  ClassMeans at(int t) const {
+    Kept k = kept_[size_t(t / kEvery)];
+    for (int u = t - t % kEvery; u <= t; ++u) step(k.means, k.rng, u);
+    return k.means;
+  }
+
+ private:
+  struct Kept {
+    ClassMeans means;  // before task t's step
+    Rng rng;
+  };
+  // mu_t = sqrt(rho) mu_(t-1) + sqrt(1 - rho) fresh, rho = 0.2; task 0 draws them fresh.
+  void step(ClassMeans& means, Rng& rng, int t) const {
+    const double rho = 0.2;
+    for (auto& mu : means)
+      for (float& v : mu)
+        v = t == 0 ? float(scale_ * rng.normal()) : float(std::sqrt(rho) * v + std::sqrt(1.0 - rho) * scale_ * rng.normal());
+  }
+  double scale_;
+  std::vector<Kept> kept_;
+};
+
 Scenario make_synthetic(const ScenarioConfig& cfg) {
   Scenario s;
   s.kind = "synthetic", s.il = "domain";
   s.input_dim = cfg.synthetic_dim, s.num_classes = cfg.synthetic_classes;
   const int64_t n_train = cfg.train_per_task > 0 ? cfg.train_per_task : 2000;
   const int64_t n_test = cfg.test_per_task > 0 ? cfg.test_per_task : 1000;
-  const double rho = 0.2, scale = 5.0 / std::sqrt(double(cfg.synthetic_dim));
-  Rng mean_rng = Rng::derive(cfg.seed, 0x5E7, 0);
-  std::vector<std::vector<float>> means(cfg.synthetic_classes, std::vector<float>(cfg.synthetic_dim));
+  const int C = cfg.synthetic_classes, dim = cfg.synthetic_dim;
+  const auto drift = std::make_shared<const DriftingMeans>(cfg.tasks, C, dim, cfg.seed);
   for (int t = 0; t < cfg.tasks; ++t) {
-    for (auto& mu : means)
-      for (float& v : mu)
-        v = t == 0 ? float(scale * mean_rng.normal())
-                   : float(std::sqrt(rho) * v + std::sqrt(1.0 - rho) * scale * mean_rng.normal());
     Task task;
     task.id = t;
     task.name = "drift " + std::to_string(t + 1);
-    const auto task_means = std::make_shared<const std::vector<std::vector<float>>>(means);
-    task.train = gaussian_task(task_means, n_train, Rng::derive(cfg.seed, 0x5E7, 1, t), "synthetic train");
-    task.test = gaussian_task(task_means, n_test, Rng::derive(cfg.seed, 0x5E7, 2, t), "synthetic test");
+    auto means = [drift, t] { return drift->at(t); };
+    task.train = gaussian_task(means, C, dim, n_train, Rng::derive(cfg.seed, 0x5E7, 1, t), "synthetic train");
+    task.test = gaussian_task(means, C, dim, n_test, Rng::derive(cfg.seed, 0x5E7, 2, t), "synthetic test");
     task.train_rows.resize(n_train);
     task.test_rows.resize(n_test);
     std::iota(task.train_rows.begin(), task.train_rows.end(), 0);
@@ -163,7 +197,7 @@ Scenario make_recurring(const ScenarioConfig& cfg) {
   const int64_t n_train = cfg.train_per_task > 0 ? cfg.train_per_task : 2000;
   const int64_t n_test = cfg.test_per_task > 0 ? cfg.test_per_task : 1000;
   const double scale = 5.0 / std::sqrt(double(cfg.synthetic_dim));
-  std::vector<std::shared_ptr<const std::vector<std::vector<float>>>> means(size_t(cfg.recurring_tasks));
+  std::vector<std::shared_ptr<const ClassMeans>> means(size_t(cfg.recurring_tasks));
   for (int k = 0; k < cfg.recurring_tasks; ++k) {
     Rng rng = Rng::derive(cfg.seed, 0x5EC, 0, uint64_t(k));
     std::vector<float> offset(size_t(cfg.synthetic_dim));
@@ -171,15 +205,17 @@ Scenario make_recurring(const ScenarioConfig& cfg) {
     std::vector<std::vector<float>> mk(size_t(cfg.synthetic_classes), std::vector<float>(size_t(cfg.synthetic_dim)));
     for (auto& mu : mk)
       for (int j = 0; j < cfg.synthetic_dim; ++j) mu[size_t(j)] = offset[size_t(j)] + float(scale * rng.normal());
-    means[size_t(k)] = std::make_shared<const std::vector<std::vector<float>>>(std::move(mk));
+    means[size_t(k)] = std::make_shared<const ClassMeans>(std::move(mk));
   }
   for (int t = 0; t < cfg.tasks; ++t) {
     const int k = t % cfg.recurring_tasks;
     Task task;
     task.id = t, task.identity = k;
     task.name = fmt::format("task {} (visit {})", k + 1, t / cfg.recurring_tasks + 1);
-    task.train = gaussian_task(means[size_t(k)], n_train, Rng::derive(cfg.seed, 0x5EC, 1, uint64_t(t)), "recurring train");
-    task.test = gaussian_task(means[size_t(k)], n_test, Rng::derive(cfg.seed, 0x5EC, 2, uint64_t(t)), "recurring test");
+    auto means_k = [mk = means[size_t(k)]] { return *mk; };
+    const int C = cfg.synthetic_classes, dim = cfg.synthetic_dim;
+    task.train = gaussian_task(means_k, C, dim, n_train, Rng::derive(cfg.seed, 0x5EC, 1, uint64_t(t)), "recurring train");
+    task.test = gaussian_task(means_k, C, dim, n_test, Rng::derive(cfg.seed, 0x5EC, 2, uint64_t(t)), "recurring test");
     task.train_rows.resize(size_t(n_train));
     task.test_rows.resize(size_t(n_test));
     std::iota(task.train_rows.begin(), task.train_rows.end(), 0);

@@ -218,11 +218,12 @@ RunResult run_from_json(const nlohmann::json& run, const std::string& source, in
          source, e.what());
   }
   bool fits = int(r.acc.size()) == tasks && int(r.init_acc.size()) == tasks && int(r.lca_curves.size()) == tasks;
-  for (const auto& row : r.acc) fits = fits && int(row.size()) == tasks;
+  // A checkpoint's rows of the tasks not yet done are empty (task_loop.cpp: start_result).
+  for (const auto& row : r.acc) fits = fits && (row.empty() || int(row.size()) == tasks);
   for (const auto& curve : r.lca_curves) fits = fits && int(curve.size()) <= lca_points;
   if (!r.test_loss.empty()) {
     fits = fits && int(r.test_loss.size()) == tasks && int(r.init_test_loss.size()) == tasks;
-    for (const auto& row : r.test_loss) fits = fits && int(row.size()) == tasks;
+    for (const auto& row : r.test_loss) fits = fits && (row.empty() || int(row.size()) == tasks);
   }
   const LossCurve& c = r.train_loss;
   fits = fits && c.step.size() == c.loss.size() && int(c.task_start.size()) <= tasks;

@@ -3,9 +3,11 @@
 #include <gtest/gtest.h>
 
 #include <algorithm>
+#include <cmath>
 #include <set>
 
 #include "framework/core/error.h"
+#include "framework/core/rng.h"
 #include "framework/data/scenarios.h"
 
 namespace clb {
@@ -190,6 +192,40 @@ TEST(Scenarios, SyntheticNeedsNoFiles) {
   EXPECT_EQ(s.tasks[0].train_rows.size(), 2000u);
   EXPECT_EQ(s.tasks[0].train->dim, 6);
   EXPECT_NE(s.tasks[0].train->with_float_features().x, s.tasks[1].train->with_float_features().x);  // the mixture drifts
+}
+
+// Generated tasks hold no features: they are made when read, from the drifting means (kept every
+// 64th task and stepped from there) and each split's seed. Checked against the chain written out
+// here task after task, on tasks past two kept points, after the cache dropped and remade them.
+TEST(Scenarios, SyntheticFeaturesAreMadeWhenReadAndAlwaysTheSame) {
+  ScenarioConfig c;
+  c.kind = "synthetic", c.tasks = 140, c.synthetic_dim = 5, c.synthetic_classes = 3, c.seed = 9;
+  c.train_per_task = 4, c.test_per_task = 2;
+  const Scenario s = make_scenario(c, {});
+  for (const Task& t : s.tasks) EXPECT_EQ(t.train->feature_bytes() + t.test->feature_bytes(), 0);
+  // The oracle: synthetic's drift, mu_t = sqrt(0.2) mu_(t-1) + sqrt(0.8) fresh, from one stream.
+  Rng rng = Rng::derive(9, 0x5E7, 0);
+  const double scale = 5.0 / std::sqrt(5.0);
+  std::vector<std::vector<float>> mu(3, std::vector<float>(5));
+  std::vector<std::vector<std::vector<float>>> means;
+  for (int t = 0; t < 140; ++t) {
+    for (auto& m : mu)
+      for (float& v : m)
+        v = t == 0 ? float(scale * rng.normal()) : float(std::sqrt(0.2) * v + std::sqrt(0.8) * scale * rng.normal());
+    means.push_back(mu);
+  }
+  set_generated_cache_budget(4 * 5 * sizeof(float));  // one training set: every read below remakes
+  for (int t : {0, 63, 64, 65, 128, 139, 0}) {
+    Rng noise = Rng::derive(9, 0x5E7, 1, uint64_t(t));
+    std::vector<float> row(5);
+    for (int i = 0; i < 4; ++i) {
+      s.tasks[size_t(t)].train->read_row(i, row.data());
+      for (int j = 0; j < 5; ++j)
+        EXPECT_EQ(row[size_t(j)], means[size_t(t)][size_t(i % 3)][size_t(j)] + float(noise.normal())) << t << " " << i;
+    }
+    EXPECT_LE(generated_cache_bytes(), int64_t(4 * 5 * sizeof(float)));
+  }
+  set_generated_cache_budget(int64_t{256} << 20);
 }
 
 }  // namespace
