@@ -114,6 +114,51 @@ status=0
   rm -f "$out/peer_pytorch.json"
   echo "bench_suite: the peer failed ($(tail -1 "$out/peer_pytorch.txt")); the page will have no peer columns" >&2
 }
+if [ "$mode" = cpu ] && [ $status -eq 0 ]; then
+  # The whole default run beside the peer's run of the same tasks: each program its own process (so
+  # peak RSS is the run's own), alternating so both see the machine's same moods. --lca-batches 0:
+  # the peer has no LCA curves.
+  step "the default run beside the peer's, alternating"
+  rounds=2 run_args=() peer_run=(--run-tasks 5)
+  [ $quick -eq 1 ] && rounds=1 run_args=(--tasks 2 --train-per-task 2000) peer_run=(--run-tasks 2 --run-train-per-task 2000)
+  whole="$out/whole"
+  mkdir -p "$whole"
+  clbench_cmd=("$bin/clbench" run --lca-batches 0 "${run_args[@]}")
+  peer_cmd=("$python" benchmarks/peers/pytorch_ewc_bench.py --device cpu --workloads none --run-permuted
+            /usr/share/datasets/fashion-mnist "${peer_run[@]}")
+  for r in $(seq 1 $rounds); do
+    t0=$(date +%s.%N)
+    "${clbench_cmd[@]}" --out "$whole/clbench-$r" > "$whole/clbench-$r.txt" 2>&1
+    echo "$t0 $(date +%s.%N)" > "$whole/clbench-$r.time"
+    t0=$(date +%s.%N)
+    "${peer_cmd[@]}" --json "$whole/peer-$r.json" > "$whole/peer-$r.txt" 2>&1
+    echo "$t0 $(date +%s.%N)" > "$whole/peer-$r.time"
+  done
+  python3 - "$whole" "$rounds" "${clbench_cmd[*]} --out DIR" "${peer_cmd[*]} --json FILE" "$out/whole_runs.json" <<'PY'
+import json, os, sys
+whole, rounds, clbench_cmd, peer_cmd, path = sys.argv[1], int(sys.argv[2]), sys.argv[3], sys.argv[4], sys.argv[5]
+def wall(name):
+    t0, t1 = map(float, open(os.path.join(whole, name + ".time")).read().split())
+    return t1 - t0
+runs = []
+for r in range(1, rounds + 1):
+    c = json.load(open(os.path.join(whole, f"clbench-{r}", "results.json")))
+    sec = lambda k: sum(run["seconds"][k] for run in c["runs"])
+    runs.append({"program": "clbench", "round": r, "wall_s": wall(f"clbench-{r}"), "train_s": sec("train"),
+                 "fisher_s": sec("fisher"), "eval_s": sec("eval"), "peak_rss_mib": c["config"]["peak_rss_mib"]})
+    p = json.load(open(os.path.join(whole, f"peer-{r}.json")))
+    psec = lambda k: sum(run[k + "_seconds"] for run in p["runs"])
+    runs.append({"program": "peer", "round": r, "wall_s": wall(f"peer-{r}"), "train_s": psec("train"),
+                 "fisher_s": psec("fisher"), "eval_s": psec("eval"),
+                 "peak_rss_mib": max(run["peak_rss_bytes"] for run in p["runs"]) / 2**20})
+doc = {"schema": "clbench-whole-runs/1", "clbench_command": clbench_cmd, "peer_command": peer_cmd,
+       "scenario": "permuted Fashion-MNIST, " + ("2 tasks of 2,000 training images" if rounds == 1 else "5 tasks") +
+                   ", 784-400-400-10, Adam 1e-3, batch 128, one epoch per task, naive then ewc",
+       "runs": runs}
+json.dump(doc, open(path + ".tmp", "w"), indent=1)
+os.replace(path + ".tmp", path)
+PY
+fi
 step "report"
 mkdir -p "$(dirname "$page")"
 "$bin/clbench" report "$out" --out "$page"

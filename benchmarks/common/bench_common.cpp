@@ -1,6 +1,9 @@
 #include "benchmarks/common/bench_common.h"
 
 #include <cblas.h>
+#ifdef __AVX2__
+#include <immintrin.h>
+#endif
 #include <omp.h>
 
 #include <algorithm>
@@ -9,6 +12,8 @@
 #include <cstring>
 #include <fstream>
 #include <thread>
+
+#include <unistd.h>
 
 #include <fmt/format.h>
 
@@ -71,26 +76,135 @@ double seconds_since(Clock::time_point t0) { return std::chrono::duration<double
 // lower them (a figure above 100 % of its ceiling would be the sign).
 constexpr double kCeilingSeconds = 1.0;
 
-// sgemm rate of `threads` cores, each multiplying its own 1024^3 matrices (how the CPU engine
-// uses them: one single-threaded BLAS call per shard).
-double cpu_sgemm_gflops(int threads) {
-  constexpr int n = 1024;
+// sgemm rate of `threads` cores, each multiplying its own n^3 matrices (how the CPU engine uses
+// them: one single-threaded BLAS call per shard), the best over both transposes the passes use
+// and n = 512, 1024, 2048: one shape alone was beaten by 1 % by an op's own GEMMs.
+double cpu_sgemm_gflops(int threads, std::initializer_list<int> sizes = {512, 1024, 2048}) {
   openblas_set_num_threads(1);
   double best = 0;
-  std::vector<std::vector<float>> a(threads, std::vector<float>(size_t(n) * n, 0.5f)), c = a;
-  for (const auto start = Clock::now(); seconds_since(start) < kCeilingSeconds;) {
-    const auto t0 = Clock::now();
+  for (int n : sizes)
+    for (CBLAS_TRANSPOSE tb : {CblasTrans, CblasNoTrans}) {
+      std::vector<std::vector<float>> a(threads, std::vector<float>(size_t(n) * n, 0.5f)), c = a;
+      for (const auto start = Clock::now(); seconds_since(start) < kCeilingSeconds / 3;) {
+        const auto t0 = Clock::now();
 #pragma omp parallel for num_threads(threads) schedule(static, 1)
-    for (int t = 0; t < threads; ++t)
-      cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, n, n, n, 1, a[t].data(), n, a[t].data(), n, 0, c[t].data(), n);
-    best = std::max(best, 2.0 * n * n * n * threads / seconds_since(t0) / 1e9);
-  }
+        for (int t = 0; t < threads; ++t)
+          cblas_sgemm(CblasRowMajor, CblasNoTrans, tb, n, n, n, 1, a[t].data(), n, a[t].data(), n, 0, c[t].data(), n);
+        best = std::max(best, 2.0 * n * n * n * threads / seconds_since(t0) / 1e9);
+      }
+    }
   return best;
 }
 
-// memcpy of 256 MiB split over `threads`, bytes read + written.
-double cpu_copy_gbps(int threads) {
-  const size_t bytes = size_t(256) << 20;
+// The last-level cache's size (/sys, where a VM's sysconf may report the host's sum), else
+// sysconf, else 32 MiB.
+double llc_bytes() {
+  std::ifstream in("/sys/devices/system/cpu/cpu0/cache/index3/size");
+  long kib = 0;
+  if (in >> kib && kib > 0) return double(kib) * 1024;
+  const long l3 = sysconf(_SC_LEVEL3_CACHE_SIZE);
+  return l3 > 0 ? double(l3) : double(32 << 20);
+}
+
+// Sums kStreams arrays of n floats (n a multiple of 8) read side by side into one vector sum each:
+// kStreams independent chains cover the adds' latency, and as many prefetch streams as the fused
+// update's 4-7 keep memory busy; one stream and one chain measured 30 % less than the update.
+constexpr int kStreams = 8;
+float sum_streams(const float* const a[kStreams], size_t n) {
+#ifdef __AVX2__
+  __m256 acc[kStreams];
+  for (auto& v : acc) v = _mm256_setzero_ps();
+  for (size_t i = 0; i < n; i += 8)
+    for (int s = 0; s < kStreams; ++s) acc[s] = _mm256_add_ps(acc[s], _mm256_loadu_ps(a[s] + i));
+  float lanes[8], total = 0;
+  for (auto& v : acc) {
+    _mm256_storeu_ps(lanes, v);
+    for (float x : lanes) total += x;
+  }
+  return total;
+#else
+  float acc[kStreams][8] = {};
+  for (size_t i = 0; i < n; i += 8)
+    for (int s = 0; s < kStreams; ++s)
+      for (int k = 0; k < 8; ++k) acc[s][k] += a[s][i + k];
+  float total = 0;
+  for (auto& row : acc)
+    for (float x : row) total += x;
+  return total;
+#endif
+}
+
+// Read rate of `threads` cores, each summing its own `bytes / threads` (kStreams arrays) `reps`
+// times in a row: the STREAM-like read, the least work per byte, so the most bytes per second.
+double cpu_read_gbps(int threads, size_t bytes, int reps) {
+  const size_t n = bytes / sizeof(float) / size_t(threads) / kStreams / 8 * 8;
+  std::vector<std::vector<float>> a(size_t(threads) * kStreams, std::vector<float>(n, 1.0f));
+  double best = 0, sink = 0;
+  for (const auto start = Clock::now(); seconds_since(start) < kCeilingSeconds / 4;) {
+    const auto t0 = Clock::now();
+#pragma omp parallel for num_threads(threads) schedule(static, 1) reduction(+ : sink)
+    for (int t = 0; t < threads; ++t) {
+      const float* p[kStreams];
+      for (int s = 0; s < kStreams; ++s) p[s] = a[size_t(t) * kStreams + s].data();
+      for (int r = 0; r < reps; ++r) sink += sum_streams(p, n);
+    }
+    best = std::max(best, double(n) * kStreams * sizeof(float) * threads * reps / seconds_since(t0) / 1e9);
+  }
+  benchmark::DoNotOptimize(sink);
+  return best;
+}
+
+// The fused update's memory traffic without its arithmetic, `bytes` per array: `reads` arrays read,
+// the first `writes` of them written back in place (SGD 4 and 1, momentum 5 and 2, Adam 6 and 3).
+// More streams in flight than a copy or a triad: on this kind of core it can move more bytes per
+// second than either, so a row of the update is set against its own pattern too.
+template <int kReads, int kWrites>
+double cpu_update_traffic_gbps(int threads, size_t bytes) {
+  const size_t n = bytes / sizeof(float);
+  std::vector<std::vector<float>> a(kReads, std::vector<float>(n, 1e-3f));
+  double best = 0;
+  for (const auto start = Clock::now(); seconds_since(start) < kCeilingSeconds / 4;) {
+    const auto t0 = Clock::now();
+#pragma omp parallel num_threads(threads)
+    {
+      float* __restrict p[kReads];
+      for (int k = 0; k < kReads; ++k) p[k] = a[size_t(k)].data();
+#pragma omp for schedule(static)
+      for (size_t i = 0; i < n; ++i) {
+        float s = 0;
+        for (int k = 0; k < kReads; ++k) s += p[k][i];
+        for (int k = 0; k < kWrites; ++k) p[k][i] = s;
+      }
+    }
+    best = std::max(best, 4.0 * (kReads + kWrites) * double(n) / seconds_since(t0) / 1e9);
+  }
+  benchmark::DoNotOptimize(a[0].data());
+  return best;
+}
+
+// The best of the update's three patterns (the optimizers').
+double cpu_update_traffics_gbps(int threads, size_t bytes) {
+  return std::max({cpu_update_traffic_gbps<4, 1>(threads, bytes), cpu_update_traffic_gbps<5, 2>(threads, bytes),
+                   cpu_update_traffic_gbps<6, 3>(threads, bytes)});
+}
+
+// STREAM triad a = b + s c over `bytes` per array split across `threads`: 2 reads + 1 write.
+double cpu_triad_gbps(int threads, size_t bytes) {
+  const size_t n = bytes / sizeof(float);
+  std::vector<float> a(n, 0.0f), b(n, 1.0f), c(n, 2.0f);
+  double best = 0;
+  for (const auto start = Clock::now(); seconds_since(start) < kCeilingSeconds / 2;) {
+    const auto t0 = Clock::now();
+#pragma omp parallel for num_threads(threads) schedule(static)
+    for (size_t i = 0; i < n; ++i) a[i] = b[i] + 0.5f * c[i];
+    best = std::max(best, 3.0 * double(bytes) / seconds_since(t0) / 1e9);
+  }
+  benchmark::DoNotOptimize(a.data());
+  return best;
+}
+
+// memcpy of `bytes` split over `threads`, bytes read + written.
+double cpu_copy_gbps(int threads, size_t bytes) {
   std::vector<char> src(bytes, 1), dst(bytes, 0);
   double best = 0;
   for (const auto start = Clock::now(); seconds_since(start) < kCeilingSeconds;) {
@@ -190,10 +304,30 @@ struct L2Flusher {
 Ceilings measure_ceilings(int cpu_threads) {
   Ceilings c;
   c.cpu.gflops = cpu_sgemm_gflops(cpu_threads);
-  c.cpu.gbps = cpu_copy_gbps(cpu_threads);
-  benchmark::AddCustomContext("ceiling_cpu_gflops",
-                              fmt::format("{:.1f} (OpenBLAS sgemm 1024^3, {} thread(s), one call per thread)", c.cpu.gflops, cpu_threads));
-  benchmark::AddCustomContext("ceiling_cpu_gbps", fmt::format("{:.1f} (memcpy 256 MiB, {} thread(s), read + write)", c.cpu.gbps, cpu_threads));
+  c.cpu.llc_bytes = llc_bytes();
+  const size_t dram = size_t(std::max(8 * c.cpu.llc_bytes, double(256 << 20)));  // far past the caches
+  const double read = cpu_read_gbps(cpu_threads, dram, 1), copy = cpu_copy_gbps(cpu_threads, dram / 2),
+               triad = cpu_triad_gbps(cpu_threads, dram / 4), update = cpu_update_traffics_gbps(cpu_threads, dram / 8);
+  c.cpu.gbps = std::max({read, copy, triad, update});
+  const size_t l1 = 16 << 10, l2 = 256 << 10, l3 = size_t(c.cpu.llc_bytes / 2);
+  c.cpu.cache_gbps = std::max({cpu_read_gbps(cpu_threads, l1 * cpu_threads, 4096),
+                               cpu_read_gbps(cpu_threads, l2 * cpu_threads, 256),
+                               cpu_read_gbps(cpu_threads, l3, 8)});
+  benchmark::AddCustomContext(
+      "ceiling_cpu_gflops",
+      fmt::format("{:.1f} (OpenBLAS sgemm, best of 512^3, 1024^3, 2048^3 x two transposes, {} thread(s), one call "
+                  "per thread)",
+                  c.cpu.gflops, cpu_threads));
+  benchmark::AddCustomContext(
+      "ceiling_cpu_gbps",
+      fmt::format("{:.1f} (memory: best of read {:.1f}, copy {:.1f}, triad {:.1f}, update traffic {:.1f} (4, 5 or 6 "
+                  "arrays read, 1, 2 or 3 written back) over {} MiB, 8x the {} MiB last-level cache, {} thread(s))",
+                  c.cpu.gbps, read, copy, triad, update, dram >> 20, int(c.cpu.llc_bytes) >> 20, cpu_threads));
+  benchmark::AddCustomContext(
+      "ceiling_cpu_cache_gbps",
+      fmt::format("{:.1f} (cache: best read of {} KiB, {} KiB, {} MiB per run, warm, {} thread(s)); rows whose working "
+                  "set fits in 2x the last-level cache",
+                  c.cpu.cache_gbps, (l1 * cpu_threads) >> 10, (l2 * cpu_threads) >> 10, l3 >> 20, cpu_threads));
 #ifdef CLB_HAVE_CUDA
   c.gpu = gpu_ceiling();
   if (c.gpu.gflops > 0) {
@@ -211,12 +345,26 @@ void set_rate_counters(benchmark::State& st, const Work& w, const Ceiling& c) {
   if (w.bytes > 0) st.counters["GB/s"] = Counter(w.bytes * it / 1e9, Counter::kIsRate);
   if (w.samples > 0) st.counters["samples/s"] = Counter(w.samples * it, Counter::kIsRate);
   // The ceiling's unit is the bound's: GFLOP/s for compute-bound ops, GB/s for memory-bound ones.
-  const double ceiling = w.compute_bound ? c.gflops : c.gbps;
+  const std::string bound = bound_of(w, c);
+  const double ceiling = bound == "compute" ? c.gflops : bound == "cache" ? c.cache_gbps : c.gbps;
   const double work = w.compute_bound ? w.flops / 1e9 : w.bytes / 1e9;
   if (ceiling > 0 && work > 0) {
     st.counters["ceiling"] = ceiling;
     st.counters["%ceiling"] = Counter(100.0 * work * it / ceiling, Counter::kIsRate);
   }
+}
+
+double cpu_compute_gflops_now(int cpu_threads) { return cpu_sgemm_gflops(cpu_threads, {1024}); }
+
+double cpu_memory_gbps_now(int cpu_threads, double llc_bytes) {
+  const size_t dram = size_t(std::max(8 * llc_bytes, double(256 << 20)));
+  return std::max(cpu_triad_gbps(cpu_threads, dram / 4), cpu_update_traffics_gbps(cpu_threads, dram / 8));
+}
+
+std::string bound_of(const Work& w, const Ceiling& c) {
+  if (w.compute_bound) return "compute";
+  const double ws = w.working_set > 0 ? w.working_set : w.bytes;
+  return c.cache_gbps > 0 && ws <= 2 * c.llc_bytes ? "cache" : "dram";
 }
 
 void time_calls(benchmark::State& st, Backend& be, const std::function<void()>& fn, bool cold) {

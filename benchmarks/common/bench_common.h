@@ -36,24 +36,44 @@ std::unique_ptr<Backend> cpu_backend();
 // A CUDA backend with default variants, or null (and *why) when none is usable or built.
 std::unique_ptr<Backend> cuda_backend(std::string* why);
 
-// Ceilings measured once per run: the sgemm and copy rates of this CPU (at `cpu_threads`) and,
-// when a device is usable, of the GPU (cuBLAS SGEMM, device-to-device copy). Also added to the
-// benchmark JSON's context, so the report shows what each % is of.
+// Ceilings measured once per run, each the best of repeats, so a row above 100 % of its ceiling
+// means the ceiling is wrong. Also added to the benchmark JSON's context, so the report shows what
+// each % is of.
+//   CPU (at `cpu_threads`): compute, the best sgemm of three shapes; memory (DRAM), the best of a
+//   STREAM-like read (a sum), copy and triad over arrays 8x the last-level cache; cache, the best
+//   read (a sum) of arrays that fit L1, L2 and half the last-level cache, warm.
+//   GPU, when a device is usable: cuBLAS SGEMM, device-to-device copy; no cache ceiling (rows cold).
 struct Ceiling {
   double gflops = 0, gbps = 0;
+  double cache_gbps = 0;  // 0: none (every memory-bound row is set against gbps)
+  double llc_bytes = 0;   // last-level cache size
 };
 struct Ceilings {
   Ceiling cpu, gpu;
 };
 Ceilings measure_ceilings(int cpu_threads);
+// The CPU memory ceiling measured again now (triad and update traffic past the caches, about a
+// second): a shared machine's memory bandwidth drifts by a third within minutes, so a row streaming
+// from memory is set against the better of this and the start's (bench_ops does, per such row).
+double cpu_memory_gbps_now(int cpu_threads, double llc_bytes);
+// The same for the compute ceiling (sgemm 1024^3, both transposes, about half a second): the
+// clock drifts too, and an op's own GEMMs once beat the start's figure by 1 %.
+double cpu_compute_gflops_now(int cpu_threads);
 
 // Writes the counters every row carries: GFLOP/s and/or GB/s from the work done per iteration,
 // the ceiling that bounds the op and the percentage of it reached, samples/s when samples > 0.
+// A memory-bound op whose working set (the distinct bytes a call touches; 0: its bytes) fits in
+// twice the last-level cache may run from cache on repeated calls: it is set against the cache
+// ceiling (bound "cache"); a larger one streams from memory on every call (bound "dram", timing
+// "cold"). Compute-bound ops: bound "compute".
 struct Work {
   double flops = 0, bytes = 0, samples = 0;
   bool compute_bound = true;
+  double working_set = 0;
 };
 void set_rate_counters(benchmark::State& st, const Work& w, const Ceiling& c);
+// "compute", "cache" or "dram", as set_rate_counters decides.
+std::string bound_of(const Work& w, const Ceiling& c);
 
 // Times one call of `fn` per iteration on `be`. CUDA (register with UseManualTime): events on the
 // backend's stream, with L2 flushed before each call when `cold`. CPU (register with

@@ -62,7 +62,7 @@ std::string measured(const SuiteResults& s, const std::string& backend) {
 std::string ceiling_text(const BenchRow& r) {
   const double c = r.metric("ceiling");
   if (!std::isfinite(c)) return kNone;
-  return fmt::format("{:.1f} {}", c, r.bound == "memory" ? "GB/s" : "GFLOP/s");
+  return fmt::format("{:.1f} {}", c, r.bound == "compute" ? "GFLOP/s" : "GB/s");
 }
 
 std::vector<const BenchRow*> rows_of(const SuiteResults& s, const std::string& op) {
@@ -117,9 +117,11 @@ void header(std::string& md, const SuiteResults& s, const ReportOptions& o) {
 
 void ceilings(std::string& md, const SuiteResults& s) {
   md += "## Ceilings\n\nMeasured at the start of each benchmark binary on this machine; every % below is of the "
-        "ceiling that bounds the op (compute: GFLOP/s, memory: GB/s).\n\n| binary | ceiling | value and how |\n|---|---|---|\n";
+        "ceiling that bounds the op (compute: GFLOP/s; memory and cache: GB/s). Each is the best of repeats: a row "
+        "above 100 % would mean the ceiling is wrong.\n\n| binary | ceiling | value and how |\n|---|---|---|\n";
   const std::pair<const char*, const char*> keys[] = {{"ceiling_cpu_gflops", "CPU compute, GFLOP/s"},
                                                       {"ceiling_cpu_gbps", "CPU memory, GB/s"},
+                                                      {"ceiling_cpu_cache_gbps", "CPU cache, GB/s"},
                                                       {"ceiling_gpu_gflops", "GPU compute, GFLOP/s"},
                                                       {"ceiling_gpu_gbps", "GPU memory, GB/s"}};
   for (const std::string bin : {"ops", "train"})
@@ -274,6 +276,32 @@ void runs_table(std::string& md, const SuiteResults& s) {
 }
 
 // One table per op of bench_ops.
+// The default `clbench run` and the peer's run of the same tasks, alternating, each its own process.
+void whole_runs_table(std::string& md, const SuiteResults& s) {
+  if (s.whole_runs.empty()) return;
+  const nlohmann::json& h = s.whole_runs_header;
+  md += fmt::format("## The default run beside the peer\n\n{}, each program in its own process, alternating "
+                    "(clbench, peer, clbench, peer, ...): wall clock from start to exit as the suite script timed "
+                    "it, the phases as each program reports them, peak RSS (Linux VmHWM / ru_maxrss).\n\n"
+                    "- clbench: `{}`\n- peer: `{}`\n\n",
+                    h.value("scenario", ""), h.value("clbench_command", ""), h.value("peer_command", ""));
+  md += "| program | round | wall s | train s | Fisher s | eval s | peak RSS MiB |\n|---|---:|---:|---:|---:|---:|---:|\n";
+  double wall[2] = {0, 0}, rss[2] = {0, 0};
+  int n[2] = {0, 0};
+  for (const WholeRun& w : s.whole_runs) {
+    md += fmt::format("| {} | {} | {:.1f} | {:.1f} | {:.1f} | {:.1f} | {:.0f} |\n", w.program, w.round, w.wall_s, w.train_s,
+                      w.fisher_s, w.eval_s, w.peak_rss_mib);
+    const int k = w.program == "clbench" ? 0 : 1;
+    wall[k] += w.wall_s, rss[k] = std::max(rss[k], w.peak_rss_mib), ++n[k];
+  }
+  if (n[0] > 0 && n[1] > 0)
+    md += fmt::format("\nMean wall clock: clbench {:.1f} s, the peer {:.1f} s: clbench {:.2f}x faster. Peak RSS: clbench "
+                      "{:.0f} MiB, the peer {:.0f} MiB ({}).\n",
+                      wall[0] / n[0], wall[1] / n[1], (wall[1] / n[1]) / (wall[0] / n[0]), rss[0], rss[1],
+                      measured(s, "cpu"));
+  md += "\n";
+}
+
 void ops_tables(std::string& md, const SuiteResults& s) {
   std::vector<std::string> ops;
   for (const BenchRow& r : s.rows)
@@ -282,8 +310,10 @@ void ops_tables(std::string& md, const SuiteResults& s) {
   md += "## Ops\n\nbench_ops: every Backend op on each backend and kernel variant (CUDA: 0 = cuBLAS, 1-4 hand-written, "
         "kernels/cuda/cuda_ops.h). CPU rows run on one thread and are the reference: each CUDA variant is checked against "
         "them before it is timed and skipped on a mismatch. GPU rows: CUDA events, L2 flushed before each call (cold); "
-        "CPU rows: warm caches. The memory ceiling is a copy, half reads and half writes: ops that mostly read (the "
-        "update reads 4-6 arrays and writes 1-3) and working sets that fit in the CPU's caches can pass it.\n\n";
+        "CPU rows: repeated calls. Each row names its bound: compute (the sgemm ceiling); dram, a working set "
+        "larger than twice the last-level cache, which every call streams from memory (timing cold; the memory "
+        "ceiling, the best of a read, a copy and a triad past the caches); cache, a working set that may stay in "
+        "the caches between calls (timing warm; the cache ceiling, the best read from any cache level).\n\n";
   for (const std::string& op : ops) {
     md += fmt::format("### {}\n\n| backend | v | shape | time per call | GFLOP/s | GB/s | samples/s | ceiling | % of ceiling | "
                       "bound | timing | measured |\n|---|---:|---|---:|---:|---:|---:|---:|---:|---|---|---|\n",
@@ -353,6 +383,7 @@ std::string render_report(const SuiteResults& s, const ReportOptions& o) {
   steps_table(md, s);
   overhead_table(md, s);
   runs_table(md, s);
+  whole_runs_table(md, s);
   if (!o.plot_files.empty() || !o.plot_note.empty()) {
     md += "## Plots\n\n";
     for (const std::string& f : o.plot_files) md += fmt::format("![{}]({})\n\n", f, f);

@@ -217,6 +217,36 @@ void load_peer(const std::string& file, SuiteResults& s) {
 
 }  // namespace
 
+// The whole-run comparison's block, as whole_runs.json holds it and the results document keeps it.
+void read_whole_runs(const json& doc, const std::string& file, SuiteResults& s) {
+  for (const std::string key : {"clbench_command", "peer_command", "scenario"}) field(doc, key, kString, file, "the document");
+  s.whole_runs_header = doc;
+  s.whole_runs_header.erase("runs");
+  for (const json& j : field(doc, "runs", kArray, file, "the document")) {
+    WholeRun w;
+    w.program = field(j, "program", kString, file, "a run").get<std::string>();
+    if (w.program != "clbench" && w.program != "peer")
+      fail("{}: a run's program is '{}'; expected clbench or peer", file, w.program);
+    const std::string where = w.program + " run";
+    w.round = field(j, "round", kInt, file, where).get<int>();
+    w.wall_s = field(j, "wall_s", kNumber, file, where).get<double>();
+    w.train_s = field(j, "train_s", kNumber, file, where).get<double>();
+    w.fisher_s = field(j, "fisher_s", kNumber, file, where).get<double>();
+    w.eval_s = field(j, "eval_s", kNumber, file, where).get<double>();
+    w.peak_rss_mib = field(j, "peak_rss_mib", kNumber, file, where).get<double>();
+    s.whole_runs.push_back(w);
+  }
+}
+
+json whole_runs_block(const SuiteResults& s) {
+  json doc = s.whole_runs_header;
+  doc["runs"] = json::array();
+  for (const WholeRun& w : s.whole_runs)
+    doc["runs"].push_back({{"program", w.program}, {"round", w.round}, {"wall_s", w.wall_s}, {"train_s", w.train_s},
+                           {"fisher_s", w.fisher_s}, {"eval_s", w.eval_s}, {"peak_rss_mib", w.peak_rss_mib}});
+  return doc;
+}
+
 SuiteResults load_suite(const std::string& dir) {
   namespace fs = std::filesystem;
   if (!fs::is_directory(dir)) fail("{}: not a directory; pass the directory scripts/bench_suite.sh wrote", dir);
@@ -236,6 +266,12 @@ SuiteResults load_suite(const std::string& dir) {
   if (!any) fail("{}: holds neither bench_ops.json nor bench_train.json; run scripts/bench_suite.sh first", dir);
   const fs::path peer = fs::path(dir) / "peer_pytorch.json";
   if (fs::exists(peer)) load_peer(peer.string(), s);
+  const fs::path whole = fs::path(dir) / "whole_runs.json";
+  if (fs::exists(whole)) {
+    const json doc = parse_file(whole.string());
+    check_schema(doc, "clbench-whole-runs/1", whole.string());
+    read_whole_runs(doc, whole.string(), s);
+  }
   return s;
 }
 
@@ -269,6 +305,7 @@ json results_document(const SuiteResults& s) {
     doc["peer"]["results"] = pr;
     doc["peer"]["runs"] = runs;
   }
+  if (!s.whole_runs.empty()) doc["whole_runs"] = whole_runs_block(s);
   return doc;
 }
 
@@ -301,6 +338,7 @@ SuiteResults parse_results_document(const json& doc, const std::string& file) {
     s.rows.push_back(r);
   }
   if (doc.contains("peer")) read_peer_block(field(doc, "peer", kObject, file, "the document"), file, s);
+  if (doc.contains("whole_runs")) read_whole_runs(field(doc, "whole_runs", kObject, file, "the document"), file, s);
   return s;
 }
 

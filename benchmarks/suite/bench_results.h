@@ -5,6 +5,8 @@
 //   bench_ops.json     Google Benchmark JSON of benchmarks/bench_ops
 //   bench_train.json   Google Benchmark JSON of benchmarks/bench_train
 //   peer_pytorch.json  clbench-peer/1: benchmarks/peers/pytorch_ewc_bench.py (optional)
+//   whole_runs.json    clbench-whole-runs/1: the default `clbench run` and the peer's same run,
+//                      alternating, each its own process: wall clock, phases, peak RSS (optional)
 // and normalised into one document (clbench-results/1) that the report renders.
 #include <map>
 #include <string>
@@ -43,6 +45,13 @@ struct PeerRun {
   std::map<std::string, double> metrics;  // train_samples_per_s, ..., ms_per_task, acc
 };
 
+// One whole run of one program in the alternating comparison (whole_runs.json).
+struct WholeRun {
+  std::string program;  // clbench | peer
+  int round = 0;
+  double wall_s = 0, train_s = 0, fisher_s = 0, eval_s = 0, peak_rss_mib = 0;
+};
+
 struct SuiteResults {
   nlohmann::json meta;                        // meta.json as written
   std::map<std::string, std::string> context; // bench_ops and bench_train context, prefixed ops./train.
@@ -50,6 +59,8 @@ struct SuiteResults {
   nlohmann::json peer;                        // peer header: torch, device, threads, date, command, ...
   std::vector<PeerRow> peer_rows;
   std::vector<PeerRun> peer_runs;
+  nlohmann::json whole_runs_header;  // commands, scenario; null without whole_runs.json
+  std::vector<WholeRun> whole_runs;
 
   std::string meta_str(const std::string& key) const;  // "" when absent
 };

@@ -76,6 +76,15 @@ FloatFeatures::FloatFeatures(const Dataset& d) : dim_(d.dim) {
   }
 }
 
+const float* Dataset::byte_features() {
+  static const std::vector<float> table = [] {
+    std::vector<float> t(256);
+    for (int b = 0; b < 256; ++b) t[size_t(b)] = byte_feature(uint8_t(b));
+    return t;
+  }();
+  return table.data();
+}
+
 void Dataset::read_row(int64_t i, float* dst) const {
   if (holds_bytes()) {
     for (int j = 0; j < dim; ++j) dst[j] = byte_feature(bytes[size_t(i * dim + j)]);
@@ -98,6 +107,12 @@ void set_generated_cache_budget(int64_t bytes) {
   std::lock_guard<std::mutex> lock(c.mu);
   c.budget = std::max<int64_t>(bytes, 0);
   c.trim();
+}
+
+int64_t generated_cache_budget() {
+  Cache& c = cache();
+  std::lock_guard<std::mutex> lock(c.mu);
+  return c.budget;
 }
 
 int64_t generated_cache_bytes() {

@@ -40,6 +40,7 @@ struct Dataset {
   bool holds_bytes() const { return !bytes.empty(); }
   const float* row(int64_t i) const { return x.data() + i * dim; }  // x form only
   static float byte_feature(uint8_t v) { return float(v) / 255.0f; }
+  static const float* byte_features();  // byte_feature of 0..255: a lookup for gathers
   // Row i's features as floats (any form).
   void read_row(int64_t i, float* dst) const;
   // The same data set with its features in x (generated ones made), for code that edits them.
@@ -65,6 +66,7 @@ class FloatFeatures {
 // The generated-feature cache's bound in bytes (default 256 MiB; at least the data set in use is
 // always kept) and what it holds now.
 void set_generated_cache_budget(int64_t bytes);
+int64_t generated_cache_budget();
 int64_t generated_cache_bytes();
 
 }  // namespace clb

@@ -5,6 +5,7 @@
 #include <filesystem>
 #include <functional>
 #include <numeric>
+#include <set>
 #include <unordered_map>
 
 #include "framework/data/csv_loader.h"
@@ -397,5 +398,22 @@ Scenario make_scenario_on(const ScenarioConfig& cfg, const SourceData& data) {
 }
 
 }  // namespace
+
+int64_t scenario_bytes(const Scenario& s) {
+  std::set<const Dataset*> seen;
+  int64_t bytes = 0, generated = 0;
+  for (const Task& t : s.tasks) {
+    bytes += int64_t(sizeof(int32_t) * (t.train_rows.capacity() + t.test_rows.capacity() + t.pixel_map.capacity()) +
+                     t.class_mask.capacity());
+    for (const Dataset* d : {t.train.get(), t.test.get()})
+      if (seen.insert(d).second) {
+        bytes += d->feature_bytes() + int64_t(sizeof(int32_t) * (d->y.capacity() + d->group.capacity()));
+        if (d->generated) generated += d->n * d->dim * int64_t(sizeof(float));
+      }
+  }
+  // Generated features: all of them made, or as many as the cache keeps (a bound, and the same
+  // for every run of the scenario, unlike what the process-wide cache happens to hold now).
+  return bytes + std::min(generated, generated_cache_budget());
+}
 
 }  // namespace clb

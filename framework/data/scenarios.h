@@ -57,6 +57,11 @@ struct Scenario {
   std::vector<int> class_order;  // split: the classes in task order; else empty
 };
 
+// Bytes the scenario holds: its data sets' features and labels (each once, however many tasks
+// share it; generated features: all of them, or the cache's bound when smaller), the tasks' rows,
+// pixel maps and masks.
+int64_t scenario_bytes(const Scenario& s);
+
 // Scenarios whose tasks = 0 means "as many as the data makes": split (classes / classes per task)
 // and task-column (the column's values); task_count says how many that is.
 inline bool data_sets_task_count(const ScenarioConfig& cfg) { return cfg.kind == "split" || cfg.kind == "task-column"; }

@@ -47,10 +47,11 @@ void gather(const std::vector<Task>& tasks, Split split, const SampleRef* refs, 
     const int64_t at = int64_t(refs[i].row) * dim;
     if (d.holds_bytes()) {  // bytes / 255, as the kernels' gather (kernels/cpu/gather.cpp)
       const uint8_t* src = d.bytes.data() + at;
+      const float* value = Dataset::byte_features();
       if (t.pixel_map.empty())
-        for (int j = 0; j < dim; ++j) dst[j] = Dataset::byte_feature(src[j]);
+        for (int j = 0; j < dim; ++j) dst[j] = value[src[j]];
       else
-        for (int j = 0; j < dim; ++j) dst[j] = t.pixel_map[j] < 0 ? 0.0f : Dataset::byte_feature(src[t.pixel_map[j]]);
+        for (int j = 0; j < dim; ++j) dst[j] = t.pixel_map[j] < 0 ? 0.0f : value[src[t.pixel_map[j]]];
     } else if (t.pixel_map.empty()) {
       std::memcpy(dst, features->data() + at, sizeof(float) * dim);
     } else {

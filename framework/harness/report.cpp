@@ -78,15 +78,21 @@ std::string markdown_summary(const std::vector<RunResult>& runs, int64_t fisher_
 }
 
 std::string markdown_costs(const std::vector<RunResult>& runs) {
+  // Memory held at the end of the run, by component (run_result.h: RunResult::Held), in MiB.
   std::string s =
-      "\n| strategy | train s | Fisher s | eval s | eval samples/s | state held MiB |\n|---|---|---|---|---|---|\n";
+      "\n| strategy | train s | Fisher s | eval s | eval samples/s | held MiB: data | model | optimizer | strategy | "
+      "replay |\n|---|---|---|---|---|---|---|---|---|---|\n";
+  auto mib = [](const std::vector<const RunResult*>& rs, int64_t RunResult::Held::*part) {
+    return mean_of(rs, [&](auto& r) { return double(r.held.*part); }) / (1024.0 * 1024.0);
+  };
   for (const auto& [name, rs] : by_strategy(runs))
-    s += fmt::format("| {} | {:.1f} | {:.1f} | {:.1f} | {:.0f} | {:.2f} |\n", name,
+    s += fmt::format("| {} | {:.1f} | {:.1f} | {:.1f} | {:.0f} | {:.2f} | {:.2f} | {:.2f} | {:.2f} | {:.2f} |\n", name,
                      mean_of(rs, [](auto& r) { return r.train_seconds; }),
                      mean_of(rs, [](auto& r) { return r.fisher_seconds; }),
                      mean_of(rs, [](auto& r) { return r.eval_seconds; }),
-                     mean_of(rs, [](auto& r) { return r.eval_samples_per_s(); }),
-                     mean_of(rs, [](auto& r) { return double(r.strategy_bytes); }) / (1024.0 * 1024.0));
+                     mean_of(rs, [](auto& r) { return r.eval_samples_per_s(); }), mib(rs, &RunResult::Held::data),
+                     mib(rs, &RunResult::Held::model), mib(rs, &RunResult::Held::optimizer),
+                     mib(rs, &RunResult::Held::strategy), mib(rs, &RunResult::Held::replay));
   return s + markdown_kept(runs);
 }
 
@@ -147,6 +153,11 @@ nlohmann::json run_json(const RunResult& r) {
   run["importance"] = r.importance;
   run["penalty_trace"] = r.penalty_trace;
   run["strategy_bytes"] = r.strategy_bytes;
+  run["held_bytes"] = {{"data", r.held.data},
+                       {"model", r.held.model},
+                       {"optimizer", r.held.optimizer},
+                       {"strategy", r.held.strategy},
+                       {"replay", r.held.replay}};
   if (!r.memory.empty()) run["replay_memory"] = r.memory;
   const DetectionReport& d = r.detection;
   if (!d.true_boundaries.empty() || !d.detected_boundaries.empty() || !d.segment_truth.empty() || d.heads_picked > 0)
@@ -198,6 +209,10 @@ RunResult run_from_json(const nlohmann::json& run, const std::string& source, in
     r.importance = run.at("importance").get<std::string>();
     r.penalty_trace = run.at("penalty_trace");
     r.strategy_bytes = run.at("strategy_bytes");
+    if (run.contains("held_bytes")) {  // absent in records written before clbench kept it
+      const auto& h = run["held_bytes"];
+      r.held = {h.at("data"), h.at("model"), h.at("optimizer"), h.at("strategy"), h.at("replay")};
+    }
     r.memory = run.value("replay_memory", std::string());
     if (run.contains("boundaries")) {
       const auto& b = run["boundaries"];

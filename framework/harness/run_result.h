@@ -44,6 +44,13 @@ struct RunResult {
   double penalty_trace = 0;        // trace of the consolidated importance weights (0: no penalty)
   std::string importance;          // how the importance was estimated (the Fisher estimator, MAS)
   int64_t strategy_bytes = 0;      // what the strategy holds, its replay memory included
+  // What the run held at its end, by component (host or device memory, wherever the engine keeps it):
+  // data      the scenario: features and labels held (generated ones: the cache's share), rows, maps
+  // model     the parameters; optimizer: their gradient and the optimizer's moments
+  // strategy  strategy_bytes less its replay memory; replay: the replay memory
+  struct Held {
+    int64_t data = 0, model = 0, optimizer = 0, strategy = 0, replay = 0;
+  } held;
   std::string memory;              // the replay memory at the end ("" without one)
   DetectionReport detection;
   Mlp final_model;

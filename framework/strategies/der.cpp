@@ -48,7 +48,8 @@ class DerPlusPlus final : public Strategy {
   void after_step(const SampleRef* refs, int B, bool first_epoch) override {
     if (first_epoch) memory_->offer(refs, B, batch_logits_.data());
   }
-  int64_t bytes_held() const override {
+  int64_t bytes_held() const override { return replay_bytes(); }
+  int64_t replay_bytes() const override {  // the samples and their stored logits
     return memory_ ? memory_->buffer().bytes() + memory_->buffer().size() * C_ * int64_t(sizeof(float)) : 0;
   }
   std::string memory_description() const override {

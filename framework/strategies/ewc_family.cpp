@@ -33,7 +33,8 @@ class Quadratic final : public PenalizedStrategy {
   void after_step(const SampleRef* refs, int B, bool first_epoch) override {
     if (replay_) replay_->after_step(refs, B, first_epoch);
   }
-  int64_t bytes_held() const override { return PenalizedStrategy::bytes_held() + (replay_ ? replay_->bytes() : 0); }
+  int64_t bytes_held() const override { return PenalizedStrategy::bytes_held() + replay_bytes(); }
+  int64_t replay_bytes() const override { return replay_ ? replay_->bytes() : 0; }
   std::string memory_description() const override { return replay_ ? replay_->describe() : std::string(); }
   void save_state(StateArchive& a) const override {
     PenalizedStrategy::save_state(a);

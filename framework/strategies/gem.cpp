@@ -51,7 +51,8 @@ class Gem final : public Strategy {
     // More boundaries found than tasks: the later samples join the last memory.
     current_ = std::min(current_ + 1, int(memories_.size()) - 1);
   }
-  int64_t bytes_held() const override {
+  int64_t bytes_held() const override { return replay_bytes(); }
+  int64_t replay_bytes() const override {
     int64_t bytes = 0;
     for (const auto& m : memories_) bytes += m->buffer().bytes();
     return bytes;

@@ -115,8 +115,9 @@ class Icarl final : public Strategy, public Predictor {
                                   class_mask ? class_mask + size_t(i) * C : nullptr, C);
   }
   int64_t bytes_held() const override {
-    return held() * bytes_per_sample_ + (previous_.empty() ? 0 : arch_.num_params() * 4) + int64_t(means_.size()) * 4;
+    return replay_bytes() + (previous_.empty() ? 0 : arch_.num_params() * 4) + int64_t(means_.size()) * 4;
   }
+  int64_t replay_bytes() const override { return held() * bytes_per_sample_; }
   std::string memory_description() const override {
     int classes = 0;
     for (int c = 0; c < C_; ++c) classes += has_mean_[size_t(c)];

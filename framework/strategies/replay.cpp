@@ -15,6 +15,7 @@ class Replay final : public Strategy {
   StepRows before_step(int) override { return replay_.before_step(); }
   void after_step(const SampleRef* refs, int B, bool first_epoch) override { replay_.after_step(refs, B, first_epoch); }
   int64_t bytes_held() const override { return replay_.bytes(); }
+  int64_t replay_bytes() const override { return replay_.bytes(); }
   std::string memory_description() const override { return replay_.describe(); }
   void save_state(StateArchive& a) const override { replay_.save(a); }
   void load_state(const StateArchive& a) override { replay_.load(a); }

@@ -12,7 +12,8 @@
 //   end_task      a task ended (given or detected boundary): consolidate
 //   penalty       the quadratic penalty the following steps fuse into their update
 //   predictor     how evaluations predict, when not by the network's argmax (iCaRL, PackNet)
-//   bytes_held    the state it keeps between tasks, for the reports
+//   bytes_held    the state it keeps between tasks, for the reports; replay_bytes the part of it
+//                 that is a replay memory (samples, and what is stored beside them)
 //   save_state    that state into a checkpoint after a task, load_state back after begin_run
 #include <cstdint>
 #include <memory>
@@ -80,6 +81,8 @@ class Strategy {
   virtual const Predictor* predictor() const { return nullptr; }
   // Bytes of state kept between tasks: penalty weights and anchors, the replay memory.
   virtual int64_t bytes_held() const { return 0; }
+  // The part of bytes_held that is its replay memory (samples and what is stored with them).
+  virtual int64_t replay_bytes() const { return 0; }
   // The replay memory at the end of the run, in words ("" without one).
   virtual std::string memory_description() const { return {}; }
   // How the importance in its penalty is estimated, for the reports' Fisher column.
