@@ -163,7 +163,7 @@ double cpu_update_traffic_gbps(int threads, size_t bytes) {
   const size_t n = bytes / sizeof(float);
   std::vector<std::vector<float>> a(kReads, std::vector<float>(n, 1e-3f));
   double best = 0;
-  for (const auto start = Clock::now(); seconds_since(start) < kCeilingSeconds / 4;) {
+  for (const auto start = Clock::now(); seconds_since(start) < kCeilingSeconds / 2;) {
     const auto t0 = Clock::now();
 #pragma omp parallel num_threads(threads)
     {

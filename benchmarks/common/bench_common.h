@@ -56,7 +56,7 @@ Ceilings measure_ceilings(int cpu_threads);
 // second): a shared machine's memory bandwidth drifts by a third within minutes, so a row streaming
 // from memory is set against the better of this and the start's (bench_ops does, per such row).
 double cpu_memory_gbps_now(int cpu_threads, double llc_bytes);
-// The same for the compute ceiling (sgemm 1024^3, both transposes, about half a second): the
+// The same for the compute ceiling (sgemm 1024^3, both transposes, about a third of a second): the
 // clock drifts too, and an op's own GEMMs once beat the start's figure by 1 %.
 double cpu_compute_gflops_now(int cpu_threads);
 
