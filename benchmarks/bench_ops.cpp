@@ -20,6 +20,7 @@
 
 #include "benchmarks/common/bench_common.h"
 #include "framework/backend/backend_array.h"
+#include "framework/engine/engine.h"
 #include "framework/model/mlp.h"
 
 namespace clb::bench {
@@ -144,12 +145,13 @@ class UpdateCase final : public OpCase {
     append(r, theta_);
     return r;
   }
-  // theta, g, F, anchor read, theta written: 20 B/param; momentum +8, Adam +16 (kernels/ops.h).
+  // theta, g, F, anchor read, theta written: 20 B/param; each moment read and written, +8
+  // (kernels/ops.h). Working set: the four arrays and the moments.
   static Work work(Optimizer opt, int64_t P) {
     Work w;
     w.compute_bound = false;
-    w.bytes = double(P) * (20 + (opt == Optimizer::kMomentum ? 8 : 0) + (opt == Optimizer::kAdam ? 16 : 0));
-    w.working_set = double(P) * 4 * (4 + (opt == Optimizer::kMomentum ? 1 : 0) + (opt == Optimizer::kAdam ? 2 : 0));
+    w.bytes = double(P) * (20 + 8 * optimizer_moments(opt));
+    w.working_set = double(P) * 4 * (4 + optimizer_moments(opt));
     return w;
   }
 

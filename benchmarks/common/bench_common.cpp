@@ -106,6 +106,9 @@ double llc_bytes() {
   return l3 > 0 ? double(l3) : double(32 << 20);
 }
 
+// What the memory ceilings stream: 8x the last-level cache (at least 256 MiB), far past the caches.
+size_t dram_bytes(double llc_bytes) { return size_t(std::max(8 * llc_bytes, double(256 << 20))); }
+
 // Sums kStreams arrays of n floats (n a multiple of 8) read side by side into one vector sum each:
 // kStreams independent chains cover the adds' latency, and as many prefetch streams as the fused
 // update's 4-7 keep memory busy; one stream and one chain measured 30 % less than the update.
@@ -305,7 +308,7 @@ Ceilings measure_ceilings(int cpu_threads) {
   Ceilings c;
   c.cpu.gflops = cpu_sgemm_gflops(cpu_threads);
   c.cpu.llc_bytes = llc_bytes();
-  const size_t dram = size_t(std::max(8 * c.cpu.llc_bytes, double(256 << 20)));  // far past the caches
+  const size_t dram = dram_bytes(c.cpu.llc_bytes);
   const double read = cpu_read_gbps(cpu_threads, dram, 1), copy = cpu_copy_gbps(cpu_threads, dram / 2),
                triad = cpu_triad_gbps(cpu_threads, dram / 4), update = cpu_update_traffics_gbps(cpu_threads, dram / 8);
   c.cpu.gbps = std::max({read, copy, triad, update});
@@ -357,7 +360,7 @@ void set_rate_counters(benchmark::State& st, const Work& w, const Ceiling& c) {
 double cpu_compute_gflops_now(int cpu_threads) { return cpu_sgemm_gflops(cpu_threads, {1024}); }
 
 double cpu_memory_gbps_now(int cpu_threads, double llc_bytes) {
-  const size_t dram = size_t(std::max(8 * llc_bytes, double(256 << 20)));
+  const size_t dram = dram_bytes(llc_bytes);
   return std::max(cpu_triad_gbps(cpu_threads, dram / 4), cpu_update_traffics_gbps(cpu_threads, dram / 8));
 }
 

@@ -2,10 +2,10 @@
 
 #include <algorithm>
 #include <list>
-#include <map>
 #include <mutex>
 
 #include "framework/core/error.h"
+#include "kernels/cpu/cpu_ops.h"
 
 namespace clb {
 
@@ -30,6 +30,16 @@ struct Cache {
       lru.pop_back();
     }
   }
+
+  // The entry of `generator`, moved to the front; null when absent. Called with mu held.
+  std::shared_ptr<const std::vector<float>> touch(const std::shared_ptr<const FeatureGenerator>& generator) {
+    for (auto it = lru.begin(); it != lru.end(); ++it)
+      if (it->generator == generator) {
+        lru.splice(lru.begin(), lru, it);
+        return it->x;
+      }
+    return nullptr;
+  }
 };
 
 Cache& cache() {
@@ -41,11 +51,7 @@ std::shared_ptr<const std::vector<float>> generated_features(const Dataset& d) {
   Cache& c = cache();
   {
     std::lock_guard<std::mutex> lock(c.mu);
-    for (auto it = c.lru.begin(); it != c.lru.end(); ++it)
-      if (it->generator == d.generated) {
-        c.lru.splice(c.lru.begin(), c.lru, it);
-        return it->x;
-      }
+    if (auto x = c.touch(d.generated)) return x;
   }
   // Made outside the lock: threads may make different data sets at once (two making the same
   // one both get the same values; the first stored is kept).
@@ -53,11 +59,7 @@ std::shared_ptr<const std::vector<float>> generated_features(const Dataset& d) {
   d.generated->make(*x);
   CLB_ASSERT(int64_t(x->size()) == d.n * d.dim);
   std::lock_guard<std::mutex> lock(c.mu);
-  for (auto it = c.lru.begin(); it != c.lru.end(); ++it)
-    if (it->generator == d.generated) {
-      c.lru.splice(c.lru.begin(), c.lru, it);
-      return it->x;
-    }
+  if (auto kept = c.touch(d.generated)) return kept;
   c.lru.push_front({d.generated, x});
   c.bytes += int64_t(x->size() * sizeof(float));
   c.trim();
@@ -76,18 +78,10 @@ FloatFeatures::FloatFeatures(const Dataset& d) : dim_(d.dim) {
   }
 }
 
-const float* Dataset::byte_features() {
-  static const std::vector<float> table = [] {
-    std::vector<float> t(256);
-    for (int b = 0; b < 256; ++b) t[size_t(b)] = byte_feature(uint8_t(b));
-    return t;
-  }();
-  return table.data();
-}
-
 void Dataset::read_row(int64_t i, float* dst) const {
   if (holds_bytes()) {
-    for (int j = 0; j < dim; ++j) dst[j] = byte_feature(bytes[size_t(i * dim + j)]);
+    const float* value = cpu::byte_features();
+    for (int j = 0; j < dim; ++j) dst[j] = value[bytes[size_t(i * dim + j)]];
   } else {
     const float* src = FloatFeatures(*this).row(i);
     std::copy(src, src + dim, dst);

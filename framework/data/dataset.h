@@ -22,7 +22,7 @@ struct Dataset {
   int num_classes = 0;         // labels lie in [0, num_classes)
   // Features, row-major (n, dim), in one of three forms:
   //   x          float sources (CSV);
-  //   bytes      byte sources (IDX images), feature = byte / 255.0f;
+  //   bytes      byte sources (IDX images), feature = byte / 255.0f (cpu::byte_features);
   //   generated  generated sources (the synthetic and recurring scenarios): made when read and kept
   //              in a process-wide cache bounded in bytes (FloatFeatures), so a sequence of many
   //              tasks holds the features of the ones in use, not of all.
@@ -39,8 +39,6 @@ struct Dataset {
 
   bool holds_bytes() const { return !bytes.empty(); }
   const float* row(int64_t i) const { return x.data() + i * dim; }  // x form only
-  static float byte_feature(uint8_t v) { return float(v) / 255.0f; }
-  static const float* byte_features();  // byte_feature of 0..255: a lookup for gathers
   // Row i's features as floats (any form).
   void read_row(int64_t i, float* dst) const;
   // The same data set with its features in x (generated ones made), for code that edits them.

@@ -4,6 +4,8 @@
 #include <cstring>
 #include <memory>
 
+#include "kernels/cpu/cpu_ops.h"
+
 namespace clb {
 
 bool has_class_masks(const std::vector<Task>& tasks) {
@@ -47,7 +49,7 @@ void gather(const std::vector<Task>& tasks, Split split, const SampleRef* refs, 
     const int64_t at = int64_t(refs[i].row) * dim;
     if (d.holds_bytes()) {  // bytes / 255, as the kernels' gather (kernels/cpu/gather.cpp)
       const uint8_t* src = d.bytes.data() + at;
-      const float* value = Dataset::byte_features();
+      const float* value = cpu::byte_features();
       if (t.pixel_map.empty())
         for (int j = 0; j < dim; ++j) dst[j] = value[src[j]];
       else

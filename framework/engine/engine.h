@@ -97,6 +97,8 @@ class Engine {
 };
 
 const char* to_string(Optimizer o);
+// The per-parameter moments the optimizer keeps beside the gradient: sgd 0, momentum 1, adam 2.
+inline int optimizer_moments(Optimizer o) { return o == Optimizer::kAdam ? 2 : o == Optimizer::kMomentum ? 1 : 0; }
 // sgd | momentum | adam; throws clb::SettingError naming the optimizer setting for anything else.
 Optimizer parse_optimizer(const std::string& text);
 

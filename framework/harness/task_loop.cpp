@@ -276,10 +276,9 @@ RunResult run_strategy(Backend& be, const Scenario& sc, const Mlp& init, Strateg
   if (const QuadraticPenalty* pen = strategy.penalty()) r.penalty_trace = pen->trace();
   r.strategy_bytes = strategy.bytes_held();
   const int64_t P = init.arch.num_params();
-  const int moments = cfg.optimizer == Optimizer::kAdam ? 2 : cfg.optimizer == Optimizer::kMomentum ? 1 : 0;
   r.held.data = scenario_bytes(sc);
   r.held.model = P * int64_t(sizeof(float));
-  r.held.optimizer = (1 + moments) * P * int64_t(sizeof(float));
+  r.held.optimizer = (1 + optimizer_moments(cfg.optimizer)) * P * int64_t(sizeof(float));
   r.held.replay = strategy.replay_bytes();
   r.held.strategy = r.strategy_bytes - r.held.replay;
   r.memory = strategy.memory_description();

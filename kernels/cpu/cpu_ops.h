@@ -14,4 +14,8 @@ void gather(const GatherArgs& a);
 void count_correct(const CountCorrectArgs& a);
 void advance_step(const AdvanceStepArgs& a);
 
+// byte / 255.0f for every byte 0..255 (GatherArgs::table8's features): the one place a byte becomes
+// a feature on the host, for the host gather and the data sets too; the CUDA gather divides.
+const float* byte_features();
+
 }  // namespace clb::cpu

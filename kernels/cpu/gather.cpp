@@ -5,21 +5,20 @@
 
 namespace clb::cpu {
 
-namespace {
-
-// byte / 255.0f for every byte, computed once: a table lookup instead of a division per feature
-// (2.7x faster on the default batch), the same floats.
-struct ByteFeatures {
-  float v[256];
-  ByteFeatures() {
-    for (int b = 0; b < 256; ++b) v[b] = float(b) / 255.0f;
-  }
-};
-const ByteFeatures kBytes;
-
-}  // namespace
+// Computed once: a table lookup instead of a division per feature (1.6x faster on the default
+// batch), the same floats.
+const float* byte_features() {
+  static const struct Table {
+    float v[256];
+    Table() {
+      for (int b = 0; b < 256; ++b) v[b] = float(b) / 255.0f;
+    }
+  } table;
+  return table.v;
+}
 
 void gather(const GatherArgs& a) {
+  const float* byte_value = byte_features();
   const int64_t first = a.offset ? *a.offset : 0;
   for (int i = 0; i < a.B; ++i) {
     const int32_t row = a.rows[first + i], task = a.tasks[first + i];
@@ -28,9 +27,9 @@ void gather(const GatherArgs& a) {
     if (a.table8) {
       const uint8_t* src = a.table8 + int64_t(row) * a.dim;
       if (map)
-        for (int j = 0; j < a.dim; ++j) dst[j] = map[j] < 0 ? 0.0f : kBytes.v[src[map[j]]];
+        for (int j = 0; j < a.dim; ++j) dst[j] = map[j] < 0 ? 0.0f : byte_value[src[map[j]]];
       else
-        for (int j = 0; j < a.dim; ++j) dst[j] = kBytes.v[src[j]];
+        for (int j = 0; j < a.dim; ++j) dst[j] = byte_value[src[j]];
     } else if (map) {
       const float* src = a.table + int64_t(row) * a.dim;
       for (int j = 0; j < a.dim; ++j) dst[j] = map[j] < 0 ? 0.0f : src[map[j]];
